@@ -1,0 +1,122 @@
+// Option checks shared by the operator and rail factories. They throw InvalidOptionError at the call site, so a
+// misconfigured pipeline fails where it is built, not when the first token arrives.
+import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import type { OutputRail } from '../rails/OutputRail.js';
+
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (value !== null && typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+export function assertOptionsObject(owner: string, options: unknown): void {
+  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+    throw new InvalidOptionError('options', options, `${owner}: options must be an object, got ${describeValue(options)}`);
+  }
+}
+
+export function assertInteger(owner: string, option: string, value: unknown, minimum: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) {
+    throw new InvalidOptionError(
+      option,
+      value,
+      `${owner}: ${option} must be an integer of at least ${minimum}, got ${describeValue(value)}`,
+    );
+  }
+}
+
+export function assertOneOf<T extends string>(
+  owner: string,
+  option: string,
+  value: unknown,
+  allowed: readonly T[],
+): asserts value is T {
+  if (!allowed.includes(value as T)) {
+    const list = allowed.map((entry) => `'${entry}'`).join(', ');
+    throw new InvalidOptionError(option, value, `${owner}: ${option} must be one of ${list}, got ${describeValue(value)}`);
+  }
+}
+
+export function assertBoolean(owner: string, option: string, value: unknown): asserts value is boolean {
+  if (typeof value !== 'boolean') {
+    throw new InvalidOptionError(option, value, `${owner}: ${option} must be true or false, got ${describeValue(value)}`);
+  }
+}
+
+export function assertString(owner: string, option: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string') {
+    throw new InvalidOptionError(option, value, `${owner}: ${option} must be a string, got ${describeValue(value)}`);
+  }
+}
+
+/** A duration in milliseconds: positive and finite (Infinity is written as "no option"). */
+export function assertDuration(owner: string, option: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new InvalidOptionError(
+      option,
+      value,
+      `${owner}: ${option} must be a positive, finite number of milliseconds, got ${describeValue(value)}`,
+    );
+  }
+}
+
+export function assertRailName(owner: string, option: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new InvalidOptionError(option, value, `${owner}: ${option} must be a non-empty string, got ${describeValue(value)}`);
+  }
+}
+
+/** Every entry is a rail (a non-empty `name` and a `check` function) and no two share a name. */
+export function assertRails(owner: string, rails: unknown): asserts rails is readonly OutputRail[] {
+  if (!Array.isArray(rails)) {
+    throw new InvalidOptionError('rails', rails, `${owner}: rails must be an array of rails, got ${describeValue(rails)}`);
+  }
+  const seen = new Set<string>();
+  rails.forEach((rail: unknown, position) => {
+    if (rail === null || typeof rail !== 'object') {
+      throw new InvalidOptionError(`rails[${position}]`, rail, `${owner}: rails[${position}] must be a rail, got ${describeValue(rail)}`);
+    }
+    const { name, check } = rail as Partial<OutputRail>;
+    if (typeof name !== 'string' || name.trim() === '') {
+      throw new InvalidOptionError(
+        `rails[${position}].name`,
+        name,
+        `${owner}: rails[${position}] has no name (got ${describeValue(name)}); every rail needs a non-empty name, ` +
+          'which verdicts and error payloads report',
+      );
+    }
+    if (typeof check !== 'function') {
+      throw new InvalidOptionError(
+        `rails[${position}].check`,
+        check,
+        `${owner}: rail '${name}' (rails[${position}]) has no check function, got ${describeValue(check)}`,
+      );
+    }
+    if (seen.has(name)) {
+      throw new InvalidOptionError(
+        `rails[${position}].name`,
+        name,
+        `${owner}: two rails are named '${name}'; give each rail its own name (e.g. keywordRail(words, { name: '...' }))`,
+      );
+    }
+    seen.add(name);
+  });
+}
+
+/** Rejects option names the factory does not know, so a typo (`streamfirst`) cannot silently change behaviour. */
+export function assertKnownKeys(owner: string, options: unknown, known: readonly string[]): void {
+  assertOptionsObject(owner, options);
+  if (options === undefined) return;
+  for (const key of Object.keys(options as object)) {
+    if (known.includes(key)) continue;
+    const suggestion = known.find((candidate) => candidate.toLowerCase() === key.toLowerCase().replace(/[_-]/g, ''));
+    throw new InvalidOptionError(
+      key,
+      (options as Record<string, unknown>)[key],
+      `${owner}: unknown option '${key}'` +
+        (suggestion ? ` (did you mean '${suggestion}'?)` : `; known options: ${known.join(', ')}`),
+    );
+  }
+}

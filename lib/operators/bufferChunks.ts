@@ -1,0 +1,135 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import { InvalidItemError } from '../errors/InvalidItemError.js';
+import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { assertInteger, assertKnownKeys, assertOptionsObject } from '../internal/validateOptions.js';
+import { subscribeUpstream } from './subscribeUpstream.js';
+import { WindowCutter } from './windowCutter.js';
+
+/** Options of {@link bufferChunks}. */
+export interface BufferChunksOptions {
+  /**
+   * Items per window (NeMo's `chunk_size`). An integer of at least 1.
+   * @default 200
+   */
+  readonly chunkSize?: number;
+  /**
+   * Items each window repeats from the previous one (NeMo's `context_size`). An integer from 0 to `chunkSize - 1`.
+   * @default 50
+   */
+  readonly contextSize?: number;
+}
+
+/** One window of the token stream, as the rails see it. */
+export interface ChunkBatch {
+  /** Position of the window in the stream, from 0. */
+  readonly index: number;
+  /** All items of the window, concatenated: what the rails check. */
+  readonly text: string;
+  /** The items no earlier window contained: all of window 0, the last `chunkSize - contextSize` items after it. */
+  readonly chunks: readonly string[];
+  /** True for the window emitted when the source completed (it covers the items no full window reached). */
+  readonly final: boolean;
+  /** How many trailing items of this window the next window checks again: `contextSize`, or 0 for the final one. */
+  readonly overlap: number;
+}
+
+/** Defaults from NeMo Guardrails' `rails.output.streaming` config. */
+export const DEFAULT_CHUNK_SIZE = 200;
+export const DEFAULT_CONTEXT_SIZE = 50;
+
+/** The validated window geometry shared by the operators that cut windows. */
+export interface WindowSize {
+  readonly chunkSize: number;
+  readonly contextSize: number;
+}
+
+/** Validates chunkSize/contextSize for `owner`, applying the defaults. */
+export function resolveWindowSize(owner: string, options: BufferChunksOptions): WindowSize {
+  assertOptionsObject(owner, options);
+  const { chunkSize = DEFAULT_CHUNK_SIZE, contextSize = DEFAULT_CONTEXT_SIZE } = options;
+  assertInteger(owner, 'chunkSize', chunkSize, 1);
+  assertInteger(owner, 'contextSize', contextSize, 0);
+  if (contextSize >= chunkSize) {
+    const given = options.contextSize === undefined ? `${contextSize} (the default)` : String(contextSize);
+    throw new InvalidOptionError(
+      'contextSize',
+      contextSize,
+      `${owner}: contextSize must be less than chunkSize, got contextSize ${given} with chunkSize ${chunkSize}` +
+        (options.contextSize === undefined ? '; pass a smaller contextSize explicitly' : ''),
+    );
+  }
+  return { chunkSize, contextSize };
+}
+
+/**
+ * Cuts a token stream into overlapping windows of `chunkSize` items, each repeating the last `contextSize` items
+ * of the one before.
+ *
+ * With C = chunkSize, X = contextSize and s = C - X, window k covers items `[k*s, k*s + C)` and is emitted as
+ * soon as its last item arrives. When the source completes, the items no window reached yet (if any) are emitted
+ * in one final window together with the X items before them. No window ever brings zero new items, so any run of
+ * at most X + 1 consecutive items lies wholly inside some window.
+ *
+ * ```
+ * source:  --a--b--c--d--e--|        bufferChunks({ chunkSize: 3, contextSize: 1 })
+ * result:  --------x-----y--|        x = "abc" (chunks a b c), y = "cde" (chunks d e)
+ * ```
+ * No window follows y: `e` was checked in it already. With one more item `f`, a final window "ef" (chunks f)
+ * would be emitted on completion.
+ *
+ * - Completes after the final window; an empty source gives no window.
+ * - Errors pass through at once (items of an unfinished window are not emitted).
+ * - Unsubscribing unsubscribes the source.
+ * - A non-string item errors the stream with {@link InvalidItemError} when it arrives.
+ *
+ * ## Example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { bufferChunks } from 'rxguardrails';
+ *
+ * from(['The ', 'quick ', 'brown ', 'fox ', 'jumps']).pipe(bufferChunks({ chunkSize: 3, contextSize: 1 }))
+ *   .subscribe((batch) => console.log(batch.index, JSON.stringify(batch.text), batch.chunks));
+ * // 0 "The quick brown " [ 'The ', 'quick ', 'brown ' ]
+ * // 1 "brown fox jumps" [ 'fox ', 'jumps' ]
+ * ```
+ *
+ * @param options `chunkSize` (default 200) and `contextSize` (default 50); invalid values throw
+ * {@link InvalidOptionError} here, not when the stream runs.
+ */
+export function bufferChunks(options: BufferChunksOptions = {}): OperatorFunction<string, ChunkBatch> {
+  assertKnownKeys('bufferChunks', options, WINDOW_OPTION_KEYS);
+  return windowsOf(resolveWindowSize('bufferChunks', options), 'bufferChunks');
+}
+
+export const WINDOW_OPTION_KEYS = ['chunkSize', 'contextSize'] as const;
+
+/**
+ * bufferChunks with a validated size; `operator` names the caller in item errors. Hand-written on a
+ * {@link WindowCutter} rather than composed from `bufferCount` (which keeps one array per open window and, on
+ * completion, emits every started window, context-only ones included): this runs once per token, and the cutter
+ * builds each window's text as it goes instead of joining it again.
+ */
+export function windowsOf(size: WindowSize, operator: string): OperatorFunction<unknown, ChunkBatch> {
+  return (source) =>
+    new Observable<ChunkBatch>((destination) => {
+      const cutter = new WindowCutter(size);
+      let position = 0;
+      subscribeUpstream(source, destination, {
+        next: (item) => {
+          if (typeof item !== 'string') {
+            destination.error(new InvalidItemError(operator, position, item));
+            return;
+          }
+          position++;
+          const batch = cutter.push(item);
+          if (batch) destination.next(batch);
+        },
+        error: (error: unknown) => destination.error(error),
+        complete: () => {
+          const batch = cutter.flush();
+          if (batch) destination.next(batch);
+          destination.complete();
+        },
+      });
+    });
+}

@@ -1,0 +1,71 @@
+import { type MonoTypeOperatorFunction, pipe } from 'rxjs';
+import { assertBoolean, assertKnownKeys, assertOptionsObject } from '../internal/validateOptions.js';
+import type { OutputRail } from '../rails/OutputRail.js';
+import { type BlockOnViolationOptions, releaseOrBlock, resolveViolationSettings, VIOLATION_OPTION_KEYS } from './blockOnViolation.js';
+import { type BufferChunksOptions, resolveWindowSize, WINDOW_OPTION_KEYS, windowsOf } from './bufferChunks.js';
+import { CHECK_OPTION_KEYS, type CheckRailOptions, checkWith, resolveCheckSettings } from './checkRail.js';
+import { releaseWhileChecking } from './releaseWhileChecking.js';
+
+/** Options of {@link guard}: those of the three operators it composes, plus `streamFirst`. */
+export interface GuardOptions extends BufferChunksOptions, CheckRailOptions, BlockOnViolationOptions {
+  /**
+   * `true`: release each item the moment it arrives and check windows as they fill (lowest latency; the items of
+   * a blocked window have already been seen). `false`: release an item only after every window containing it
+   * passed, so no part of a forbidden phrase of at most `contextSize + 1` items is ever released.
+   * @default true (as NeMo's `stream_first`)
+   */
+  readonly streamFirst?: boolean;
+}
+
+const GUARD_OPTION_KEYS = [...WINDOW_OPTION_KEYS, ...CHECK_OPTION_KEYS, ...VIOLATION_OPTION_KEYS, 'streamFirst'] as const;
+
+/**
+ * Guards a token stream with output rails: windows of `chunkSize` items (with `contextSize` items of overlap) are
+ * checked by the rails, and the stream stops at the first violation.
+ *
+ * The composition of {@link bufferChunks}, {@link checkRail} and {@link blockOnViolation}, with NeMo's
+ * `stream_first` choice:
+ * - `streamFirst: true` (default): every item is released the moment it arrives; windows are checked as they
+ *   fill; on a violation nothing more is released and the violation is signalled.
+ * - `streamFirst: false`: an item is released only when every window containing it has passed; after window k
+ *   passes, its items that window k + 1 will not re-check are released; the rest follow when the source
+ *   completes and the last window has passed.
+ *
+ * ```
+ * rail blocks the window "bc"            guard([rail], { chunkSize: 2, contextSize: 1 })
+ * source:              -a-b-c-d-|
+ * streamFirst: true    -a-b-(c#)          c completes the blocked window and was released on arrival
+ * streamFirst: false   ---a-#             a is settled once "ab" passed; b, c never reach the subscriber
+ * ```
+ *
+ * - On a violation the source is unsubscribed at once, which aborts the upstream LLM request.
+ * - Source errors pass through; unsubscribing unsubscribes the source and aborts rails still working.
+ * - Every option of the three operators applies (`chunkSize`, `contextSize`, `parallel`, `timeout`, `onError`,
+ *   `messages`, `mode`, `replacement`) and all are validated here.
+ *
+ * ## Example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { guard, keywordRail } from 'rxguardrails';
+ *
+ * from(['The ', 'launch ', 'code ', 'is ', '0000']).pipe(
+ *   guard([keywordRail(['launch code'])], { chunkSize: 4, contextSize: 2, streamFirst: false }),
+ * ).subscribe({ next: (token) => process.stdout.write(token), error: (error) => console.log(`\n${error.message}`) });
+ * // Blocked by keyword rails.
+ * ```
+ *
+ * @param rails Output rails, each with a unique name.
+ * @param options See {@link GuardOptions}; defaults: chunkSize 200, contextSize 50, streamFirst true, mode 'error'.
+ */
+export function guard(rails: readonly OutputRail[], options: GuardOptions = {}): MonoTypeOperatorFunction<string> {
+  assertOptionsObject('guard', options);
+  assertKnownKeys('guard', options, GUARD_OPTION_KEYS);
+  const size = resolveWindowSize('guard', options);
+  const check = checkWith(resolveCheckSettings('guard', rails, options));
+  const violation = resolveViolationSettings('guard', options);
+  const { streamFirst = true } = options;
+  assertBoolean('guard', 'streamFirst', streamFirst);
+  return streamFirst
+    ? releaseWhileChecking(size, check, violation)
+    : pipe(windowsOf(size, 'guard'), check, releaseOrBlock(violation));
+}

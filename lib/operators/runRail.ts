@@ -1,0 +1,117 @@
+// Internal: calls one rail on one window and turns whatever it answers into a RailVerdict.
+import { catchError, defer, finalize, from, isObservable, map, type Observable, of, take, tap, throwError, throwIfEmpty, timeout } from 'rxjs';
+import type { ChatMessage, OutputRail, RailContext, RailDecision, RailResult, RailVerdict } from '../rails/OutputRail.js';
+import type { ChunkBatch } from './bufferChunks.js';
+
+export interface RunRailSettings {
+  readonly messages: readonly ChatMessage[];
+  readonly userMessage: string | undefined;
+  /** Milliseconds an asynchronous answer may take; undefined = no limit. */
+  readonly timeout: number | undefined;
+  /** What a failed rail means for the window. */
+  readonly onError: 'block' | 'allow';
+}
+
+/**
+ * Calls `rail.check` now. A synchronous answer comes back as a verdict (so synchronous rails stay synchronous);
+ * a Promise or Observable answer comes back as an Observable of one verdict which, when unsubscribed before it
+ * answered, aborts the signal the rail was given.
+ */
+export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings): RailVerdict | Observable<RailVerdict> {
+  const context = new LazyRailContext(settings, batch);
+  let answer: ReturnType<OutputRail['check']>;
+  try {
+    answer = rail.check(batch.text, context);
+  } catch (error) {
+    return failedVerdict(rail.name, error, settings.onError);
+  }
+  if (!isObservable(answer) && !isPromiseLike(answer)) return toVerdict(rail.name, answer, settings.onError);
+
+  let answered = false;
+  const answer$ = isObservable(answer) ? answer : from(answer);
+  return answer$.pipe(
+    take(1),
+    tap(() => {
+      answered = true;
+    }),
+    throwIfEmpty(() => new Error('its Observable completed without an answer')),
+    settings.timeout === undefined
+      ? (result$: Observable<RailResult>) => result$
+      : timeout({ first: settings.timeout, with: () => throwError(() => new Error(`timed out after ${settings.timeout} ms`)) }),
+    map((result) => toVerdict(rail.name, result, settings.onError)),
+    catchError((error: unknown) => of(failedVerdict(rail.name, error, settings.onError))),
+    // Unsubscribed (or timed out) before the rail answered: tell the rail its work is no longer wanted.
+    finalize(() => {
+      if (!answered) context.abort();
+    }),
+  );
+}
+
+/**
+ * The context of one rail call. Its AbortController is made on first use of `signal`: keyword and regex rails
+ * never read it, and they run once per window.
+ */
+class LazyRailContext implements RailContext {
+  readonly userMessage: string | undefined;
+  readonly messages: readonly ChatMessage[];
+  private controller: AbortController | undefined;
+
+  constructor(
+    settings: RunRailSettings,
+    readonly batch: ChunkBatch,
+  ) {
+    this.userMessage = settings.userMessage;
+    this.messages = settings.messages;
+  }
+
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  abort(): void {
+    this.controller?.abort();
+  }
+}
+
+/** Like runRail, but always an Observable, and the rail is only called on subscription. */
+export function railVerdict$(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings): Observable<RailVerdict> {
+  return defer(() => {
+    const outcome = runRail(rail, batch, settings);
+    return isObservable(outcome) ? outcome : of(outcome);
+  });
+}
+
+function toVerdict(rail: string, result: unknown, onError: 'block' | 'allow'): RailVerdict {
+  if (result === true || result === false) return { rail, allowed: result, kind: result ? 'pass' : 'violation' };
+  if (result !== null && typeof result === 'object' && typeof (result as { allowed?: unknown }).allowed === 'boolean') {
+    const { allowed, reason, match, details } = result as RailDecision;
+    // Spelled out (no spread): see checked() in checkRail.ts.
+    return { rail, allowed, kind: allowed ? 'pass' : 'violation', reason, match, details };
+  }
+  return failedVerdict(
+    rail,
+    new TypeError(`it answered ${describeAnswer(result)}; a rail must answer true/false or { allowed: boolean }`),
+    onError,
+  );
+}
+
+function failedVerdict(rail: string, error: unknown, onError: 'block' | 'allow'): RailVerdict {
+  return { rail, allowed: onError === 'allow', kind: 'internal_error', reason: errorDetail(error), error };
+}
+
+/** The text NeMo puts after "Internal error in <rail> rail: ". */
+export function errorDetail(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+function describeAnswer(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an object without a boolean 'allowed'`;
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
