@@ -75,34 +75,35 @@ export function assertRails(owner: string, rails: unknown): asserts rails is rea
   }
   const seen = new Set<string>();
   rails.forEach((rail: unknown, position) => {
-    if (rail === null || typeof rail !== 'object') {
-      throw new InvalidOptionError(`rails[${position}]`, rail, `${owner}: rails[${position}] must be a rail, got ${describeValue(rail)}`);
-    }
-    const { name, check } = rail as Partial<OutputRail>;
-    if (typeof name !== 'string' || name.trim() === '') {
+    assertRail(owner, rail, `rails[${position}]`);
+    if (seen.has(rail.name)) {
       throw new InvalidOptionError(
         `rails[${position}].name`,
-        name,
-        `${owner}: rails[${position}] has no name (got ${describeValue(name)}); every rail needs a non-empty name, ` +
-          'which verdicts and error payloads report',
+        rail.name,
+        `${owner}: two rails are named '${rail.name}'; give each rail its own name (e.g. keywordRail(words, { name: '...' }))`,
       );
     }
-    if (typeof check !== 'function') {
-      throw new InvalidOptionError(
-        `rails[${position}].check`,
-        check,
-        `${owner}: rail '${name}' (rails[${position}]) has no check function, got ${describeValue(check)}`,
-      );
-    }
-    if (seen.has(name)) {
-      throw new InvalidOptionError(
-        `rails[${position}].name`,
-        name,
-        `${owner}: two rails are named '${name}'; give each rail its own name (e.g. keywordRail(words, { name: '...' }))`,
-      );
-    }
-    seen.add(name);
+    seen.add(rail.name);
   });
+}
+
+/** A non-empty `name` and a `check` function; `label` says where the rail was given (`rails[2]`, `the rail`). */
+export function assertRail(owner: string, rail: unknown, label: string): asserts rail is OutputRail {
+  if (rail === null || typeof rail !== 'object') {
+    throw new InvalidOptionError(label, rail, `${owner}: ${label} must be a rail, got ${describeValue(rail)}`);
+  }
+  const { name, check } = rail as Partial<OutputRail>;
+  if (typeof name !== 'string' || name.trim() === '') {
+    throw new InvalidOptionError(
+      `${label}.name`,
+      name,
+      `${owner}: ${label} has no name (got ${describeValue(name)}); every rail needs a non-empty name, ` +
+        'which verdicts and error payloads report',
+    );
+  }
+  if (typeof check !== 'function') {
+    throw new InvalidOptionError(`${label}.check`, check, `${owner}: rail '${name}' (${label}) has no check function, got ${describeValue(check)}`);
+  }
 }
 
 /** Rejects option names the factory does not know, so a typo (`streamfirst`) cannot silently change behaviour. */

@@ -1,4 +1,4 @@
-import { assertKnownKeys, assertRails } from '../internal/validateOptions.js';
+import { assertKnownKeys, assertRail } from '../internal/validateOptions.js';
 import type { OutputRail } from './OutputRail.js';
 
 /**
@@ -31,7 +31,6 @@ export function defineRail(rail: OutputRail): OutputRail;
 export function defineRail(nameOrRail: string | OutputRail, check?: OutputRail['check']): OutputRail {
   if (typeof nameOrRail === 'object' && nameOrRail !== null) assertKnownKeys('defineRail', nameOrRail, ['name', 'check']);
   const rail: unknown = typeof nameOrRail === 'string' || check !== undefined ? { name: nameOrRail, check } : nameOrRail;
-  const rails = [rail];
-  assertRails('defineRail', rails);
-  return Object.freeze({ name: rails[0]!.name, check: rails[0]!.check });
+  assertRail('defineRail', rail, 'the rail');
+  return Object.freeze({ name: rail.name, check: rail.check });
 }

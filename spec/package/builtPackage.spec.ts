@@ -1,0 +1,100 @@
+// The package as users get it: the dual build in dist/, through the exports map, from CommonJS and from ESM.
+// `npm test` builds before it runs jest.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const root = resolve(__dirname, '../..');
+const manifest = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, string | Record<string, Record<string, string>>>;
+};
+
+function node(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+}
+
+// Runs a guarded stream and reports what came out; the same text in both module systems.
+const scenario = (load: string) => `
+  ${load}
+  const { from } = rxjs;
+  const tokens = ['The ', 'launch ', 'code ', 'is ', '0000'];
+  const out = [];
+  from(tokens).pipe(core.guard([core.keywordRail(['launch code'])], { chunkSize: 4, contextSize: 2, streamFirst: false })).subscribe({
+    next: (token) => out.push(token),
+    error: (error) => {
+      console.log(JSON.stringify({
+        out,
+        name: error.name,
+        violation: core.RailViolationError.isInstance(error),
+        chunk: error.toChunk(),
+        testing: Object.keys(testing).sort(),
+      }));
+    },
+  });
+`;
+
+const expected = {
+  out: [],
+  name: 'RailViolationError',
+  violation: true,
+  chunk: '{"error": {"message": "Blocked by keyword rails.", "type": "guardrails_violation", "param": "keyword", "code": "content_blocked"}}',
+  testing: ['createTestScheduler', 'fakeRail', 'tokenSource'],
+};
+
+describe('the built package', () => {
+  beforeAll(() => {
+    if (!existsSync(resolve(root, 'dist/esm/index.js')) || !existsSync(resolve(root, 'dist/cjs/index.js'))) {
+      throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
+    }
+  });
+
+  it('should point every exports entry at a file that exists', () => {
+    const targets = Object.values(manifest.exports).flatMap((entry) =>
+      typeof entry === 'string' ? [entry] : Object.values(entry).flatMap((condition) => Object.values(condition)),
+    );
+    expect(targets.length).toBeGreaterThan(8);
+    for (const target of targets) expect(existsSync(resolve(root, target))).toBe(true);
+  });
+
+  it('should work through require()', () => {
+    const output = node(['-e', scenario(`const core = require('rxguardrails'); const testing = require('rxguardrails/testing'); const rxjs = require('rxjs');`)]);
+    expect(JSON.parse(output)).toEqual(expected);
+  });
+
+  it('should work through import()', () => {
+    const output = node([
+      '--input-type=module',
+      '-e',
+      scenario(`const core = await import('rxguardrails'); const testing = await import('rxguardrails/testing'); const rxjs = await import('rxjs');`),
+    ]);
+    expect(JSON.parse(output)).toEqual(expected);
+  });
+
+  it('should recognise errors across the CommonJS and ESM copies', () => {
+    const output = node([
+      '--input-type=module',
+      '-e',
+      `
+      import { createRequire } from 'node:module';
+      const esm = await import('rxguardrails');
+      const cjs = createRequire(import.meta.url)('rxguardrails');
+      const fromCjs = new cjs.InvalidOptionError('x', 1, 'from the CommonJS copy');
+      console.log(JSON.stringify({
+        sameClass: esm.InvalidOptionError === cjs.InvalidOptionError,
+        instanceOf: fromCjs instanceof esm.InvalidOptionError,
+        isInstance: esm.InvalidOptionError.isInstance(fromCjs),
+        base: esm.GuardrailError.isInstance(fromCjs),
+        other: esm.RailViolationError.isInstance(fromCjs),
+      }));
+      `,
+    ]);
+    expect(JSON.parse(output)).toEqual({ sameClass: false, instanceOf: false, isInstance: true, base: true, other: false });
+  });
+
+  it('should ship declarations for both module systems', () => {
+    for (const file of ['dist/esm/index.d.ts', 'dist/cjs/index.d.ts', 'dist/esm/testing/index.d.ts', 'dist/cjs/testing/index.d.ts']) {
+      expect(readFileSync(resolve(root, file), 'utf8')).toContain('export');
+    }
+    expect(JSON.parse(readFileSync(resolve(root, 'dist/cjs/package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
+  });
+});

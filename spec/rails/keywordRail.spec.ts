@@ -1,0 +1,86 @@
+import { InvalidOptionError, keywordRail, type RailContext, type RailResult } from 'rxguardrails';
+
+const context = {} as RailContext;
+const check = (rail: ReturnType<typeof keywordRail>, text: string) => rail.check(text, context) as RailResult;
+
+describe('keywordRail', () => {
+  it('should allow text without any keyword, synchronously', () => {
+    expect(check(keywordRail(['secret', 'password']), 'An ordinary answer.')).toBe(true);
+  });
+
+  it('should block text containing a keyword, saying which one and where', () => {
+    expect(check(keywordRail(['secret', 'password']), 'Your Password is 1234')).toEqual({
+      allowed: false,
+      reason: 'matched keyword "password"',
+      match: { text: 'Password', index: 5 },
+    });
+  });
+
+  it('should match letter case exactly when caseSensitive', () => {
+    const rail = keywordRail(['API'], { caseSensitive: true });
+    expect(check(rail, 'the api')).toBe(true);
+    expect(check(rail, 'the API')).toEqual(expect.objectContaining({ allowed: false }));
+  });
+
+  it('should match inside words by default and only whole words with wordBoundary', () => {
+    expect(check(keywordRail(['ass']), 'assisting you')).toEqual(expect.objectContaining({ allowed: false }));
+    const whole = keywordRail(['ass'], { wordBoundary: true });
+    expect(check(whole, 'assisting you')).toBe(true);
+    expect(check(whole, 'a bad ass joke')).toEqual(expect.objectContaining({ allowed: false, match: { text: 'ass', index: 6 } }));
+    expect(check(whole, 'ass.')).toEqual(expect.objectContaining({ allowed: false }));
+  });
+
+  it('should treat letters of any script as word characters for wordBoundary', () => {
+    const whole = keywordRail(['café'], { wordBoundary: true });
+    expect(check(whole, 'cafés')).toBe(true);
+    expect(check(whole, 'un café, merci')).toEqual(expect.objectContaining({ allowed: false }));
+    expect(check(keywordRail(['straße'], { wordBoundary: true }), 'STRASSE')).toBe(true);
+    expect(check(keywordRail(['ÉTÉ']), 'un été chaud')).toEqual(expect.objectContaining({ allowed: false }));
+  });
+
+  it('should match a phrase across any run of whitespace', () => {
+    const rail = keywordRail(['launch code']);
+    expect(check(rail, 'the launch\n   code is')).toEqual(expect.objectContaining({ allowed: false, reason: 'matched keyword "launch code"' }));
+    expect(check(rail, 'the launchcode')).toBe(true);
+  });
+
+  it('should treat regular-expression characters in keywords literally', () => {
+    const rail = keywordRail(['a.b', '(c+)', 'x/y', 'k-9']);
+    expect(check(rail, 'aXb c x y k9')).toBe(true);
+    expect(check(rail, 'see (c+) here')).toEqual(expect.objectContaining({ allowed: false, reason: 'matched keyword "(c+)"' }));
+    expect(check(rail, 'k-9 unit')).toEqual(expect.objectContaining({ allowed: false }));
+    expect(check(keywordRail(['a.b'], { wordBoundary: true }), 'x a.b y')).toEqual(expect.objectContaining({ allowed: false }));
+  });
+
+  it('should report the longer phrase when a shorter keyword is inside it', () => {
+    expect(check(keywordRail(['card', 'credit card number']), 'my credit card number')).toEqual(
+      expect.objectContaining({ reason: 'matched keyword "credit card number"' }),
+    );
+  });
+
+  it('should give the same answer for the same text however often it is asked', () => {
+    const rail = keywordRail(['secret']);
+    for (let round = 0; round < 3; round++) expect(check(rail, 'a secret')).toEqual(expect.objectContaining({ allowed: false }));
+  });
+
+  it("should be named 'keyword' unless named otherwise", () => {
+    expect(keywordRail(['x']).name).toBe('keyword');
+    expect(keywordRail(['x'], { name: 'profanity' }).name).toBe('profanity');
+  });
+
+  it.each([
+    [[], {}, 'keywordRail: keywords must be a non-empty array of strings, got an array'],
+    ['secret', {}, 'keywordRail: keywords must be a non-empty array of strings, got "secret"'],
+    [['ok', ''], {}, 'keywordRail: keywords[1] must be a non-empty string, got ""'],
+    [['ok', '  '], {}, 'keywordRail: keywords[1] must be a non-empty string, got "  "'],
+    [['ok', 3], {}, 'keywordRail: keywords[1] must be a non-empty string, got 3'],
+    [['ok'], { name: '' }, 'keywordRail: name must be a non-empty string, got ""'],
+    [['ok'], { caseSensitive: 'yes' }, 'keywordRail: caseSensitive must be true or false, got "yes"'],
+    [['ok'], { wordBoundary: 1 }, 'keywordRail: wordBoundary must be true or false, got 1'],
+    [['ok'], { ignoreCase: true }, "keywordRail: unknown option 'ignoreCase'; known options: name, caseSensitive, wordBoundary"],
+  ])('should throw InvalidOptionError for keywords %j with options %j', (keywords, options, message) => {
+    const create = () => keywordRail(keywords as never, options as never);
+    expect(create).toThrow(InvalidOptionError);
+    expect(create).toThrow(message);
+  });
+});
