@@ -1,0 +1,155 @@
+// Core benchmark: guard([keywordRail]) on an in-process token source, against the raw source, in one run.
+//
+//   npm run bench            (node --expose-gc --import tsx bench/core.bench.ts)
+//
+// Writes bench/results/core.json. Method:
+// - The source emits short items (about 4 characters) from a fixed list, synchronously; the sink adds up their
+//   lengths, and every run checks that all characters arrived.
+// - Each case runs several times, interleaved with the others, after a warm-up of every case; the median time
+//   counts. The raw baseline is the same source with no operator, measured in the same process under the same
+//   JIT conditions as the guarded cases.
+// - Heap: in separate runs, the sink forces a garbage collection when the last item arrives (the pipeline is still
+//   live then) and reads heapUsed; the figure is the heap in use then, minus the heap before subscribing.
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { guard, keywordRail } from 'rxguardrails';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc (npm run bench does)');
+
+const TOKENS = Array.from({ length: 1024 }, (_, position) => [' the', 'ing ', ' and', 'tion', ' of ', 'ed a', ' to ', 'er, ', 'ment', ' is '][position % 10]!);
+const CHARS_PER_ROUND = TOKENS.reduce((sum, token) => sum + token.length, 0);
+const SIZES = [100_000, 1_000_000, 10_000_000] as const;
+const RUNS: Record<number, number> = { 100_000: 9, 1_000_000: 7, 10_000_000: 5 };
+const WINDOW = { chunkSize: 200, contextSize: 50 };
+const rail = keywordRail(['forbidden', 'secret plan', 'launch code']);
+
+function source(items: number): Observable<string> {
+  return new Observable<string>((subscriber) => {
+    for (let position = 0; position < items && !subscriber.closed; position++) subscriber.next(TOKENS[position & 1023]!);
+    subscriber.complete();
+  });
+}
+
+const expectedCharacters = (items: number) => Math.floor(items / 1024) * CHARS_PER_ROUND + TOKENS.slice(0, items % 1024).reduce((sum, token) => sum + token.length, 0);
+
+interface Case {
+  name: string;
+  operator?: MonoTypeOperatorFunction<string>;
+}
+
+const cases: Case[] = [
+  { name: 'raw source (baseline)' },
+  { name: 'guard streamFirst: true', operator: guard([rail], { ...WINDOW, streamFirst: true }) },
+  { name: 'guard streamFirst: false', operator: guard([rail], { ...WINDOW, streamFirst: false }) },
+];
+
+function timeOnce(testCase: Case, items: number): number {
+  const stream$ = testCase.operator ? source(items).pipe(testCase.operator) : source(items);
+  let characters = 0;
+  let failure: unknown;
+  const started = process.hrtime.bigint();
+  stream$.subscribe({
+    next: (token) => {
+      characters += token.length;
+    },
+    error: (error: unknown) => (failure = error),
+  });
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+  if (failure) throw failure;
+  if (characters !== expectedCharacters(items)) throw new Error(`${testCase.name}: ${characters} characters arrived, expected ${expectedCharacters(items)}`);
+  return elapsed;
+}
+
+function heapWhileStreaming(testCase: Case, items: number): number {
+  const stream$ = testCase.operator ? source(items).pipe(testCase.operator) : source(items);
+  gc!();
+  const before = process.memoryUsage().heapUsed;
+  let seen = 0;
+  let during = 0;
+  stream$.subscribe((token) => {
+    if (++seen === items - 1 || (items === 1 && seen === 1)) {
+      gc!();
+      during = process.memoryUsage().heapUsed;
+    }
+    void token;
+  });
+  return during - before;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+console.log(`rxguardrails core benchmark: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
+for (const testCase of cases) timeOnce(testCase, 1_000_000);
+
+const timings = new Map<string, number[]>();
+for (const items of SIZES) {
+  for (let run = 0; run < RUNS[items]!; run++) {
+    for (const testCase of cases) {
+      const key = `${testCase.name}@${items}`;
+      timings.set(key, [...(timings.get(key) ?? []), timeOnce(testCase, items)]);
+    }
+  }
+}
+
+const results = SIZES.flatMap((items) => {
+  const baseline = median(timings.get(`${cases[0]!.name}@${items}`)!);
+  return cases.map((testCase) => {
+    const runs = timings.get(`${testCase.name}@${items}`)!;
+    const milliseconds = median(runs);
+    return {
+      case: testCase.name,
+      items,
+      runs: runs.length,
+      medianMs: round(milliseconds, 2),
+      itemsPerSecond: Math.round(items / (milliseconds / 1000)),
+      nsPerItem: round((milliseconds * 1e6) / items, 2),
+      ratioToBaseline: round(baseline / milliseconds, 3),
+    };
+  });
+});
+
+const heap = cases.map((testCase) => {
+  const at1M = heapWhileStreaming(testCase, 1_000_000);
+  const at10M = heapWhileStreaming(testCase, 10_000_000);
+  return { case: testCase.name, heapUsedAt1MBytes: at1M, heapUsedAt10MBytes: at10M, growthBytes: at10M - at1M };
+});
+
+function round(value: number, digits: number): number {
+  return Math.round(value * 10 ** digits) / 10 ** digits;
+}
+
+const find = (name: string, items: number) => results.find((result) => result.case === name && result.items === items)!;
+const targets = cases.slice(1).flatMap((testCase) => {
+  const at10M = find(testCase.name, 10_000_000);
+  const scaling = find(testCase.name, 10_000_000).medianMs / find(testCase.name, 1_000_000).medianMs;
+  const growth = heap.find((entry) => entry.case === testCase.name)!.growthBytes;
+  return [
+    { case: testCase.name, target: 'items/s at 10M >= 5,000,000', value: at10M.itemsPerSecond, met: at10M.itemsPerSecond >= 5_000_000 },
+    { case: testCase.name, target: 'rate >= 15 % of the baseline at 10M', value: at10M.ratioToBaseline, met: at10M.ratioToBaseline >= 0.15 },
+    { case: testCase.name, target: 'time(10M) / time(1M) <= 11', value: round(scaling, 2), met: scaling <= 11 },
+    { case: testCase.name, target: 'heap growth 1M -> 10M <= 20 MB', value: growth, met: growth <= 20 * 1024 * 1024 },
+  ];
+});
+
+const report = {
+  benchmark: 'core',
+  date: new Date().toISOString(),
+  machine: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, cpu: cpus()[0]?.model },
+  setup: { tokens: 'fixed list of 1024 items of 4 characters', rail: 'keywordRail(3 keywords)', ...WINDOW },
+  method:
+    'median of interleaved runs after a warm-up, in one process; ratioToBaseline = baseline time / case time at the same size; ' +
+    'heap = heapUsed after a forced GC at the last item minus heapUsed before subscribing',
+  results,
+  heap,
+  targets,
+};
+
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/core.json', import.meta.url), JSON.stringify(report, null, 2) + '\n');
+
+console.table(results.map(({ case: name, items, medianMs, itemsPerSecond, nsPerItem, ratioToBaseline }) => ({ case: name, items, medianMs, itemsPerSecond, nsPerItem, ratioToBaseline })));
+console.table(heap);
+console.table(targets);
+console.log('written to bench/results/core.json');
