@@ -8,9 +8,14 @@
 // - Each case runs several times, interleaved with the others, after a warm-up of every case; the median time
 //   counts. The raw baseline is the same source with no operator, measured in the same process under the same
 //   JIT conditions as the guarded cases.
+// - Isolated: each case also runs alone in a fresh process (no other pipeline has touched the JIT's inline
+//   caches), which shows the bare per-item cost; the raw loop is then several times faster than in a shared
+//   process, so the isolated ratio is the stricter one.
 // - Heap: in separate runs, the sink forces a garbage collection when the last item arrives (the pipeline is still
 //   live then) and reads heapUsed; the figure is the heap in use then, minus the heap before subscribing.
+import { execFileSync } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { guard, keywordRail } from 'rxguardrails';
@@ -80,6 +85,15 @@ function heapWhileStreaming(testCase: Case, items: number): number {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+// Child mode: `--isolated <case index>` times one case alone at 10M items and prints the runs as JSON.
+const isolatedArgument = process.argv.indexOf('--isolated');
+if (isolatedArgument !== -1) {
+  const testCase = cases[Number(process.argv[isolatedArgument + 1])]!;
+  timeOnce(testCase, 1_000_000);
+  console.log(JSON.stringify(Array.from({ length: RUNS[10_000_000]! }, () => timeOnce(testCase, 10_000_000))));
+  process.exit(0);
+}
+
 console.log(`rxguardrails core benchmark: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
 for (const testCase of cases) timeOnce(testCase, 1_000_000);
 
@@ -116,6 +130,21 @@ const heap = cases.map((testCase) => {
   return { case: testCase.name, heapUsedAt1MBytes: at1M, heapUsedAt10MBytes: at10M, growthBytes: at10M - at1M };
 });
 
+const isolated = (() => {
+  const runs = cases.map((_, index) => {
+    const output = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--isolated', String(index)], { encoding: 'utf8' });
+    return median(JSON.parse(output.trim().split('\n').pop()!) as number[]);
+  });
+  return cases.map((testCase, index) => ({
+    case: testCase.name,
+    items: 10_000_000,
+    medianMs: round(runs[index]!, 2),
+    itemsPerSecond: Math.round(10_000_000 / (runs[index]! / 1000)),
+    nsPerItem: round((runs[index]! * 1e6) / 10_000_000, 2),
+    ratioToBaseline: round(runs[0]! / runs[index]!, 3),
+  }));
+})();
+
 function round(value: number, digits: number): number {
   return Math.round(value * 10 ** digits) / 10 ** digits;
 }
@@ -139,9 +168,11 @@ const report = {
   machine: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, cpu: cpus()[0]?.model },
   setup: { tokens: 'fixed list of 1024 items of 4 characters', rail: 'keywordRail(3 keywords)', ...WINDOW },
   method:
-    'median of interleaved runs after a warm-up, in one process; ratioToBaseline = baseline time / case time at the same size; ' +
-    'heap = heapUsed after a forced GC at the last item minus heapUsed before subscribing',
+    'results: median of interleaved runs after a warm-up, in one process; ratioToBaseline = baseline time / case time at the same size. ' +
+    'isolated: each case alone in a fresh process (median of its runs at 10M). ' +
+    'heap: heapUsed after a forced GC at the last item minus heapUsed before subscribing',
   results,
+  isolated,
   heap,
   targets,
 };
@@ -150,6 +181,8 @@ mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/core.json', import.meta.url), JSON.stringify(report, null, 2) + '\n');
 
 console.table(results.map(({ case: name, items, medianMs, itemsPerSecond, nsPerItem, ratioToBaseline }) => ({ case: name, items, medianMs, itemsPerSecond, nsPerItem, ratioToBaseline })));
+console.log('each case alone in a fresh process, 10M items:');
+console.table(isolated);
 console.table(heap);
 console.table(targets);
 console.log('written to bench/results/core.json');

@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { RailViolationError } from '../errors/RailViolationError.js';
 import { assertKnownKeys, assertOneOf, assertOptionsObject, assertString } from '../internal/validateOptions.js';
 import type { CheckedBatch } from './checkRail.js';
-import { subscribeUpstream } from './subscribeUpstream.js';
+import { UpstreamSubscriber } from './subscribeUpstream.js';
 
 /** NeMo's refusal text, used by `mode: 'replace'` unless another `replacement` is given. */
 export const DEFAULT_REPLACEMENT = "I'm sorry, I can't respond to that.";
@@ -92,30 +92,47 @@ export function blockOnViolation(options: BlockOnViolationOptions = {}): Operato
 
 /** blockOnViolation with validated settings. Hand-written: it releases tokens one by one, on the hot path. */
 export function releaseOrBlock(settings: ViolationSettings): OperatorFunction<CheckedBatch, string> {
-  return (source) =>
-    new Observable<string>((destination) => {
-      let held: readonly string[] = [];
-      subscribeUpstream(source, destination, {
-        next: (batch) => {
-          if (batch.blocked) {
-            signalViolation(destination, batch, settings);
-            return;
-          }
-          const pending = held.length === 0 ? batch.chunks : held.concat(batch.chunks);
-          const settled = pending.length - Math.min(batch.overlap, pending.length);
-          for (let position = 0; position < settled && !destination.closed; position++) destination.next(pending[position]!);
-          held = settled === 0 ? pending : pending.slice(settled);
-        },
-        error: (error: unknown) => destination.error(error),
-        complete: () => {
-          for (const item of held) {
-            if (destination.closed) return;
-            destination.next(item);
-          }
-          destination.complete();
-        },
-      });
-    });
+  return (source) => new Observable<string>((destination) => new SettlingSubscriber(destination, settings).subscribeTo(source));
+}
+
+class SettlingSubscriber extends UpstreamSubscriber<CheckedBatch, string> {
+  /** Items of passed windows that the next window checks again. */
+  private held: readonly string[] = [];
+
+  constructor(
+    destination: Subscriber<string>,
+    private readonly settings: ViolationSettings,
+  ) {
+    super(destination);
+  }
+
+  next(batch: CheckedBatch): void {
+    if (this.closed) return;
+    if (batch.blocked) {
+      signalViolation(this.destination, batch, this.settings);
+      return;
+    }
+    // Everything held and new is released except the last `overlap` items, oldest first.
+    const { held, destination } = this;
+    const { chunks } = batch;
+    let release = held.length + chunks.length - Math.min(batch.overlap, held.length + chunks.length);
+    let position = 0;
+    for (; position < held.length && release > 0 && !this.closed; position++, release--) destination.next(held[position]!);
+    if (position < held.length) {
+      this.held = held.slice(position).concat(chunks);
+      return;
+    }
+    for (let fresh = 0; fresh < release && !this.closed; fresh++) destination.next(chunks[fresh]!);
+    this.held = release === 0 ? chunks : chunks.slice(release);
+  }
+
+  protected override onComplete(): void {
+    for (const item of this.held) {
+      if (this.closed) return;
+      this.destination.next(item);
+    }
+    this.destination.complete();
+  }
 }
 
 /**

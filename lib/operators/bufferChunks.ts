@@ -1,8 +1,8 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
 import { InvalidItemError } from '../errors/InvalidItemError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertInteger, assertKnownKeys, assertOptionsObject } from '../internal/validateOptions.js';
-import { subscribeUpstream } from './subscribeUpstream.js';
+import { UpstreamSubscriber } from './subscribeUpstream.js';
 import { WindowCutter } from './windowCutter.js';
 
 /** Options of {@link bufferChunks}. */
@@ -110,26 +110,36 @@ export const WINDOW_OPTION_KEYS = ['chunkSize', 'contextSize'] as const;
  * builds each window's text as it goes instead of joining it again.
  */
 export function windowsOf(size: WindowSize, operator: string): OperatorFunction<unknown, ChunkBatch> {
-  return (source) =>
-    new Observable<ChunkBatch>((destination) => {
-      const cutter = new WindowCutter(size);
-      let position = 0;
-      subscribeUpstream(source, destination, {
-        next: (item) => {
-          if (typeof item !== 'string') {
-            destination.error(new InvalidItemError(operator, position, item));
-            return;
-          }
-          position++;
-          const batch = cutter.push(item);
-          if (batch) destination.next(batch);
-        },
-        error: (error: unknown) => destination.error(error),
-        complete: () => {
-          const batch = cutter.flush();
-          if (batch) destination.next(batch);
-          destination.complete();
-        },
-      });
-    });
+  return (source) => new Observable<ChunkBatch>((destination) => new WindowsSubscriber(destination, size, operator).subscribeTo(source));
+}
+
+class WindowsSubscriber extends UpstreamSubscriber<unknown, ChunkBatch> {
+  private readonly cutter: WindowCutter;
+  private position = 0;
+
+  constructor(
+    destination: Subscriber<ChunkBatch>,
+    size: WindowSize,
+    private readonly operator: string,
+  ) {
+    super(destination);
+    this.cutter = new WindowCutter(size);
+  }
+
+  next(item: unknown): void {
+    if (this.closed) return;
+    if (typeof item !== 'string') {
+      this.error(new InvalidItemError(this.operator, this.position, item));
+      return;
+    }
+    this.position++;
+    const batch = this.cutter.push(item);
+    if (batch) this.destination.next(batch);
+  }
+
+  protected override onComplete(): void {
+    const batch = this.cutter.flush();
+    if (batch) this.destination.next(batch);
+    this.destination.complete();
+  }
 }

@@ -1,4 +1,4 @@
-import { concatMap, isObservable, map, merge, type Observable, type ObservableInput, type OperatorFunction, takeWhile, toArray } from 'rxjs';
+import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import {
   assertBoolean,
@@ -11,7 +11,9 @@ import {
 } from '../internal/validateOptions.js';
 import type { ChatMessage, OutputRail, RailVerdict } from '../rails/OutputRail.js';
 import type { ChunkBatch } from './bufferChunks.js';
-import { railVerdict$, runRail, type RunRailSettings } from './runRail.js';
+import type { RunRailSettings } from './runRail.js';
+import { UpstreamSubscriber } from './subscribeUpstream.js';
+import { WindowChecker } from './windowChecker.js';
 
 /** Options of {@link checkRail}. */
 export interface CheckRailOptions {
@@ -112,67 +114,31 @@ export const CHECK_OPTION_KEYS = ['parallel', 'timeout', 'onError', 'messages'] 
 
 /** checkRail with validated settings. */
 export function checkWith(settings: CheckSettings): OperatorFunction<ChunkBatch, CheckedBatch> {
-  // concatMap: one window at a time, in order; a window arriving during a check waits. It calls the project only
-  // when the window's turn comes, so the rails of a waiting window have not started.
-  return concatMap((batch) => (settings.parallel ? checkInParallel(batch, settings) : checkInSequence(batch, settings)));
+  return (source) => new Observable<CheckedBatch>((destination) => new CheckingSubscriber(destination, settings).subscribeTo(source));
 }
 
-/**
- * Called by concatMap when the window's turn comes. While the rails answer synchronously it stays synchronous and
- * returns a one-element array (the cheapest ObservableInput: it runs once per window).
- */
-function checkInSequence(batch: ChunkBatch, settings: CheckSettings): ObservableInput<CheckedBatch> {
-  return continueFrom(0, []);
+/** Feeds windows to a WindowChecker, which keeps them in order and one at a time, like concatMap. */
+class CheckingSubscriber extends UpstreamSubscriber<ChunkBatch, CheckedBatch> {
+  private readonly checker: WindowChecker;
 
-  function continueFrom(start: number, verdicts: RailVerdict[]): ObservableInput<CheckedBatch> {
-    for (let position = start; position < settings.rails.length; position++) {
-      const outcome = runRail(settings.rails[position]!, batch, settings);
-      if (isObservable(outcome)) {
-        return outcome.pipe(concatMap((verdict) => settle(verdict, verdicts, position)));
-      }
-      verdicts.push(outcome);
-      if (!outcome.allowed) return [checked(batch, verdicts, outcome)];
-    }
-    return [checked(batch, verdicts, undefined)];
+  constructor(destination: Subscriber<CheckedBatch>, settings: CheckSettings) {
+    super(destination);
+    this.checker = new WindowChecker(settings, {
+      checked: (batch) => destination.next(batch),
+      failed: (error) => destination.error(error),
+      done: () => destination.complete(),
+    });
+    // Unsubscribing (or an error) aborts the check in flight; completion waits for the checks.
+    destination.add(() => this.checker.stop());
   }
 
-  function settle(verdict: RailVerdict, verdicts: RailVerdict[], position: number): ObservableInput<CheckedBatch> {
-    verdicts.push(verdict);
-    return verdict.allowed ? continueFrom(position + 1, verdicts) : [checked(batch, verdicts, verdict)];
+  next(batch: ChunkBatch): void {
+    if (!this.closed) this.checker.push(batch);
   }
-}
 
-function checkInParallel(batch: ChunkBatch, settings: CheckSettings): Observable<CheckedBatch> {
-  const positioned$ = settings.rails.map((rail, position) =>
-    railVerdict$(rail, batch, settings).pipe(map((verdict) => ({ position, verdict }))),
-  );
-  return merge(...positioned$).pipe(
-    // The first block ends the merge, which unsubscribes (and so aborts) the rails still working and keeps any
-    // rail not yet started from being called.
-    takeWhile(({ verdict }) => verdict.allowed, true),
-    toArray(),
-    map((decided): CheckedBatch => {
-      const blocked = decided.find(({ verdict }) => !verdict.allowed)?.verdict;
-      const verdicts = decided.sort((a, b) => a.position - b.position).map(({ verdict }) => verdict);
-      return checked(batch, verdicts, blocked);
-    }),
-  );
-}
-
-/**
- * Spelled out rather than `{ ...batch, verdicts }`: on Node 20 a spread followed by an added property falls off
- * V8's fast path and costs about a microsecond, once per window.
- */
-function checked(batch: ChunkBatch, verdicts: readonly RailVerdict[], blocked: RailVerdict | undefined): CheckedBatch {
-  return {
-    index: batch.index,
-    text: batch.text,
-    chunks: batch.chunks,
-    final: batch.final,
-    overlap: batch.overlap,
-    verdicts,
-    blocked,
-  };
+  protected override onComplete(): void {
+    this.checker.complete();
+  }
 }
 
 function assertMessages(owner: string, messages: unknown): asserts messages is readonly ChatMessage[] {

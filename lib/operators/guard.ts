@@ -61,11 +61,11 @@ export function guard(rails: readonly OutputRail[], options: GuardOptions = {}):
   assertOptionsObject('guard', options);
   assertKnownKeys('guard', options, GUARD_OPTION_KEYS);
   const size = resolveWindowSize('guard', options);
-  const check = checkWith(resolveCheckSettings('guard', rails, options));
+  const check = resolveCheckSettings('guard', rails, options);
   const violation = resolveViolationSettings('guard', options);
   const { streamFirst = true } = options;
   assertBoolean('guard', 'streamFirst', streamFirst);
   return streamFirst
     ? releaseWhileChecking(size, check, violation)
-    : pipe(windowsOf(size, 'guard'), check, releaseOrBlock(violation));
+    : pipe(windowsOf(size, 'guard'), checkWith(check), releaseOrBlock(violation));
 }

@@ -1,54 +1,55 @@
-// Internal: guard's streamFirst mode. Hand-written rather than composed, for two reasons: each item must reach the
-// subscriber *before* the window it completes is checked (so a synchronous rail cannot hold back the item that
-// filled its window), and this is the per-token hot path, where a `connect` + `merge` composition multicasting
-// every token through a Subject costs several times as much. Only the windows go through a Subject, into the
-// composed checks.
-import { type MonoTypeOperatorFunction, Observable, type OperatorFunction, Subject } from 'rxjs';
+// Internal: guard's streamFirst mode. Each item must reach the subscriber *before* the window it completes is
+// checked (so a synchronous rail cannot hold back the item that filled its window), and this is the per-token hot
+// path: items go straight to the subscriber and into the window cutter, windows straight to the checker, with no
+// Subject or inner subscription in between.
+import { type MonoTypeOperatorFunction, Observable, type Subscriber } from 'rxjs';
 import { InvalidItemError } from '../errors/InvalidItemError.js';
 import { signalViolation, type ViolationSettings } from './blockOnViolation.js';
-import type { ChunkBatch, WindowSize } from './bufferChunks.js';
-import type { CheckedBatch } from './checkRail.js';
-import { subscribeUpstream } from './subscribeUpstream.js';
+import type { WindowSize } from './bufferChunks.js';
+import type { CheckSettings } from './checkRail.js';
+import { UpstreamSubscriber } from './subscribeUpstream.js';
+import { WindowChecker } from './windowChecker.js';
 import { WindowCutter } from './windowCutter.js';
 
-export function releaseWhileChecking(
-  size: WindowSize,
-  check: OperatorFunction<ChunkBatch, CheckedBatch>,
-  violation: ViolationSettings,
-): MonoTypeOperatorFunction<string> {
-  return (source) =>
-    new Observable<string>((destination) => {
-      const windows$ = new Subject<ChunkBatch>();
-      // Subscribed before the source, so windows filled by a synchronous source are checked as they fill.
-      destination.add(
-        windows$.pipe(check).subscribe({
-          next: (batch) => {
-            if (batch.blocked) signalViolation(destination, batch, violation);
-          },
-          error: (error: unknown) => destination.error(error),
-          // Only after the source completed and the last window passed.
-          complete: () => destination.complete(),
-        }),
-      );
-      const cutter = new WindowCutter(size);
-      let position = 0;
-      subscribeUpstream(source, destination, {
-        next: (item) => {
-          if (typeof item !== 'string') {
-            destination.error(new InvalidItemError('guard', position, item));
-            return;
-          }
-          position++;
-          destination.next(item);
-          const batch = cutter.push(item);
-          if (batch && !destination.closed) windows$.next(batch);
-        },
-        error: (error: unknown) => destination.error(error),
-        complete: () => {
-          const batch = cutter.flush();
-          if (batch) windows$.next(batch);
-          windows$.complete();
-        },
-      });
+export function releaseWhileChecking(size: WindowSize, check: CheckSettings, violation: ViolationSettings): MonoTypeOperatorFunction<string> {
+  return (source) => new Observable<string>((destination) => new ReleasingSubscriber(destination, size, check, violation).subscribeTo(source));
+}
+
+class ReleasingSubscriber extends UpstreamSubscriber<unknown, string> {
+  private readonly cutter: WindowCutter;
+  private readonly checker: WindowChecker;
+  private position = 0;
+
+  constructor(destination: Subscriber<string>, size: WindowSize, check: CheckSettings, violation: ViolationSettings) {
+    super(destination);
+    this.cutter = new WindowCutter(size);
+    this.checker = new WindowChecker(check, {
+      checked: (batch) => {
+        if (batch.blocked) signalViolation(destination, batch, violation);
+      },
+      failed: (error) => destination.error(error),
+      // Only after the source completed and the last window passed.
+      done: () => destination.complete(),
     });
+    destination.add(() => this.checker.stop());
+  }
+
+  next(item: unknown): void {
+    if (this.closed) return;
+    if (typeof item !== 'string') {
+      this.error(new InvalidItemError('guard', this.position, item));
+      return;
+    }
+    this.position++;
+    this.destination.next(item);
+    const batch = this.cutter.push(item);
+    if (batch && !this.closed) this.checker.push(batch);
+  }
+
+  // The last window is checked after the source completes; the checker then completes the destination.
+  protected override onComplete(): void {
+    const batch = this.cutter.flush();
+    if (batch) this.checker.push(batch);
+    this.checker.complete();
+  }
 }

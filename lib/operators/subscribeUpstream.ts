@@ -1,48 +1,42 @@
-// Internal: how the hand-written operators subscribe to their source.
+// Internal: the base of the hand-written operators' subscribers.
 import { type Observable, type Observer, Subscription, type Subscriber } from 'rxjs';
 
 /**
- * An observer that is also a Subscription. RxJS uses such an object as the subscriber itself instead of wrapping
- * it, so it can be chained to the downstream subscriber *before* the source starts: when the downstream
- * unsubscribes (a `take(n)`, a violation) while a synchronous source is still emitting inside its `subscribe`
- * call, the source sees `closed` and stops, as it would under a built-in operator. Were RxJS to wrap it after all,
- * only that synchronous case would be lost: the subscription returned by `subscribe` is chained as well.
+ * A source subscriber that is an Observer and a Subscription at once. RxJS uses such an object as the subscriber
+ * itself instead of wrapping it, so it can be chained to the downstream subscriber *before* the source starts:
+ * when the downstream unsubscribes (a `take(n)`, a violation) while a synchronous source is still emitting inside
+ * its `subscribe` call, the source sees `closed` and stops, as it would under a built-in operator. Were RxJS to
+ * wrap it after all, only that synchronous case would be lost: the subscription `subscribe` returns is chained too.
+ *
+ * Each operator subclasses it, so its `next` is a direct, monomorphic call on the per-token hot path.
  */
-class UpstreamObserver<T> extends Subscription implements Observer<T> {
-  constructor(private readonly handlers: Observer<T>) {
+export abstract class UpstreamSubscriber<T, R> extends Subscription implements Observer<T> {
+  constructor(protected readonly destination: Subscriber<R>) {
     super();
+    destination.add(this);
   }
 
-  next(value: T): void {
-    if (!this.closed) this.handlers.next(value);
+  /** Subscribes to `source`; call once, after construction. */
+  subscribeTo(source: Observable<T>): void {
+    this.add(source.subscribe(this));
   }
+
+  abstract next(value: T): void;
 
   error(error: unknown): void {
     if (this.closed) return;
-    try {
-      this.handlers.error(error);
-    } finally {
-      this.unsubscribe();
-    }
+    this.destination.error(error);
+    this.unsubscribe();
   }
 
   complete(): void {
     if (this.closed) return;
-    try {
-      this.handlers.complete();
-    } finally {
-      this.unsubscribe();
-    }
+    this.onComplete();
+    this.unsubscribe();
   }
-}
 
-/**
- * Subscribes `handlers` to `source`, tied to `destination`: unsubscribing the destination unsubscribes the source
- * at once, even during a synchronous emission. Handlers run only while the subscription is open.
- */
-export function subscribeUpstream<T>(source: Observable<T>, destination: Subscriber<unknown>, handlers: Observer<T>): Subscription {
-  const upstream = new UpstreamObserver(handlers);
-  destination.add(upstream);
-  upstream.add(source.subscribe(upstream));
-  return upstream;
+  /** What completion means for the operator; by default, the destination completes. */
+  protected onComplete(): void {
+    this.destination.complete();
+  }
 }
