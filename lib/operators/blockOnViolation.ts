@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { RailViolationError } from '../errors/RailViolationError.js';
 import { assertKnownKeys, assertOneOf, assertOptionsObject, assertString } from '../internal/validateOptions.js';
 import type { CheckedBatch } from './checkRail.js';
-import { UpstreamSubscriber } from './subscribeUpstream.js';
+import { UpstreamSubscriber } from './UpstreamSubscriber.js';
 
 /** NeMo's refusal text, used by `mode: 'replace'` unless another `replacement` is given. */
 export const DEFAULT_REPLACEMENT = "I'm sorry, I can't respond to that.";

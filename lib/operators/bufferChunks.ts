@@ -2,8 +2,8 @@ import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
 import { InvalidItemError } from '../errors/InvalidItemError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertInteger, assertKnownKeys, assertOptionsObject } from '../internal/validateOptions.js';
-import { UpstreamSubscriber } from './subscribeUpstream.js';
-import { WindowCutter } from './windowCutter.js';
+import { UpstreamSubscriber } from './UpstreamSubscriber.js';
+import { WindowCutter } from './WindowCutter.js';
 
 /** Options of {@link bufferChunks}. */
 export interface BufferChunksOptions {

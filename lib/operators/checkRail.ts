@@ -12,8 +12,8 @@ import {
 import type { ChatMessage, OutputRail, RailVerdict } from '../rails/OutputRail.js';
 import type { ChunkBatch } from './bufferChunks.js';
 import type { RunRailSettings } from './runRail.js';
-import { UpstreamSubscriber } from './subscribeUpstream.js';
-import { WindowChecker } from './windowChecker.js';
+import { UpstreamSubscriber } from './UpstreamSubscriber.js';
+import { WindowChecker } from './WindowChecker.js';
 
 /** Options of {@link checkRail}. */
 export interface CheckRailOptions {

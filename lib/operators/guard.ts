@@ -1,5 +1,5 @@
 import { type MonoTypeOperatorFunction, pipe } from 'rxjs';
-import { assertBoolean, assertKnownKeys, assertOptionsObject } from '../internal/validateOptions.js';
+import { assertBoolean, assertKnownKeys } from '../internal/validateOptions.js';
 import type { OutputRail } from '../rails/OutputRail.js';
 import { type BlockOnViolationOptions, releaseOrBlock, resolveViolationSettings, VIOLATION_OPTION_KEYS } from './blockOnViolation.js';
 import { type BufferChunksOptions, resolveWindowSize, WINDOW_OPTION_KEYS, windowsOf } from './bufferChunks.js';
@@ -58,7 +58,6 @@ const GUARD_OPTION_KEYS = [...WINDOW_OPTION_KEYS, ...CHECK_OPTION_KEYS, ...VIOLA
  * @param options See {@link GuardOptions}; defaults: chunkSize 200, contextSize 50, streamFirst true, mode 'error'.
  */
 export function guard(rails: readonly OutputRail[], options: GuardOptions = {}): MonoTypeOperatorFunction<string> {
-  assertOptionsObject('guard', options);
   assertKnownKeys('guard', options, GUARD_OPTION_KEYS);
   const size = resolveWindowSize('guard', options);
   const check = resolveCheckSettings('guard', rails, options);

@@ -7,9 +7,9 @@ import { InvalidItemError } from '../errors/InvalidItemError.js';
 import { signalViolation, type ViolationSettings } from './blockOnViolation.js';
 import type { WindowSize } from './bufferChunks.js';
 import type { CheckSettings } from './checkRail.js';
-import { UpstreamSubscriber } from './subscribeUpstream.js';
-import { WindowChecker } from './windowChecker.js';
-import { WindowCutter } from './windowCutter.js';
+import { UpstreamSubscriber } from './UpstreamSubscriber.js';
+import { WindowChecker } from './WindowChecker.js';
+import { WindowCutter } from './WindowCutter.js';
 
 export function releaseWhileChecking(size: WindowSize, check: CheckSettings, violation: ViolationSettings): MonoTypeOperatorFunction<string> {
   return (source) => new Observable<string>((destination) => new ReleasingSubscriber(destination, size, check, violation).subscribeTo(source));
