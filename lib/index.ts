@@ -1,5 +1,5 @@
 // rxguardrails: guardrails for streaming LLM output, as RxJS operators.
-// This entry is browser-safe: nothing here, directly or not, imports a Node built-in.
+// This entry is browser-safe: nothing here, directly or not, imports a Node built-in or an LLM SDK.
 
 // Operators
 export { bufferChunks, type BufferChunksOptions, type ChunkBatch } from './operators/bufferChunks.js';
@@ -21,8 +21,45 @@ export { defineRail } from './rails/defineRail.js';
 export { keywordRail, type KeywordRailOptions } from './rails/keywordRail.js';
 export { regexRail, type RegexRailOptions } from './rails/regexRail.js';
 
+// Token sources
+export { fromTokens, type TokenInput } from './sources/fromTokens.js';
+export { fromOpenAI } from './sources/fromOpenAI.js';
+export { fromOpenAIResponses } from './sources/fromOpenAIResponses.js';
+export { fromAnthropic } from './sources/fromAnthropic.js';
+export type { SourceOptions } from './sources/providerStream.js';
+export type {
+  AnthropicClient,
+  AnthropicEvent,
+  AnthropicParams,
+  OpenAIChatChunk,
+  OpenAIChatClient,
+  OpenAIChatParams,
+  OpenAIResponsesClient,
+  OpenAIResponsesEvent,
+  OpenAIResponsesParams,
+} from './sources/providerTypes.js';
+export { AsyncTextIteratorStreamer } from './sources/AsyncTextIteratorStreamer.js';
+
+// Combining providers
+export { fallback, type FallbackOptions } from './sources/fallback.js';
+export { hedge, type HedgeOptions } from './sources/hedge.js';
+export { mergeLabelled, type LabelledText } from './sources/mergeLabelled.js';
+
+// Models
+export type { ChatModel, ChatModelCallOptions } from './models/ChatModel.js';
+export { openAIModel, type OpenAIModelOptions } from './models/openAIModel.js';
+export { anthropicModel, type AnthropicModelOptions } from './models/anthropicModel.js';
+export { scriptedModel, type ScriptedModelOptions, type ScriptedResponse } from './models/scriptedModel.js';
+
+// Usage
+export type { LlmCallInfo, Usage } from './usage/LlmCallInfo.js';
+export { UsageTracker, type UsageTotals } from './usage/UsageTracker.js';
+export { addUsage } from './usage/addUsage.js';
+export { ExplainInfo } from './usage/ExplainInfo.js';
+
 // Errors
 export { GuardrailError } from './errors/GuardrailError.js';
 export { RailViolationError, type GuardrailsErrorPayload, type RailViolationInfo } from './errors/RailViolationError.js';
 export { InvalidOptionError } from './errors/InvalidOptionError.js';
 export { InvalidItemError } from './errors/InvalidItemError.js';
+export { ProviderError, type ProviderErrorDetails } from './errors/ProviderError.js';

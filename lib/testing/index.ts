@@ -4,3 +4,4 @@
 export { createTestScheduler, type DeepEqualAssertion } from './createTestScheduler.js';
 export { tokenSource, type TokenListOptions, type TokenMarbleOptions } from './tokenSource.js';
 export { fakeRail, type FakeAnswer, type FakeRail, type FakeRailCall, type FakeRailOptions } from './fakeRail.js';
+export { scriptedModel, type ScriptedModelOptions, type ScriptedResponse } from '../models/scriptedModel.js';

@@ -1,0 +1,59 @@
+import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { assertKnownKeys, assertOneOf, describeValue } from '../internal/validateOptions.js';
+import { fromOpenAI } from '../sources/fromOpenAI.js';
+import { fromOpenAIResponses } from '../sources/fromOpenAIResponses.js';
+import type { OpenAIChatClient, OpenAIResponsesClient } from '../sources/providerTypes.js';
+import type { ChatModel } from './ChatModel.js';
+import { splitCallOptions } from './splitCallOptions.js';
+
+/** Options of {@link openAIModel}. */
+export interface OpenAIModelOptions {
+  /** The model id, e.g. `gpt-4o-mini`. */
+  readonly model: string;
+  /** Request parameters sent with every call (temperature, max_tokens, ...); per-call options override them. */
+  readonly parameters?: Readonly<Record<string, unknown>>;
+  /**
+   * Which API to call: Chat Completions or Responses.
+   * @default 'chat'
+   */
+  readonly api?: 'chat' | 'responses';
+}
+
+/**
+ * A {@link ChatModel} on an OpenAI client, streaming through {@link fromOpenAI} (or {@link fromOpenAIResponses}).
+ *
+ * ## Example
+ * ```ts
+ * import OpenAI from 'openai';
+ * import { openAIModel, UsageTracker } from 'rxguardrails';
+ *
+ * const model = openAIModel(new OpenAI(), { model: 'gpt-4o-mini', parameters: { temperature: 0.2 } });
+ * model.stream([{ role: 'user', content: 'Hi!' }], { usage: new UsageTracker() }).subscribe(console.log);
+ * ```
+ *
+ * @param client An `openai` client.
+ * @param options `model` (required), `parameters`, `api` (default 'chat').
+ */
+export function openAIModel(client: OpenAIChatClient & Partial<OpenAIResponsesClient>, options: OpenAIModelOptions): ChatModel {
+  assertKnownKeys('openAIModel', options, ['model', 'parameters', 'api']);
+  const { model, parameters = {}, api = 'chat' } = options;
+  assertModelName('openAIModel', model);
+  assertOneOf('openAIModel', 'api', api, ['chat', 'responses'] as const);
+  return {
+    provider: 'openai',
+    model,
+    stream: (messages, callOptions = {}) => {
+      const { source, parameters: callParameters } = splitCallOptions(callOptions);
+      const list = messages.map(({ role, content }) => ({ role, content }));
+      return api === 'chat'
+        ? fromOpenAI(client, { ...parameters, ...callParameters, model, messages: list }, source)
+        : fromOpenAIResponses(client as OpenAIResponsesClient, { ...parameters, ...callParameters, model, input: list }, source);
+    },
+  };
+}
+
+export function assertModelName(owner: string, model: unknown): asserts model is string {
+  if (typeof model !== 'string' || model.trim() === '') {
+    throw new InvalidOptionError('model', model, `${owner}: model must be a non-empty model id, got ${describeValue(model)}`);
+  }
+}

@@ -1,0 +1,72 @@
+import type { Observable } from 'rxjs';
+import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { assertKnownKeys, describeValue } from '../internal/validateOptions.js';
+import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './sourceArguments.js';
+import { providerStream, type SourceOptions } from './providerStream.js';
+import type { AnthropicClient, AnthropicEvent, AnthropicParams, AnthropicUsage } from './providerTypes.js';
+
+/**
+ * Streams the text of an Anthropic Messages API call as `Observable<string>`, one item per `text_delta`.
+ *
+ * The request is sent with `stream: true` when subscribed. Pings, thinking and tool-use blocks are read, never
+ * emitted. Usage: input tokens (cache reads and writes included) from `message_start`, output tokens from the
+ * last `message_delta`, where they are cumulative (replaced, never added). An `error` event (such as
+ * `overloaded_error`) errors the stream with {@link ProviderError}. Unsubscribing aborts the request and records
+ * the call, with the output tokens estimated when `message_delta` never came.
+ *
+ * ## Example
+ * ```ts
+ * import Anthropic from '@anthropic-ai/sdk';
+ * import { fromAnthropic, guard, keywordRail } from 'rxguardrails';
+ *
+ * fromAnthropic(new Anthropic(), { model: 'claude-opus-4-7', max_tokens: 1024, messages: [{ role: 'user', content: 'Hi!' }] })
+ *   .pipe(guard([keywordRail(['password'])]))
+ *   .subscribe((token) => process.stdout.write(token));
+ * ```
+ *
+ * @param client An `@anthropic-ai/sdk` client (any object with `messages.create`).
+ * @param params Messages API parameters (`model`, `max_tokens`, `messages`, `system`, ...); `stream` is set for you.
+ * @param options `usage` (tracker), `task` (default 'general'), `signal` (aborts from outside).
+ */
+export function fromAnthropic(client: AnthropicClient, params: AnthropicParams, options: SourceOptions = {}): Observable<string> {
+  assertClient('fromAnthropic', client, 'messages.create', () => client.messages?.create);
+  assertParams('fromAnthropic', params, 'messages');
+  if (typeof params.max_tokens !== 'number' || !Number.isInteger(params.max_tokens) || params.max_tokens < 1) {
+    throw new InvalidOptionError(
+      'params.max_tokens',
+      params.max_tokens,
+      `fromAnthropic: params.max_tokens must be a positive integer (the Messages API requires it), got ${describeValue(params.max_tokens)}`,
+    );
+  }
+  assertKnownKeys('fromAnthropic', options, SOURCE_OPTION_KEYS);
+  const request = { ...params, stream: true };
+  const system = typeof params.system === 'string' ? [{ role: 'system', content: params.system }] : textMessages(params.system);
+  return providerStream<AnthropicEvent>({
+    provider: 'anthropic',
+    model: params.model,
+    messages: [...system, ...textMessages(params.messages)],
+    options,
+    open: (signal) => client.messages.create(request as never, { signal }) as PromiseLike<AsyncIterable<AnthropicEvent>>,
+    read: (event, call) => {
+      switch (event.type) {
+        case 'content_block_delta':
+          return event.delta?.type === 'text_delta' && typeof event.delta.text === 'string' && event.delta.text !== '' ? event.delta.text : undefined;
+        case 'message_start':
+          // Its output_tokens is a placeholder (1); the real count comes with message_delta.
+          call.report({ promptTokens: inputTokens(event.message?.usage) });
+          return undefined;
+        case 'message_delta':
+          call.report({ promptTokens: inputTokens(event.usage), completionTokens: event.usage?.output_tokens ?? undefined });
+          return undefined;
+        default:
+          return undefined;
+      }
+    },
+  });
+}
+
+/** Input tokens as Anthropic counts them, plus the tokens written to and read from the prompt cache. */
+function inputTokens(usage: AnthropicUsage | undefined): number | undefined {
+  if (usage?.input_tokens === undefined || usage.input_tokens === null) return undefined;
+  return usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
+}

@@ -1,0 +1,60 @@
+import type { Observable } from 'rxjs';
+import { assertKnownKeys } from '../internal/validateOptions.js';
+import { providerStream, type SourceOptions } from './providerStream.js';
+import type { OpenAIChatChunk, OpenAIChatClient, OpenAIChatParams } from './providerTypes.js';
+import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './sourceArguments.js';
+
+/**
+ * Streams the text of an OpenAI Chat Completion as `Observable<string>`, one item per content delta.
+ *
+ * The request is sent with `stream: true` and `stream_options.include_usage: true` added, when subscribed (each
+ * subscription is one request). Only text reaches the stream: the role chunk, tool-call deltas, the finish chunk
+ * and the usage chunk (empty `choices`) are read, never emitted; with `n > 1` only choice 0 is streamed.
+ *
+ * ```
+ * request:  ^---------------------
+ * deltas:   ---H--e--l--l--o--|        one item per non-empty content delta
+ * ```
+ *
+ * - Completes when the provider ends the stream; records the call (usage from the usage chunk) in `usage`.
+ * - Errors with {@link ProviderError} for an HTTP error status, an `error` event mid-stream or a dropped
+ *   connection; the text already emitted stays emitted.
+ * - Unsubscribing aborts the HTTP request at once and records the call with estimated usage, as the provider's
+ *   usage chunk never arrives then.
+ *
+ * ## Example
+ * ```ts
+ * import OpenAI from 'openai';
+ * import { fromOpenAI, guard, keywordRail, UsageTracker } from 'rxguardrails';
+ *
+ * const usage = new UsageTracker();
+ * fromOpenAI(new OpenAI(), { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi!' }] }, { usage })
+ *   .pipe(guard([keywordRail(['password'])]))
+ *   .subscribe((token) => process.stdout.write(token));
+ * ```
+ *
+ * @param client An `openai` client (any object with `chat.completions.create`).
+ * @param params Chat Completions parameters; `stream` and `stream_options.include_usage` are set for you.
+ * @param options `usage` (tracker), `task` (default 'general'), `signal` (aborts from outside).
+ */
+export function fromOpenAI(client: OpenAIChatClient, params: OpenAIChatParams, options: SourceOptions = {}): Observable<string> {
+  assertClient('fromOpenAI', client, 'chat.completions.create', () => client.chat?.completions?.create);
+  assertParams('fromOpenAI', params, 'messages');
+  assertKnownKeys('fromOpenAI', options, SOURCE_OPTION_KEYS);
+  const streamOptions = params.stream_options && typeof params.stream_options === 'object' ? params.stream_options : {};
+  const request = { ...params, stream: true, stream_options: { ...streamOptions, include_usage: true } };
+  return providerStream<OpenAIChatChunk>({
+    provider: 'openai',
+    model: params.model,
+    messages: textMessages(params.messages),
+    options,
+    open: (signal) => client.chat.completions.create(request as never, { signal }) as PromiseLike<AsyncIterable<OpenAIChatChunk>>,
+    read: (chunk, call) => {
+      const { usage } = chunk;
+      if (usage) call.report({ promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, totalTokens: usage.total_tokens });
+      const choice = chunk.choices?.find((candidate) => (candidate.index ?? 0) === 0);
+      const content = choice?.delta?.content;
+      return typeof content === 'string' && content !== '' ? content : undefined;
+    },
+  });
+}

@@ -1,0 +1,69 @@
+import type { Observable } from 'rxjs';
+import { ProviderError } from '../errors/ProviderError.js';
+import { assertKnownKeys } from '../internal/validateOptions.js';
+import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './sourceArguments.js';
+import { providerStream, type SourceOptions } from './providerStream.js';
+import type { OpenAIResponsesClient, OpenAIResponsesEvent, OpenAIResponsesParams } from './providerTypes.js';
+
+/**
+ * Streams the text of an OpenAI Responses API call (`client.responses.create`) as `Observable<string>`, one item
+ * per `response.output_text.delta`.
+ *
+ * The request is sent with `stream: true` when subscribed. Other events (created, in progress, output items,
+ * reasoning, tool calls) are read, never emitted. Usage comes from `response.completed` (or
+ * `response.incomplete`); a `response.failed` or `error` event errors the stream with {@link ProviderError}.
+ * Unsubscribing aborts the request and records estimated usage, like {@link fromOpenAI}.
+ *
+ * ## Example
+ * ```ts
+ * import OpenAI from 'openai';
+ * import { fromOpenAIResponses } from 'rxguardrails';
+ *
+ * fromOpenAIResponses(new OpenAI(), { model: 'gpt-4.1-mini', input: 'Say hi' }).subscribe((token) => process.stdout.write(token));
+ * ```
+ *
+ * @param client An `openai` client (any object with `responses.create`).
+ * @param params Responses API parameters (`model`, `input`, ...); `stream` is set for you.
+ * @param options `usage` (tracker), `task` (default 'general'), `signal` (aborts from outside).
+ */
+export function fromOpenAIResponses(client: OpenAIResponsesClient, params: OpenAIResponsesParams, options: SourceOptions = {}): Observable<string> {
+  assertClient('fromOpenAIResponses', client, 'responses.create', () => client.responses?.create);
+  assertParams('fromOpenAIResponses', params, 'input');
+  assertKnownKeys('fromOpenAIResponses', options, SOURCE_OPTION_KEYS);
+  const request = { ...params, stream: true };
+  const instructions = typeof params.instructions === 'string' ? [{ role: 'system', content: params.instructions }] : [];
+  return providerStream<OpenAIResponsesEvent>({
+    provider: 'openai',
+    model: params.model,
+    messages: [...instructions, ...textMessages(params.input)],
+    options,
+    open: (signal) => client.responses.create(request as never, { signal }) as PromiseLike<AsyncIterable<OpenAIResponsesEvent>>,
+    read: (event, call) => {
+      switch (event.type) {
+        case 'response.output_text.delta':
+          return typeof event.delta === 'string' && event.delta !== '' ? event.delta : undefined;
+        case 'response.completed':
+        case 'response.incomplete': {
+          const usage = event.response?.usage;
+          if (usage) call.report({ promptTokens: usage.input_tokens, completionTokens: usage.output_tokens, totalTokens: usage.total_tokens });
+          return undefined;
+        }
+        case 'response.failed':
+        case 'error': {
+          const failure = event.type === 'error' ? (event.error ?? event) : (event.response?.error ?? {});
+          const type = 'type' in failure && typeof failure.type === 'string' ? failure.type : undefined;
+          throw new ProviderError({
+            provider: 'openai',
+            type: type ?? failure.code ?? undefined,
+            code: failure.code ?? undefined,
+            during: call.streamed ? 'stream' : 'request',
+            detail: failure.message ?? event.type,
+            cause: event,
+          });
+        }
+        default:
+          return undefined;
+      }
+    },
+  });
+}

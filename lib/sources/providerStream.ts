@@ -1,0 +1,75 @@
+// Internal: the pump shared by the provider sources: opens the SDK stream with an AbortSignal, emits the text
+// its events carry, records the call's usage once, and turns failures into ProviderError.
+import { Observable } from 'rxjs';
+import type { ChatMessage } from '../rails/OutputRail.js';
+import { CallRecorder } from '../usage/CallRecorder.js';
+import type { UsageTracker } from '../usage/UsageTracker.js';
+import { toProviderError } from './toProviderError.js';
+
+/** Options every provider source takes. */
+export interface SourceOptions {
+  /** Where to record this call's usage (once, when it ends). */
+  readonly usage?: UsageTracker;
+  /**
+   * The call's task name in usage records, as NeMo names them.
+   * @default 'general'
+   */
+  readonly task?: string;
+  /** Aborts the request from outside; the stream then errors with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ProviderStreamSpec<E> {
+  readonly provider: string;
+  readonly model: string;
+  readonly messages: readonly ChatMessage[];
+  readonly options: SourceOptions;
+  /** Starts the request; the signal aborts it (and the SDK then ends its iteration quietly). */
+  open(signal: AbortSignal): PromiseLike<AsyncIterable<E>>;
+  /** Reads one event: returns the text it carries (if any), reports usage, throws for error events. */
+  read(event: E, call: CallRecorder): string | undefined;
+}
+
+export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<string> {
+  return new Observable<string>((subscriber) => {
+    const { usage, task = 'general', signal } = spec.options;
+    const call = new CallRecorder(usage, { provider: spec.provider, model: spec.model, task, messages: spec.messages });
+    const controller = new AbortController();
+    const fail = (error: unknown) => {
+      if (subscriber.closed) return;
+      call.finish(signal?.aborted ? 'cancelled' : 'error');
+      subscriber.error(signal?.aborted ? signal.reason : toProviderError(spec.provider, error, call.streamed ? 'stream' : 'request'));
+    };
+    const onAbort = () => {
+      controller.abort(signal?.reason);
+      fail(signal?.reason);
+    };
+    if (signal?.aborted) {
+      onAbort();
+      return undefined;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    (async () => {
+      const events = await spec.open(controller.signal);
+      for await (const event of events) {
+        if (subscriber.closed) return;
+        const text = spec.read(event, call);
+        if (text) {
+          call.addText(text);
+          subscriber.next(text);
+        }
+      }
+      if (subscriber.closed) return;
+      call.finish('completed');
+      subscriber.complete();
+    })().catch(fail);
+
+    return () => {
+      signal?.removeEventListener('abort', onAbort);
+      // Aborting ends the HTTP request; the SDK's iteration then ends quietly and nothing more is emitted.
+      controller.abort();
+      call.finish('cancelled');
+    };
+  });
+}

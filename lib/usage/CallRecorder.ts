@@ -1,0 +1,93 @@
+// Internal: the record of one LLM call while it streams, written to the tracker exactly once when it ends.
+import type { ChatMessage } from '../rails/OutputRail.js';
+import type { LlmCallInfo, Usage } from './LlmCallInfo.js';
+import type { UsageTracker } from './UsageTracker.js';
+
+export interface CallDescription {
+  readonly provider: string;
+  readonly model: string;
+  readonly task: string;
+  /** What was sent, for the prompt estimate when the provider reports no usage. */
+  readonly messages: readonly ChatMessage[];
+}
+
+let fallbackId = 0;
+const newId = (): string =>
+  typeof globalThis.crypto?.randomUUID === 'function' ? globalThis.crypto.randomUUID() : `call-${Date.now().toString(36)}-${(fallbackId++).toString(36)}`;
+
+/**
+ * Rough token counts for when a provider reports none (an aborted stream never gets its usage chunk): about four
+ * characters per token, and at least one token per streamed piece (OpenAI sends one token per delta). Messages
+ * add a few tokens of framing each, as chat formats do.
+ */
+export function estimateCompletionTokens(characters: number, pieces: number): number {
+  return Math.max(pieces, Math.ceil(characters / 4));
+}
+
+export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
+  return messages.reduce((sum, message) => sum + 4 + Math.ceil(message.content.length / 4), messages.length > 0 ? 3 : 0);
+}
+
+export class CallRecorder {
+  private readonly id = newId();
+  private readonly startedAt = Date.now();
+  private readonly started = now();
+  private characters = 0;
+  private pieces = 0;
+  private reported: Usage = {};
+  private finished = false;
+
+  constructor(
+    private readonly tracker: UsageTracker | undefined,
+    private readonly description: CallDescription,
+  ) {}
+
+  /** Text was streamed. */
+  addText(text: string): void {
+    this.characters += text.length;
+    this.pieces++;
+  }
+
+  /** Whether any text was streamed yet. */
+  get streamed(): boolean {
+    return this.pieces > 0;
+  }
+
+  /** The provider reported usage; later reports replace earlier ones field by field. */
+  report(usage: Usage): void {
+    this.reported = {
+      promptTokens: usage.promptTokens ?? this.reported.promptTokens,
+      completionTokens: usage.completionTokens ?? this.reported.completionTokens,
+      totalTokens: usage.totalTokens ?? this.reported.totalTokens,
+    };
+  }
+
+  /** Records the call; only the first call of finish counts. */
+  finish(outcome: LlmCallInfo['outcome']): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (!this.tracker) return;
+    const { promptTokens, completionTokens, totalTokens } = this.reported;
+    const prompt = promptTokens ?? estimatePromptTokens(this.description.messages);
+    const completion = completionTokens ?? estimateCompletionTokens(this.characters, this.pieces);
+    const durationMs = Math.max(0, now() - this.started);
+    this.tracker.next({
+      id: this.id,
+      task: this.description.task,
+      provider: this.description.provider,
+      model: this.description.model,
+      promptTokens: prompt,
+      completionTokens: completion,
+      totalTokens: totalTokens ?? prompt + completion,
+      durationMs,
+      startedAt: this.startedAt,
+      finishedAt: this.startedAt + durationMs,
+      estimated: promptTokens === undefined || completionTokens === undefined,
+      outcome,
+    });
+  }
+}
+
+function now(): number {
+  return typeof performance === 'undefined' ? Date.now() : performance.now();
+}

@@ -1,0 +1,81 @@
+import { concat, defer, from, type Observable, scan, startWith, Subject } from 'rxjs';
+import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { addUsage } from './addUsage.js';
+import { ExplainInfo } from './ExplainInfo.js';
+import type { LlmCallInfo, Usage } from './LlmCallInfo.js';
+
+/** Running totals over the calls recorded by a UsageTracker. */
+export interface UsageTotals extends Usage {
+  readonly calls: number;
+  /** Calls whose counts are (partly) estimates. */
+  readonly estimatedCalls: number;
+  readonly durationMs: number;
+}
+
+const NO_CALLS: UsageTotals = { calls: 0, estimatedCalls: 0, durationMs: 0, promptTokens: undefined, completionTokens: undefined, totalTokens: undefined };
+
+function addCall(totals: UsageTotals, call: LlmCallInfo): UsageTotals {
+  return {
+    ...addUsage(totals, call),
+    calls: totals.calls + 1,
+    estimatedCalls: totals.estimatedCalls + (call.estimated ? 1 : 0),
+    durationMs: totals.durationMs + call.durationMs,
+  };
+}
+
+/**
+ * Collects the LLM calls of any number of streams (the main model and LLM-judged rails alike), for totals and
+ * NeMo's `explain()` summary.
+ *
+ * Token sources and models record into it when given `{ usage: tracker }`: exactly one record per call, when
+ * the call completes, fails or is unsubscribed. It never completes: one tracker serves many streams. Record from
+ * your own pipelines with `tap({ next: (call) => tracker.next(call) })`.
+ *
+ * ```
+ * next(a)  next(b)
+ * calls$:   --a------b---     every call, the ones recorded before subscribing first
+ * totals$:  t-A------B---     the totals so far, then after each call
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { fromOpenAI, guard, keywordRail, UsageTracker } from 'rxguardrails';
+ *
+ * const usage = new UsageTracker();
+ * fromOpenAI(client, { model: 'gpt-4o-mini', messages }, { usage }).pipe(guard([keywordRail(['secret'])])).subscribe();
+ * usage.totals$.subscribe((totals) => console.log(totals.totalTokens));
+ * // later
+ * usage.explain().printLlmCallsSummary();
+ * ```
+ */
+export class UsageTracker {
+  private readonly recorded: LlmCallInfo[] = [];
+  private readonly live$ = new Subject<LlmCallInfo>();
+  private totals: UsageTotals = NO_CALLS;
+
+  /** Every call recorded: those recorded before subscribing first, then each new one. Never completes. */
+  readonly calls$: Observable<LlmCallInfo> = defer(() => concat(from([...this.recorded]), this.live$));
+
+  /** The totals so far on subscription, then after each new call. Never completes. */
+  readonly totals$: Observable<UsageTotals> = defer(() => this.live$.pipe(scan(addCall, this.totals), startWith(this.totals)));
+
+  /** Records one call. */
+  next(call: LlmCallInfo): void {
+    if (call === null || typeof call !== 'object' || typeof call.task !== 'string' || typeof call.durationMs !== 'number') {
+      throw new InvalidOptionError('call', call, 'UsageTracker.next: expected an LlmCallInfo ({ id, task, provider, model, durationMs, ... })');
+    }
+    this.recorded.push(call);
+    this.totals = addCall(this.totals, call);
+    this.live$.next(call);
+  }
+
+  /** The calls and totals recorded so far. */
+  snapshot(): { readonly calls: readonly LlmCallInfo[]; readonly totals: UsageTotals } {
+    return { calls: [...this.recorded], totals: this.totals };
+  }
+
+  /** NeMo's explain info over every call recorded so far. */
+  explain(): ExplainInfo {
+    return new ExplainInfo([...this.recorded]);
+  }
+}
