@@ -28,7 +28,7 @@ import type { AnthropicClient, AnthropicEvent, AnthropicParams, AnthropicUsage }
  * @param params Messages API parameters (`model`, `max_tokens`, `messages`, `system`, ...); `stream` is set for you.
  * @param options `usage` (tracker), `task` (default 'general'), `signal` (aborts from outside).
  */
-export function fromAnthropic(client: AnthropicClient, params: AnthropicParams, options: SourceOptions = {}): Observable<string> {
+export function fromAnthropic<P extends AnthropicParams>(client: AnthropicClient, params: P, options: SourceOptions = {}): Observable<string> {
   assertClient('fromAnthropic', client, 'messages.create', () => client.messages?.create);
   assertParams('fromAnthropic', params, 'messages');
   if (typeof params.max_tokens !== 'number' || !Number.isInteger(params.max_tokens) || params.max_tokens < 1) {

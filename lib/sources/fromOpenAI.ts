@@ -37,7 +37,7 @@ import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './
  * @param params Chat Completions parameters; `stream` and `stream_options.include_usage` are set for you.
  * @param options `usage` (tracker), `task` (default 'general'), `signal` (aborts from outside).
  */
-export function fromOpenAI(client: OpenAIChatClient, params: OpenAIChatParams, options: SourceOptions = {}): Observable<string> {
+export function fromOpenAI<P extends OpenAIChatParams>(client: OpenAIChatClient, params: P, options: SourceOptions = {}): Observable<string> {
   assertClient('fromOpenAI', client, 'chat.completions.create', () => client.chat?.completions?.create);
   assertParams('fromOpenAI', params, 'messages');
   assertKnownKeys('fromOpenAI', options, SOURCE_OPTION_KEYS);

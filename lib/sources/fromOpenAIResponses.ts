@@ -26,7 +26,7 @@ import type { OpenAIResponsesClient, OpenAIResponsesEvent, OpenAIResponsesParams
  * @param params Responses API parameters (`model`, `input`, ...); `stream` is set for you.
  * @param options `usage` (tracker), `task` (default 'general'), `signal` (aborts from outside).
  */
-export function fromOpenAIResponses(client: OpenAIResponsesClient, params: OpenAIResponsesParams, options: SourceOptions = {}): Observable<string> {
+export function fromOpenAIResponses<P extends OpenAIResponsesParams>(client: OpenAIResponsesClient, params: P, options: SourceOptions = {}): Observable<string> {
   assertClient('fromOpenAIResponses', client, 'responses.create', () => client.responses?.create);
   assertParams('fromOpenAIResponses', params, 'input');
   assertKnownKeys('fromOpenAIResponses', options, SOURCE_OPTION_KEYS);

@@ -8,12 +8,14 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** Chat Completions request parameters; everything besides `model` and `messages` is passed through. */
+/**
+ * Chat Completions request parameters: what the source reads. Every other parameter (temperature, tools, ...)
+ * is passed through as given; the sources take any object extending this, OpenAI's own parameter types included.
+ */
 export interface OpenAIChatParams {
   readonly model: string;
   readonly messages: readonly ChatMessage[] | readonly object[];
   readonly stream_options?: object | null;
-  readonly [parameter: string]: unknown;
 }
 
 /** The fields of a streamed `chat.completion.chunk` the source reads. */
@@ -31,11 +33,11 @@ export interface OpenAIChatClient {
   };
 }
 
-/** Responses API request parameters (`input` instead of `messages`). */
+/** Responses API request parameters (`input` instead of `messages`); others are passed through. */
 export interface OpenAIResponsesParams {
   readonly model: string;
   readonly input: string | readonly ChatMessage[] | readonly object[];
-  readonly [parameter: string]: unknown;
+  readonly instructions?: string | null;
 }
 
 /** The streamed Responses API events the source reads. */
@@ -57,13 +59,12 @@ export interface OpenAIResponsesClient {
   };
 }
 
-/** Messages API request parameters; `max_tokens` is required by the API. */
+/** Messages API request parameters; `max_tokens` is required by the API; others are passed through. */
 export interface AnthropicParams {
   readonly model: string;
   readonly max_tokens: number;
   readonly messages: readonly object[];
   readonly system?: unknown;
-  readonly [parameter: string]: unknown;
 }
 
 /** The usage object Anthropic sends in `message_start` and `message_delta`. */

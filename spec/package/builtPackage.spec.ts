@@ -38,7 +38,7 @@ const expected = {
   name: 'RailViolationError',
   violation: true,
   chunk: '{"error": {"message": "Blocked by keyword rails.", "type": "guardrails_violation", "param": "keyword", "code": "content_blocked"}}',
-  testing: ['createTestScheduler', 'fakeRail', 'tokenSource'],
+  testing: ['createTestScheduler', 'fakeRail', 'scriptedModel', 'tokenSource'],
 };
 
 describe('the built package', () => {

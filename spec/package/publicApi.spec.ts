@@ -5,21 +5,36 @@ import * as testing from 'rxguardrails/testing';
 describe('public API', () => {
   it('should export exactly these names from rxguardrails', () => {
     expect(Object.keys(core).sort()).toEqual([
+      'AsyncTextIteratorStreamer',
+      'ExplainInfo',
       'GuardrailError',
       'InvalidItemError',
       'InvalidOptionError',
+      'ProviderError',
       'RailViolationError',
+      'UsageTracker',
+      'addUsage',
+      'anthropicModel',
       'blockOnViolation',
       'bufferChunks',
       'checkRail',
       'defineRail',
+      'fallback',
+      'fromAnthropic',
+      'fromOpenAI',
+      'fromOpenAIResponses',
+      'fromTokens',
       'guard',
+      'hedge',
       'keywordRail',
+      'mergeLabelled',
+      'openAIModel',
       'regexRail',
+      'scriptedModel',
     ]);
   });
 
   it('should export exactly these names from rxguardrails/testing', () => {
-    expect(Object.keys(testing).sort()).toEqual(['createTestScheduler', 'fakeRail', 'tokenSource']);
+    expect(Object.keys(testing).sort()).toEqual(['createTestScheduler', 'fakeRail', 'scriptedModel', 'tokenSource']);
   });
 });

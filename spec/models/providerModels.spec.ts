@@ -1,0 +1,63 @@
+import { lastValueFrom, toArray } from 'rxjs';
+import { anthropicModel, InvalidOptionError, openAIModel, UsageTracker } from 'rxguardrails';
+import { anthropicClient, openAIClient, useReplayServer } from '../support/clients.js';
+
+const conversation = [
+  { role: 'system', content: 'Be brief.' },
+  { role: 'user', content: 'Hi!' },
+  { role: 'assistant', content: 'Hello.' },
+  { role: 'user', content: 'How are you?' },
+];
+
+describe('provider models (real clients against recorded streams)', () => {
+  const replay = useReplayServer();
+
+  it('should call Chat Completions with the model, its parameters and the per-call ones', async () => {
+    const { server } = replay;
+    const usage = new UsageTracker();
+    const model = openAIModel(openAIClient(server), { model: 'gpt-4o-mini', parameters: { temperature: 0.2, max_tokens: 50 } });
+    server.plan('openai-chat-basic.sse');
+    const tokens = await lastValueFrom(model.stream(conversation, { usage, task: 'self_check_output', max_tokens: 3 }).pipe(toArray()));
+    expect(tokens.join('')).toBe('Hello! How can I assist you today?');
+    expect(server.requests.at(-1)!.body).toEqual({
+      model: 'gpt-4o-mini',
+      temperature: 0.2,
+      max_tokens: 3,
+      messages: conversation,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    expect(usage.snapshot().calls).toEqual([expect.objectContaining({ task: 'self_check_output', provider: 'openai', model: 'gpt-4o-mini' })]);
+  });
+
+  it('should call the Responses API when asked to', async () => {
+    const { server } = replay;
+    server.plan('openai-responses-basic.sse');
+    const model = openAIModel(openAIClient(server), { model: 'gpt-4.1-mini', api: 'responses' });
+    expect((await lastValueFrom(model.stream(conversation).pipe(toArray()))).join('')).toBe('Hi there! How can I assist you today?');
+    expect(server.requests.at(-1)).toEqual(expect.objectContaining({ path: '/v1/responses', body: { model: 'gpt-4.1-mini', input: conversation, stream: true } }));
+  });
+
+  it('should send system messages to Anthropic as the system text, with max_tokens', async () => {
+    const { server } = replay;
+    server.plan('anthropic-messages-basic.sse');
+    const model = anthropicModel(anthropicClient(server), { model: 'claude-opus-4-7', maxTokens: 300 });
+    expect((await lastValueFrom(model.stream(conversation).pipe(toArray()))).join('')).toBe('Hello there!');
+    expect(server.requests.at(-1)!.body).toEqual({
+      model: 'claude-opus-4-7',
+      max_tokens: 300,
+      system: 'Be brief.',
+      messages: conversation.slice(1),
+      stream: true,
+    });
+  });
+
+  it.each([
+    [() => openAIModel(openAIClient(replay.server), { model: '' }), 'openAIModel: model must be a non-empty model id, got ""'],
+    [() => openAIModel(openAIClient(replay.server), { model: 'm', api: 'completions' as never }), "openAIModel: api must be one of 'chat', 'responses', got \"completions\""],
+    [() => anthropicModel(anthropicClient(replay.server), { model: 'm', maxTokens: 0 }), 'anthropicModel: maxTokens must be a positive integer, got 0'],
+  ])('should reject bad options (%#)', (create, message) => {
+    expect(create).toThrow(InvalidOptionError);
+    expect(create).toThrow(message);
+  });
+});

@@ -1,0 +1,79 @@
+import { lastValueFrom, take, toArray } from 'rxjs';
+import { InvalidOptionError, scriptedModel, UsageTracker } from 'rxguardrails';
+import { createTestScheduler, scriptedModel as fromTestKit } from 'rxguardrails/testing';
+import { collect } from '../support/collect.js';
+
+const ask = [{ role: 'user', content: 'How are you today?' }];
+
+describe('scriptedModel', () => {
+  it('should stream an answer word by word, keeping the spaces (NeMo test_streaming_generate_async_api)', async () => {
+    const model = scriptedModel(['Hello there! How are you?']);
+    expect(await lastValueFrom(model.stream(ask).pipe(toArray()))).toEqual(['Hello ', 'there! ', 'How ', 'are ', 'you?']);
+    expect(model).toEqual(expect.objectContaining({ provider: 'scripted', model: 'scripted' }));
+  });
+
+  it('should use the answers in turn, starting over after the last', async () => {
+    const model = scriptedModel(['one', 'two']);
+    const answers = [];
+    for (let call = 0; call < 3; call++) answers.push((await lastValueFrom(model.stream(ask).pipe(toArray()))).join(''));
+    expect(answers).toEqual(['one', 'two', 'one']);
+  });
+
+  it('should take a function of the messages and the call number', async () => {
+    const judge = scriptedModel((messages, call) => (messages.at(-1)!.content.includes('secret') ? 'Yes' : `No ${call}`));
+    const answer = async (content: string) => (await lastValueFrom(judge.stream([{ role: 'user', content }]).pipe(toArray()))).join('');
+    expect(await answer('a secret')).toBe('Yes');
+    expect(await answer('fine')).toBe('No 1');
+  });
+
+  it('should space the words by delayMs, in virtual time under a TestScheduler', () => {
+    createTestScheduler().run(({ expectObservable }) => {
+      const model = scriptedModel(['a b c'], { delayMs: 3 });
+      expectObservable(model.stream(ask)).toBe('---a--b--(c|)', { a: 'a ', b: 'b ', c: 'c' });
+    });
+  });
+
+  it('should record exact usage: the words of the messages and of the answer', async () => {
+    const usage = new UsageTracker();
+    await lastValueFrom(scriptedModel(['Hello there! How are you?'], { model: 'demo' }).stream(ask, { usage, task: 'general' }));
+    expect(usage.snapshot().calls).toEqual([
+      expect.objectContaining({ task: 'general', provider: 'scripted', model: 'demo', promptTokens: 4, completionTokens: 5, totalTokens: 9, estimated: false, outcome: 'completed' }),
+    ]);
+  });
+
+  it('should record a cancelled call with the words streamed so far', async () => {
+    const usage = new UsageTracker();
+    await lastValueFrom(scriptedModel(['one two three four']).stream(ask, { usage }).pipe(take(2)));
+    expect(usage.snapshot().calls).toEqual([expect.objectContaining({ completionTokens: 2, outcome: 'cancelled' })]);
+  });
+
+  it('should fail with an Error answer and record the failed call', async () => {
+    const usage = new UsageTracker();
+    const outcome = await collect(scriptedModel([new Error('model overloaded')]).stream(ask, { usage }));
+    expect(String(outcome.error)).toBe('Error: model overloaded');
+    expect(usage.snapshot().calls).toEqual([expect.objectContaining({ outcome: 'error', completionTokens: 0 })]);
+  });
+
+  it('should error with the reason when its signal aborts', async () => {
+    const controller = new AbortController();
+    const pending = collect(scriptedModel(['slow answer here'], { delayMs: 20 }).stream(ask, { signal: controller.signal }));
+    setTimeout(() => controller.abort(new Error('stopped')), 30);
+    const outcome = await pending;
+    expect(outcome.items).toEqual(['slow ']);
+    expect(String(outcome.error)).toBe('Error: stopped');
+  });
+
+  it('should be exported from the test kit too', () => {
+    expect(fromTestKit).toBe(scriptedModel);
+  });
+
+  it.each([
+    [[], {}, 'scriptedModel: responses must be a non-empty array or a function, got an array'],
+    [[42], {}, 'scriptedModel: responses[0] must be a string or an Error, got 42'],
+    [['x'], { delayMs: -1 }, 'scriptedModel: delayMs must be a finite number of milliseconds, at least 0, got -1'],
+    [['x'], { delay_ms: 5 }, "scriptedModel: unknown option 'delay_ms' (did you mean 'delayMs'?)"],
+  ])('should reject responses %j with options %j', (responses, options, message) => {
+    expect(() => scriptedModel(responses as never, options as never)).toThrow(InvalidOptionError);
+    expect(() => scriptedModel(responses as never, options as never)).toThrow(message);
+  });
+});

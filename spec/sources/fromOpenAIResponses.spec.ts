@@ -1,0 +1,64 @@
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { fromOpenAIResponses, InvalidOptionError, UsageTracker } from 'rxguardrails';
+import { collect } from '../support/collect.js';
+import { openAIClient, useReplayServer } from '../support/clients.js';
+import { sse } from '../support/replayServer.js';
+
+describe('fromOpenAIResponses (the real openai client against recorded streams)', () => {
+  const replay = useReplayServer();
+  const params = { model: 'gpt-4.1-mini', input: 'Say hi', instructions: 'Be nice.' };
+
+  it('should stream the output text deltas and record the usage of response.completed', async () => {
+    const { server } = replay;
+    const usage = new UsageTracker();
+    server.plan('openai-responses-basic.sse');
+    const tokens = await lastValueFrom(fromOpenAIResponses(openAIClient(server), params, { usage, task: 'general' }).pipe(toArray()));
+    expect(tokens.join('')).toBe('Hi there! How can I assist you today?');
+    expect(tokens).toHaveLength(10);
+    expect(usage.snapshot().calls).toEqual([
+      expect.objectContaining({ provider: 'openai', promptTokens: 37, completionTokens: 11, totalTokens: 48, estimated: false, outcome: 'completed' }),
+    ]);
+    expect(server.requests.at(-1)).toEqual(expect.objectContaining({ path: '/v1/responses', body: { ...params, stream: true } }));
+  });
+
+  it('should turn the error event into a ProviderError that says the quota is gone (not retryable)', async () => {
+    const { server } = replay;
+    server.plan('openai-responses-error.sse');
+    const outcome = await collect(fromOpenAIResponses(openAIClient(server), params));
+    expect(outcome.items).toEqual([]);
+    expect(outcome.error).toEqual(
+      expect.objectContaining({ name: 'ProviderError', provider: 'openai', type: 'insufficient_quota', during: 'request', retryable: false }),
+    );
+  });
+
+  it('should turn a response.failed event into a ProviderError', async () => {
+    const { server } = replay;
+    server.plan({
+      transcript: sse([
+        { event: 'response.output_text.delta', data: { type: 'response.output_text.delta', delta: 'Partial' } },
+        { event: 'response.failed', data: { type: 'response.failed', response: { status: 'failed', error: { code: 'server_error', message: 'Something broke' } } } },
+      ]),
+    });
+    const outcome = await collect(fromOpenAIResponses(openAIClient(server), params));
+    expect(outcome.items).toEqual(['Partial']);
+    expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'server_error', during: 'stream', message: 'openai: server_error: Something broke (after the stream had started)' }));
+  });
+
+  it('should abort the request when unsubscribed', async () => {
+    const { server } = replay;
+    const usage = new UsageTracker();
+    server.plan({ transcript: 'openai-responses-basic.sse', delayMs: 30 });
+    await firstValueFrom(fromOpenAIResponses(openAIClient(server), params, { usage }).pipe(take(1)));
+    const request = server.requests.at(-1)!;
+    await request.closed;
+    expect(request.ended).toBe(false);
+    expect(usage.snapshot().calls).toEqual([expect.objectContaining({ outcome: 'cancelled', estimated: true })]);
+  });
+
+  it('should require an input', () => {
+    expect(() => fromOpenAIResponses(openAIClient(replay.server), { model: 'm' } as never)).toThrow(InvalidOptionError);
+    expect(() => fromOpenAIResponses(openAIClient(replay.server), { model: 'm' } as never)).toThrow(
+      'fromOpenAIResponses: params.input must be a string or an array, got undefined',
+    );
+  });
+});
