@@ -118,7 +118,7 @@ describe('fromOpenAI (the real openai client against recorded streams)', () => {
       // The first word that appears past the first 400 characters of the answer.
       const text = transcriptText(transcript, contentOf);
       const keyword = /\b[a-z]{6,}\b/.exec(text.slice(400))![0];
-      server.plan({ transcript, delayMs: 3 });
+      server.plan({ transcript, delayMs: 5 });
       const outcome = await collect(fromOpenAI(openAIClient(server), params, { usage }).pipe(guard([keywordRail([keyword])], { chunkSize: 10, contextSize: 3 })));
       expect(RailViolationError.isInstance(outcome.error)).toBe(true);
       const request = server.requests.at(-1)!;

@@ -80,6 +80,8 @@ export interface ReplayServer {
   readonly requests: RecordedRequest[];
   /** Queues plans; each request takes the next one. */
   plan(...plans: (ReplayPlan | string)[]): void;
+  /** Drops the plans no request has taken (a call aborted before it was sent). */
+  clearPlans(): void;
   close(): Promise<void>;
 }
 
@@ -145,7 +147,6 @@ export async function startReplayServer(): Promise<ReplayServer> {
       response.write(piece, () => {
         record.blocksSent = Math.max(record.blocksSent, sentBlocks);
         if (plan.dropAfterBlocks !== undefined && sentBlocks >= plan.dropAfterBlocks) {
-          record.ended = false;
           response.socket?.destroy();
           return;
         }
@@ -173,6 +174,9 @@ export async function startReplayServer(): Promise<ReplayServer> {
     anthropicBaseURL: url,
     requests,
     plan: (...plans) => queue.push(...plans.map((entry) => (typeof entry === 'string' ? { transcript: entry } : entry))),
+    clearPlans: () => {
+      queue.length = 0;
+    },
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();
