@@ -1,5 +1,6 @@
 // rxguardrails: guardrails for streaming LLM output, as RxJS operators.
-// This entry is browser-safe: nothing here, directly or not, imports a Node built-in or an LLM SDK.
+// This entry is browser-safe: nothing here, directly or not, imports a Node built-in or an LLM SDK
+// (LLMRails imports an SDK at run time only for a config engine it was given no client for).
 
 // Operators
 export { bufferChunks, type BufferChunksOptions, type ChunkBatch } from './operators/bufferChunks.js';
@@ -20,6 +21,7 @@ export type {
 export { defineRail } from './rails/defineRail.js';
 export { keywordRail, type KeywordRailOptions } from './rails/keywordRail.js';
 export { regexRail, type RegexRailOptions } from './rails/regexRail.js';
+export { selfCheckInput, selfCheckOutput, type PromptTemplate, type SelfCheckOptions } from './rails/selfCheck.js';
 
 // Token sources
 export { fromTokens, type TokenInput } from './sources/fromTokens.js';
@@ -57,9 +59,26 @@ export { UsageTracker, type UsageTotals } from './usage/UsageTracker.js';
 export { addUsage } from './usage/addUsage.js';
 export { ExplainInfo } from './usage/ExplainInfo.js';
 
+// Config and the LLMRails facade
+export { RailsConfig, BUILT_IN_FLOWS, type CustomRails, type RailsConfigOptions } from './config/RailsConfig.js';
+export type { ModelConfig, PromptConfig, RailsConfigData } from './config/railsConfigSchema.js';
+export { LLMRails, type GenerateOptions, type LLMRailsOptions, type StreamOptions } from './llm/LLMRails.js';
+export type { EngineClients } from './llm/engineModel.js';
+export { StreamingHandler, type StreamingHandlerOptions } from './llm/StreamingHandler.js';
+export type {
+  ActivatedRail,
+  AssistantMessage,
+  GenerationLog,
+  GenerationLogOptions,
+  GenerationResponse,
+  GenerationStats,
+} from './llm/GenerationResponse.js';
+
 // Errors
 export { GuardrailError } from './errors/GuardrailError.js';
 export { RailViolationError, type GuardrailsErrorPayload, type RailViolationInfo } from './errors/RailViolationError.js';
 export { InvalidOptionError } from './errors/InvalidOptionError.js';
 export { InvalidItemError } from './errors/InvalidItemError.js';
 export { ProviderError, type ProviderErrorDetails } from './errors/ProviderError.js';
+export { ConfigError, type ConfigIssue } from './errors/ConfigError.js';
+export { StreamingNotSupportedError } from './errors/StreamingNotSupportedError.js';

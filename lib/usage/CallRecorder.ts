@@ -30,8 +30,8 @@ export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
 
 export class CallRecorder {
   private readonly id = newId();
-  private readonly startedAt = Date.now();
   private readonly started = now();
+  private readonly startedAt = epochMilliseconds(this.started);
   private characters = 0;
   private pieces = 0;
   private reported: Usage = {};
@@ -90,4 +90,9 @@ export class CallRecorder {
 
 function now(): number {
   return typeof performance === 'undefined' ? Date.now() : performance.now();
+}
+
+/** Epoch milliseconds of a now() reading, below the millisecond where the platform allows. */
+function epochMilliseconds(reading: number): number {
+  return typeof performance === 'undefined' ? reading : performance.timeOrigin + reading;
 }

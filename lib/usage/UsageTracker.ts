@@ -74,8 +74,11 @@ export class UsageTracker {
     return { calls: [...this.recorded], totals: this.totals };
   }
 
-  /** NeMo's explain info over every call recorded so far. */
+  /**
+   * NeMo's explain info over every call recorded so far, in the order the calls started (as NeMo lists them:
+   * it appends a call when it starts; calls are recorded here when they end, with their usage).
+   */
   explain(): ExplainInfo {
-    return new ExplainInfo([...this.recorded]);
+    return new ExplainInfo([...this.recorded].sort((a, b) => a.startedAt - b.startedAt));
   }
 }

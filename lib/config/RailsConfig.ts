@@ -1,0 +1,223 @@
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue, formatConfigIssue } from '../errors/ConfigError.js';
+import { describeValue } from '../internal/validateOptions.js';
+import { defineRail } from '../rails/defineRail.js';
+import type { OutputRail } from '../rails/OutputRail.js';
+import { type ConfigSource, formatKey, issueAt, type KeyPath, type MergedConfig, mergeSources, parseYamlSource } from './configSources.js';
+import { type ModelConfig, type PromptConfig, type RailsConfigData, railsConfigSchema } from './railsConfigSchema.js';
+
+/** Custom rails by flow name: rail objects, or check functions (named after their flow). */
+export type CustomRails = Readonly<Record<string, OutputRail | OutputRail['check']>>;
+
+/** Options of {@link RailsConfig.fromContent}. */
+export interface RailsConfigOptions {
+  /** Rails for flow names of your own (in a folder: what its rails.js / rails.mjs exports). */
+  readonly rails?: CustomRails;
+  /**
+   * Receives each warning (unknown keys, which are ignored).
+   * @default console.warn
+   */
+  readonly onWarning?: (warning: ConfigIssue) => void;
+  /**
+   * The name messages give the content.
+   * @default '<content>'
+   */
+  readonly file?: string;
+}
+
+/** The flows rxguardrails implements; `rails.js` (or the `rails` option) may add others. */
+export const BUILT_IN_FLOWS = ['self check input', 'self check output', 'keyword check', 'regex check'] as const;
+
+const PROMPTED_FLOWS: Readonly<Record<string, string>> = { 'self check input': 'self_check_input', 'self check output': 'self_check_output' };
+
+/**
+ * A guardrails configuration, in NeMo Guardrails' `config.yml` format (snake_case keys): models, `streaming`,
+ * `rails.input` / `rails.output` flows, `rails.output.streaming` windows, prompts, and the settings of the keyword
+ * and regex rails.
+ *
+ * Validated once, when loaded, by one zod schema. Problems throw {@link ConfigError} naming file, line, column and
+ * key; unknown keys (NeMo settings rxguardrails does not use, typos) are reported as warnings and ignored.
+ * `fromContent` takes YAML text or an object and works anywhere; `RailsConfig.fromPath` (from
+ * `rxguardrails/node`) reads a folder, merging its YAML files as NeMo does and loading its `rails.js`.
+ *
+ * ## Example
+ * ```ts
+ * import { LLMRails, RailsConfig } from 'rxguardrails';
+ *
+ * const config = RailsConfig.fromContent(`
+ * models:
+ *   - type: main
+ *     engine: scripted
+ *     parameters: { responses: ["Hello there!"] }
+ * rails:
+ *   output:
+ *     flows: [keyword check]
+ *     streaming: { enabled: True, chunk_size: 10, context_size: 2 }
+ *   config:
+ *     keyword_check: { keywords: [password] }
+ * `);
+ * const rails = new LLMRails(config);
+ * ```
+ */
+export class RailsConfig {
+  /** Use RailsConfig.fromContent or (Node) RailsConfig.fromPath. */
+  protected constructor(
+    /** The validated config, defaults applied. */
+    readonly data: RailsConfigData,
+    /** Rails of flows of your own, by flow name. */
+    readonly customRails: Readonly<Record<string, OutputRail>>,
+    /** What was ignored (unknown keys). */
+    readonly warnings: readonly ConfigIssue[],
+    /** The files (or `<content>`) it was read from. */
+    readonly files: readonly string[],
+    private readonly merged: MergedConfig,
+  ) {}
+
+  /**
+   * Reads a config from YAML text or an object (browser-safe).
+   * @throws ConfigError with file, line, column and key.
+   */
+  static fromContent(content: string | Readonly<Record<string, unknown>>, options: RailsConfigOptions = {}): RailsConfig {
+    const file = options.file ?? (typeof content === 'string' ? '<content>' : '<object>');
+    if (typeof content === 'string') return RailsConfig.fromSources([parseYamlSource(file, content)], options);
+    if (content === null || typeof content !== 'object' || Array.isArray(content)) {
+      throw new ConfigError([{ file, message: `the config must be YAML text or an object, got ${describeValue(content)}` }]);
+    }
+    return RailsConfig.fromSources([{ file, data: { ...content } }], options);
+  }
+
+  /**
+   * Merges and validates parsed sources. Used by `fromContent` and by the Node entry's `fromPath`.
+   * @internal
+   */
+  static fromSources(sources: readonly ConfigSource[], options: RailsConfigOptions = {}): RailsConfig {
+    const merged = mergeSources(sources);
+    const fallbackFile = sources.at(-1)?.file ?? '<content>';
+    const issue = (path: KeyPath, message: string, onKey = false) => issueAt(merged, fallbackFile, path, message, onKey);
+
+    // Unknown keys are collected as warnings, dropped, and the rest validated again.
+    const warnings: ConfigIssue[] = [];
+    let input: Record<string, unknown> = merged.data;
+    let result = railsConfigSchema.safeParse(input);
+    const unknown = result.success ? [] : result.error.issues.filter((entry) => entry.code === 'unrecognized_keys');
+    if (!result.success && unknown.length > 0) {
+      for (const entry of unknown) {
+        for (const key of (entry as z.core.$ZodIssueUnrecognizedKeys).keys) {
+          warnings.push(issue([...pathOf(entry.path), key], `unknown key, ignored${hint(key)}`, true));
+        }
+      }
+      input = withoutKeys(input, unknown.map((entry) => ({ path: pathOf(entry.path), keys: (entry as z.core.$ZodIssueUnrecognizedKeys).keys })));
+      result = railsConfigSchema.safeParse(input);
+    }
+    if (!result.success) {
+      throw new ConfigError(result.error.issues.map((entry) => issue(pathOf(entry.path), describeIssue(entry))));
+    }
+    const data = result.data;
+
+    const problems: ConfigIssue[] = [];
+    for (const side of ['input', 'output'] as const) {
+      data.rails[side].flows.forEach((flow, index) => {
+        const path = ['rails', side, 'flows', index];
+        const task = PROMPTED_FLOWS[flow];
+        if (task && !data.prompts.some((prompt) => prompt.task === task)) {
+          problems.push(issue(path, `You must provide a \`${task}\` prompt template. (flow '${flow}' needs a prompt with task: ${task})`));
+        }
+        if (flow === 'keyword check' && !data.rails.config.keyword_check) {
+          problems.push(issue(path, "flow 'keyword check' needs its keywords under rails.config.keyword_check.keywords"));
+        }
+        if (flow === 'regex check' && !data.rails.config.regex_check) {
+          problems.push(issue(path, "flow 'regex check' needs its patterns under rails.config.regex_check.patterns"));
+        }
+      });
+    }
+    data.rails.config.regex_check?.patterns.forEach((pattern, index) => {
+      try {
+        new RegExp(pattern, 'u');
+      } catch (error) {
+        problems.push(issue(['rails', 'config', 'regex_check', 'patterns', index], `not a valid regular expression: ${(error as Error).message}`));
+      }
+    });
+    if (problems.length > 0) throw new ConfigError(problems);
+
+    const customRails: Record<string, OutputRail> = {};
+    for (const [name, rail] of Object.entries(options.rails ?? {})) {
+      customRails[name] = typeof rail === 'function' ? defineRail(name, rail) : defineRail({ name: rail.name, check: rail.check });
+    }
+    const onWarning = options.onWarning ?? ((warning: ConfigIssue) => console.warn(`rxguardrails: ${formatConfigIssue(warning)}`));
+    warnings.forEach(onWarning);
+    return new RailsConfig(data, customRails, warnings, sources.map((source) => source.file), merged);
+  }
+
+  /** `streaming` at the top level (NeMo v0.19): stream the main model; without it the answer comes as one chunk. */
+  get streaming(): boolean {
+    return this.data.streaming;
+  }
+
+  get models(): readonly ModelConfig[] {
+    return this.data.models;
+  }
+
+  /** The model entry of a type (`main`, `self_check_output`, ...), if the config has one. */
+  model(type: string): ModelConfig | undefined {
+    return this.data.models.find((model) => model.type === type);
+  }
+
+  /** The prompt of a task, preferring one restricted to this engine or engine/model. */
+  prompt(task: string, model?: ModelConfig): PromptConfig | undefined {
+    const candidates = this.data.prompts.filter((prompt) => prompt.task === task);
+    const id = model ? [model.engine, `${model.engine}/${model.model ?? ''}`] : [];
+    return candidates.find((prompt) => prompt.models?.some((entry) => id.includes(entry))) ?? candidates.find((prompt) => !prompt.models);
+  }
+
+  /** Where a key of the config is, for problems found after loading (a missing API key, an unknown flow). */
+  issue(path: KeyPath, message: string): ConfigIssue {
+    return issueAt(this.merged, this.files.at(-1) ?? '<content>', path, message);
+  }
+
+  /** The key path as messages print it. */
+  static formatKey(path: KeyPath): string {
+    return formatKey(path);
+  }
+}
+
+function pathOf(path: readonly PropertyKey[]): KeyPath {
+  return path.map((part) => (typeof part === 'number' ? part : String(part)));
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') {
+    const { expected } = issue as z.core.$ZodIssueInvalidType;
+    return issue.message.startsWith('Invalid input') ? `expected ${expected === 'array' ? 'a list' : expected === 'object' ? 'a mapping' : `a ${expected}`}` : issue.message;
+  }
+  return issue.message;
+}
+
+const RENAMED: Readonly<Record<string, string>> = {
+  window_size: 'chunk_size (its name before NeMo v0.12)',
+  look_back_size: 'context_size (its name before NeMo v0.12)',
+  streamFirst: 'stream_first',
+  chunkSize: 'chunk_size',
+  contextSize: 'context_size',
+};
+
+/** NeMo Guardrails settings for features rxguardrails does not have (dialog rails, Colang, knowledge bases, ...). */
+const NEMO_ONLY = new Set([
+  'instructions', 'sample_conversation', 'colang_version', 'passthrough', 'enable_rails_exceptions', 'tracing', 'knowledge_base',
+  'core', 'user_messages', 'bot_messages', 'docs', 'flows', 'actions_server_url', 'import_paths', 'custom_data', 'prompting_mode',
+  'embedding_search_provider', 'sensitive_data_detection', 'dialog', 'retrieval', 'jailbreak_detection', 'fact_checking',
+]);
+
+function hint(key: string): string {
+  if (RENAMED[key]) return ` (did you mean ${RENAMED[key]}?)`;
+  return NEMO_ONLY.has(key) ? ' (a NeMo Guardrails setting rxguardrails does not use)' : '';
+}
+
+function withoutKeys(data: Record<string, unknown>, drops: readonly { path: KeyPath; keys: readonly string[] }[]): Record<string, unknown> {
+  const copy = structuredClone(data);
+  for (const { path, keys } of drops) {
+    let target: unknown = copy;
+    for (const part of path) target = (target as Record<string | number, unknown> | undefined)?.[part];
+    if (target && typeof target === 'object') for (const key of keys) delete (target as Record<string, unknown>)[key];
+  }
+  return copy;
+}

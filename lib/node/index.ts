@@ -1,0 +1,2 @@
+// rxguardrails/node: what needs Node (the file system).
+export { RailsConfig } from './RailsConfig.js';
