@@ -48,10 +48,10 @@ export const promptSchema = z
     messages: z.array(promptMessageSchema).min(1).optional(),
     models: z.array(z.string()).optional().describe('only for these engines or engine/model ids'),
     output_parser: z.string().optional(),
-    max_length: z.number().int().positive().optional(),
+    max_length: z.number().int('must be an integer').positive('must be a positive integer').optional(),
     mode: z.string().optional(),
     stop: z.array(z.string()).optional(),
-    max_tokens: z.number().int().positive().optional().describe('for LLM-judged rails (default 3)'),
+    max_tokens: z.number().int('must be an integer').positive('must be a positive integer').optional().describe('for LLM-judged rails (default 3)'),
   })
   .superRefine((prompt, context) => {
     if ((prompt.content === undefined) === (prompt.messages === undefined)) {
@@ -111,7 +111,7 @@ export const railsConfigSchema = z.strictObject({
   streaming: z.boolean().default(false).describe('NeMo v0.19 key: stream the main model (deprecated in NeMo v0.20; rxguardrails honours it)'),
   rails: railsSchema,
   prompts: z.array(promptSchema).default([]),
-  lowest_temperature: z.number().min(0).default(0.001).describe('temperature of LLM-judged rails'),
+  lowest_temperature: z.number().min(0, 'must be at least 0').default(0.001).describe('temperature of LLM-judged rails'),
 });
 
 export type RailsConfigData = z.infer<typeof railsConfigSchema>;

@@ -68,7 +68,10 @@ async function loadRailsModule(root: string, display: (file: string) => string):
   if (!file) return {};
   let module: { default?: unknown; rails?: unknown };
   try {
-    module = (await import(pathToFileURL(file).href)) as { default?: unknown; rails?: unknown };
+    // The CommonJS build turns import() into require(), which takes a path (and loads ES modules since Node 20.19);
+    // ESM's import() takes a URL.
+    const specifier = typeof require === 'function' ? file : pathToFileURL(file).href;
+    module = (await import(specifier)) as { default?: unknown; rails?: unknown };
   } catch (error) {
     throw new ConfigError([{ file: display(file), message: `could not load it: ${(error as Error).message}` }], { cause: error });
   }
