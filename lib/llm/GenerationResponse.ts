@@ -19,7 +19,7 @@ export interface ActivatedRail {
   readonly type: 'input' | 'output';
   /** The flow name, as in the config. */
   readonly name: string;
-  /** One per check, in order (`allowed`, `blocked: <reason>`, `failed: <reason>`), then `stop` if it stopped the answer. */
+  /** One per check, in order (`allowed` or `blocked`, with the rail's reason after a colon, or `failed: <error>`), then `stop` if it stopped the answer. */
   readonly decisions: readonly string[];
   /** How many times it checked (output rails check once per window). */
   readonly checks: number;

@@ -359,7 +359,9 @@ export class LLMRails {
     return template;
   }
 
-  private log(options: GenerationLogOptions, calls: readonly LlmCallInfo[], recorder: RailRecorder, totalDurationMs: number): GenerationLog {
+  private log(options: GenerationLogOptions, recorded: readonly LlmCallInfo[], recorder: RailRecorder, totalDurationMs: number): GenerationLog {
+    // In the order the calls started, as NeMo logs them (they are recorded when they end).
+    const calls = [...recorded].sort((a, b) => a.startedAt - b.startedAt);
     const sum = (pick: (call: LlmCallInfo) => number | undefined) => calls.reduce((total, call) => total + (pick(call) ?? 0), 0);
     return {
       ...(options.activatedRails ? { activatedRails: recorder.activated(calls) } : {}),

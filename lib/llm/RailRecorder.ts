@@ -40,7 +40,7 @@ export class RailRecorder {
       const record = (result: RailResult) => {
         const allowed = typeof result === 'boolean' ? result : result?.allowed === true;
         const reason = typeof result === 'object' && result?.reason ? `: ${result.reason}` : '';
-        settle(allowed ? 'allowed' : `blocked${reason}`, !allowed);
+        settle(`${allowed ? 'allowed' : 'blocked'}${reason}`, !allowed);
         return result;
       };
       const fail = (error: unknown) => settle(`failed: ${errorDetail(error)}`, false);
