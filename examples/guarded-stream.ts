@@ -1,6 +1,6 @@
 // A guarded LLM answer, streamed token by token, shown in both of NeMo's `stream_first` modes.
 //
-//   npm run demo        (or: npx tsx examples/guarded-stream.ts)
+//   npx tsx examples/guarded-stream.ts
 //
 // Without an API key it runs on the built-in scripted model; with OPENAI_API_KEY (or ANTHROPIC_API_KEY) set it
 // asks the real model. A keyword rail watches windows of 6 tokens (2 of overlap). With streamFirst: true every

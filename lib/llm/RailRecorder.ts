@@ -71,6 +71,7 @@ export class RailRecorder {
   activated(calls: readonly LlmCallInfo[]): ActivatedRail[] {
     return this.entries
       .filter((entry) => entry.checks > 0)
+      .sort((a, b) => a.startedAt - b.startedAt)
       .map((entry) => ({
         ...entry,
         decisions: entry.stop ? [...entry.decisions, 'stop'] : [...entry.decisions],

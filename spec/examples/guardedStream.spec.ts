@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 
 const root = resolve(__dirname, '../..');
 
-describe('examples/guarded-stream.ts (npm run demo)', () => {
+describe('examples/guarded-stream.ts (guard on a model stream, without a config)', () => {
   it('should run on the scripted model without a key: a clean answer, a violation with streamFirst, no leak without it', () => {
     const output = execFileSync(resolve(root, 'node_modules/.bin/tsx'), ['examples/guarded-stream.ts'], {
       cwd: root,

@@ -1,4 +1,5 @@
 import * as core from 'rxguardrails';
+import * as node from 'rxguardrails/node';
 import * as testing from 'rxguardrails/testing';
 
 // The public surface, listed on purpose: any addition or removal shows up here and in review.
@@ -6,12 +7,18 @@ describe('public API', () => {
   it('should export exactly these names from rxguardrails', () => {
     expect(Object.keys(core).sort()).toEqual([
       'AsyncTextIteratorStreamer',
+      'BUILT_IN_FLOWS',
+      'ConfigError',
       'ExplainInfo',
       'GuardrailError',
       'InvalidItemError',
       'InvalidOptionError',
+      'LLMRails',
       'ProviderError',
       'RailViolationError',
+      'RailsConfig',
+      'StreamingHandler',
+      'StreamingNotSupportedError',
       'UsageTracker',
       'addUsage',
       'anthropicModel',
@@ -31,7 +38,13 @@ describe('public API', () => {
       'openAIModel',
       'regexRail',
       'scriptedModel',
+      'selfCheckInput',
+      'selfCheckOutput',
     ]);
+  });
+
+  it('should export exactly these names from rxguardrails/node', () => {
+    expect(Object.keys(node).sort()).toEqual(['RailsConfig']);
   });
 
   it('should export exactly these names from rxguardrails/testing', () => {
