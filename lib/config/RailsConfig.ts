@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue, formatConfigIssue } from '../errors/ConfigError.js';
 import { describeValue } from '../internal/validateOptions.js';
-import { defineRail } from '../rails/defineRail.js';
+import { railNamed } from '../rails/defineRail.js';
 import type { OutputRail } from '../rails/OutputRail.js';
 import { type ConfigSource, formatKey, issueAt, type KeyPath, type MergedConfig, mergeSources, parseYamlSource } from './configSources.js';
 import { type ModelConfig, type PromptConfig, type RailsConfigData, railsConfigSchema } from './railsConfigSchema.js';
@@ -141,7 +141,7 @@ export class RailsConfig {
 
     const customRails: Record<string, OutputRail> = {};
     for (const [name, rail] of Object.entries(options.rails ?? {})) {
-      customRails[name] = typeof rail === 'function' ? defineRail(name, rail) : defineRail({ name: rail.name, check: rail.check });
+      customRails[name] = railNamed(name, rail);
     }
     const onWarning = options.onWarning ?? ((warning: ConfigIssue) => console.warn(`rxguardrails: ${formatConfigIssue(warning)}`));
     warnings.forEach(onWarning);

@@ -1,7 +1,7 @@
 // Option checks shared by the operator and rail factories. They throw InvalidOptionError at the call site, so a
 // misconfigured pipeline fails where it is built, not when the first token arrives.
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
-import type { OutputRail } from '../rails/OutputRail.js';
+import type { ChatMessage, OutputRail } from '../rails/OutputRail.js';
 
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -120,4 +120,21 @@ export function assertKnownKeys(owner: string, options: unknown, known: readonly
         (suggestion ? ` (did you mean '${suggestion}'?)` : `; known options: ${known.join(', ')}`),
     );
   }
+}
+
+/** An array of `{ role: string, content: string }`; `option` names it in messages (`messages`, `LLMRails.stream: messages`). */
+export function assertMessages(owner: string, option: string, messages: unknown): asserts messages is readonly ChatMessage[] {
+  if (!Array.isArray(messages)) {
+    throw new InvalidOptionError(option, messages, `${owner}: ${option} must be an array of { role, content }, got ${describeValue(messages)}`);
+  }
+  messages.forEach((message: unknown, position) => {
+    const { role, content } = (message ?? {}) as Partial<ChatMessage>;
+    if (typeof role !== 'string' || typeof content !== 'string') {
+      throw new InvalidOptionError(
+        `${option}[${position}]`,
+        message,
+        `${owner}: ${option}[${position}] must be { role: string, content: string }, got ${describeValue(message)}`,
+      );
+    }
+  });
 }

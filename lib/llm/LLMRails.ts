@@ -1,3 +1,4 @@
+import { now } from '../internal/clock.js';
 import { concatMap, defer, EMPTY, isObservable, map, type Observable, of, type OperatorFunction, throwError, toArray } from 'rxjs';
 import { RailsConfig } from '../config/RailsConfig.js';
 import type { PromptConfig } from '../config/railsConfigSchema.js';
@@ -6,13 +7,13 @@ import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { RailViolationError } from '../errors/RailViolationError.js';
 import { StreamingNotSupportedError } from '../errors/StreamingNotSupportedError.js';
 import { toAsyncIterable } from '../internal/toAsyncIterable.js';
-import { assertKnownKeys, assertOneOf, describeValue } from '../internal/validateOptions.js';
+import { assertKnownKeys, assertMessages, assertOneOf, describeValue } from '../internal/validateOptions.js';
 import type { ChatModel } from '../models/ChatModel.js';
 import { DEFAULT_REPLACEMENT, releaseOrBlock, resolveViolationSettings } from '../operators/blockOnViolation.js';
 import type { ChunkBatch } from '../operators/bufferChunks.js';
 import { checkRail, checkWith, resolveCheckSettings } from '../operators/checkRail.js';
 import { guard } from '../operators/guard.js';
-import { defineRail } from '../rails/defineRail.js';
+import { railNamed } from '../rails/defineRail.js';
 import { keywordRail } from '../rails/keywordRail.js';
 import type { ChatMessage, OutputRail } from '../rails/OutputRail.js';
 import { regexRail } from '../rails/regexRail.js';
@@ -129,7 +130,7 @@ export class LLMRails {
 
     const custom: Record<string, OutputRail> = { ...config.customRails };
     for (const [name, rail] of Object.entries(rails)) {
-      custom[name] = typeof rail === 'function' ? defineRail(name, rail) : defineRail({ name: rail.name, check: rail.check });
+      custom[name] = railNamed(name, rail);
     }
     this.customRails = custom;
 
@@ -175,7 +176,7 @@ export class LLMRails {
    * `rails.output.streaming.enabled` is not true (NeMo's rule and message).
    */
   stream(messages: readonly ChatMessage[], options: StreamOptions = {}): Observable<string> {
-    assertMessages('stream', messages);
+    assertMessages('LLMRails.stream', 'messages', messages);
     assertKnownKeys('LLMRails.stream', options, ['generator']);
     if (this.config.data.rails.output.flows.length > 0 && !this.config.data.rails.output.streaming.enabled) {
       throw new StreamingNotSupportedError();
@@ -196,7 +197,7 @@ export class LLMRails {
   generate(messages: readonly ChatMessage[], options?: GenerateOptions & { readonly options?: undefined }): Promise<AssistantMessage>;
   generate(messages: readonly ChatMessage[], options: GenerateOptions & { readonly options: NonNullable<GenerateOptions['options']> }): Promise<GenerationResponse>;
   generate(messages: readonly ChatMessage[], options: GenerateOptions = {}): Promise<AssistantMessage | GenerationResponse> {
-    assertMessages('generate', messages);
+    assertMessages('LLMRails.generate', 'messages', messages);
     assertKnownKeys('LLMRails.generate', options, ['generator', 'streamingHandler', 'options', 'signal']);
     const { streamingHandler, options: generationOptions, signal, generator } = options;
     const started = now();
@@ -385,20 +386,3 @@ function roleOf(type: string | undefined): string {
   if (type === 'bot') return 'assistant';
   return type ?? 'user';
 }
-
-function assertMessages(method: string, messages: unknown): asserts messages is readonly ChatMessage[] {
-  if (!Array.isArray(messages)) {
-    throw new InvalidOptionError('messages', messages, `LLMRails.${method}: messages must be an array of { role, content }, got ${describeValue(messages)}`);
-  }
-  messages.forEach((message: unknown, index) => {
-    const { role, content } = (message ?? {}) as Partial<ChatMessage>;
-    if (typeof role !== 'string' || typeof content !== 'string') {
-      throw new InvalidOptionError(`messages[${index}]`, message, `LLMRails.${method}: messages[${index}] must be { role: string, content: string }, got ${describeValue(message)}`);
-    }
-  });
-}
-
-function now(): number {
-  return typeof performance === 'undefined' ? Date.now() : performance.now();
-}
-

@@ -1,4 +1,5 @@
 // Internal: times the checks of the rails of one generation and keeps their decisions, for GenerationResponse.log.
+import { now } from '../internal/clock.js';
 import { isObservable, type Observable, tap } from 'rxjs';
 import { errorDetail } from '../operators/runRail.js';
 import type { OutputRail, RailResult } from '../rails/OutputRail.js';
@@ -84,8 +85,4 @@ export class RailRecorder {
     this.entries.push(entry);
     return entry;
   }
-}
-
-function now(): number {
-  return typeof performance === 'undefined' ? Date.now() : performance.now();
 }

@@ -1,13 +1,12 @@
 import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
-import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import {
   assertBoolean,
   assertDuration,
   assertKnownKeys,
+  assertMessages,
   assertOneOf,
   assertOptionsObject,
   assertRails,
-  describeValue,
 } from '../internal/validateOptions.js';
 import type { ChatMessage, OutputRail, RailVerdict } from '../rails/OutputRail.js';
 import type { ChunkBatch } from './bufferChunks.js';
@@ -65,7 +64,7 @@ export function resolveCheckSettings(owner: string, rails: unknown, options: Che
   assertBoolean(owner, 'parallel', parallel);
   if (timeout !== undefined) assertDuration(owner, 'timeout', timeout);
   assertOneOf(owner, 'onError', onError, ['block', 'allow'] as const);
-  assertMessages(owner, messages);
+  assertMessages(owner, 'messages', messages);
   const userMessage = [...messages].reverse().find((message) => message.role === 'user')?.content;
   return { rails: [...rails], parallel, timeout, onError, messages, userMessage };
 }
@@ -139,20 +138,4 @@ class CheckingSubscriber extends UpstreamSubscriber<ChunkBatch, CheckedBatch> {
   protected override onComplete(): void {
     this.checker.complete();
   }
-}
-
-function assertMessages(owner: string, messages: unknown): asserts messages is readonly ChatMessage[] {
-  if (!Array.isArray(messages)) {
-    throw new InvalidOptionError('messages', messages, `${owner}: messages must be an array of { role, content }, got ${describeValue(messages)}`);
-  }
-  messages.forEach((message: unknown, position) => {
-    const { role, content } = (message ?? {}) as Partial<ChatMessage>;
-    if (typeof role !== 'string' || typeof content !== 'string') {
-      throw new InvalidOptionError(
-        `messages[${position}]`,
-        message,
-        `${owner}: messages[${position}] must be { role: string, content: string }, got ${describeValue(message)}`,
-      );
-    }
-  });
 }

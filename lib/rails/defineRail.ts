@@ -34,3 +34,8 @@ export function defineRail(nameOrRail: string | OutputRail, check?: OutputRail['
   assertRail('defineRail', rail, 'the rail');
   return Object.freeze({ name: rail.name, check: rail.check });
 }
+
+/** Internal: a custom rail given by flow name (a rail or a bare check), as a rail of that name. */
+export function railNamed(name: string, rail: OutputRail | OutputRail['check']): OutputRail {
+  return typeof rail === 'function' ? defineRail(name, rail) : defineRail({ name: rail.name, check: rail.check });
+}

@@ -1,4 +1,5 @@
 // Internal: the record of one LLM call while it streams, written to the tracker exactly once when it ends.
+import { epochMilliseconds, now } from '../internal/clock.js';
 import type { ChatMessage } from '../rails/OutputRail.js';
 import type { LlmCallInfo, Usage } from './LlmCallInfo.js';
 import type { UsageTracker } from './UsageTracker.js';
@@ -86,13 +87,4 @@ export class CallRecorder {
       outcome,
     });
   }
-}
-
-function now(): number {
-  return typeof performance === 'undefined' ? Date.now() : performance.now();
-}
-
-/** Epoch milliseconds of a now() reading, below the millisecond where the platform allows. */
-function epochMilliseconds(reading: number): number {
-  return typeof performance === 'undefined' ? reading : performance.timeOrigin + reading;
 }
