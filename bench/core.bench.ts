@@ -26,7 +26,7 @@ if (!gc) throw new Error('run with --expose-gc (npm run bench does)');
 const TOKENS = Array.from({ length: 1024 }, (_, position) => [' the', 'ing ', ' and', 'tion', ' of ', 'ed a', ' to ', 'er, ', 'ment', ' is '][position % 10]!);
 const CHARS_PER_ROUND = TOKENS.reduce((sum, token) => sum + token.length, 0);
 const SIZES = [100_000, 1_000_000, 10_000_000] as const;
-const RUNS: Record<number, number> = { 100_000: 9, 1_000_000: 9, 10_000_000: 5 };
+const RUNS: Record<number, number> = { 100_000: 9, 1_000_000: 15, 10_000_000: 7 };
 const WINDOW = { chunkSize: 200, contextSize: 50 };
 const rail = keywordRail(['forbidden', 'secret plan', 'launch code']);
 
@@ -153,16 +153,16 @@ function round(value: number, digits: number): number {
 const find = (name: string, items: number) => results.find((result) => result.case === name && result.items === items)!;
 const targets = cases.slice(1).flatMap((testCase) => {
   const at10M = find(testCase.name, 10_000_000);
-  // Scaling compares best runs: the median of a handful of runs moves by several per cent with the JIT and the
-  // machine, which is noise at the scale of a 10x size step; the best run is the intrinsic cost.
-  const scaling = find(testCase.name, 10_000_000).bestMs / find(testCase.name, 1_000_000).bestMs;
-  const medianScaling = find(testCase.name, 10_000_000).medianMs / find(testCase.name, 1_000_000).medianMs;
+  // Medians of interleaved runs. On this 2-core machine the cost of one million items varies by up to a third
+  // within a single 10M run (other load, GC timing), so single runs, best ones included, say little.
+  const scaling = find(testCase.name, 10_000_000).medianMs / find(testCase.name, 1_000_000).medianMs;
+  const bestScaling = find(testCase.name, 10_000_000).bestMs / find(testCase.name, 1_000_000).bestMs;
   const growth = heap.find((entry) => entry.case === testCase.name)!.growthBytes;
   return [
     { case: testCase.name, target: 'items/s at 10M >= 5,000,000', value: at10M.itemsPerSecond, met: at10M.itemsPerSecond >= 5_000_000 },
     { case: testCase.name, target: 'rate >= 15 % of the baseline at 10M', value: at10M.ratioToBaseline, met: at10M.ratioToBaseline >= 0.15 },
-    { case: testCase.name, target: 'time(10M) / time(1M) <= 11 (best runs)', value: round(scaling, 2), met: scaling <= 11 },
-    { case: testCase.name, target: 'time(10M) / time(1M), medians (for reference)', value: round(medianScaling, 2), met: medianScaling <= 11 },
+    { case: testCase.name, target: 'time(10M) / time(1M) <= 11 (medians)', value: round(scaling, 2), met: scaling <= 11 },
+    { case: testCase.name, target: 'time(10M) / time(1M), best runs (for reference)', value: round(bestScaling, 2), met: bestScaling <= 11 },
     { case: testCase.name, target: 'heap growth 1M -> 10M <= 20 MB', value: growth, met: growth <= 20 * 1024 * 1024 },
   ];
 });
