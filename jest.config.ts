@@ -13,6 +13,7 @@ const config: Config = {
     '^rxguardrails$': '<rootDir>/lib/index.ts',
     '^rxguardrails/testing$': '<rootDir>/lib/testing/index.ts',
     '^rxguardrails/node$': '<rootDir>/lib/node/index.ts',
+    '^rxguardrails/server$': '<rootDir>/lib/server/index.ts',
     // Sources import siblings as './x.js' (required by Node's ESM resolution); jest resolves the .ts file.
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -1,5 +1,5 @@
 import { now } from '../internal/clock.js';
-import { concatMap, defer, EMPTY, isObservable, map, type Observable, of, type OperatorFunction, throwError, toArray } from 'rxjs';
+import { concatMap, defer, EMPTY, finalize, isObservable, map, type Observable, of, type OperatorFunction, throwError, toArray } from 'rxjs';
 import { RailsConfig } from '../config/RailsConfig.js';
 import type { PromptConfig } from '../config/railsConfigSchema.js';
 import { ConfigError } from '../errors/ConfigError.js';
@@ -50,6 +50,11 @@ export interface LLMRailsOptions {
    * @default 'refuse'
    */
   readonly onInputViolation?: 'refuse' | 'error';
+  /**
+   * How many of the latest LLM calls `explain()` keeps (a long-running server should bound it).
+   * @default all of them
+   */
+  readonly keepCalls?: number;
 }
 
 /** Options of {@link LLMRails.stream} and {@link LLMRails.streamAsync}. */
@@ -59,6 +64,10 @@ export interface StreamOptions {
    * still apply (NeMo's `generator`).
    */
   readonly generator?: AsyncIterable<string> | Observable<string>;
+  /** Request parameters for the main model's call (temperature, max_tokens, ...; NeMo's `options.llm_params`). */
+  readonly llmParams?: Readonly<Record<string, unknown>>;
+  /** Also record this call's LLM calls here (the instance records them for explain() either way). */
+  readonly usage?: UsageTracker;
 }
 
 /** Options of {@link LLMRails.generate}. */
@@ -72,6 +81,8 @@ export interface GenerateOptions extends StreamOptions {
 }
 
 type Side = 'input' | 'output';
+
+const STREAM_OPTION_KEYS = ['generator', 'llmParams', 'usage'] as const;
 
 /**
  * Guardrails around an LLM, configured by a {@link RailsConfig}: input rails check the user's message, the main
@@ -97,7 +108,7 @@ type Side = 'input' | 'output';
  * ```
  */
 export class LLMRails {
-  private readonly usage = new UsageTracker();
+  private readonly usage: UsageTracker;
   private readonly mainModel: ChatModel | undefined;
   private readonly judges: Readonly<Record<string, ChatModel | undefined>>;
   private readonly prompts: Readonly<Record<string, PromptTemplate>>;
@@ -117,8 +128,9 @@ export class LLMRails {
     if (!(config instanceof RailsConfig)) {
       throw new InvalidOptionError('config', config, `LLMRails: config must be a RailsConfig (RailsConfig.fromContent or fromPath), got ${describeValue(config)}`);
     }
-    assertKnownKeys('LLMRails', options, ['models', 'clients', 'rails', 'usage', 'onViolation', 'onInputViolation']);
-    const { models = {}, clients = {}, rails = {}, usage, onViolation, onInputViolation = 'refuse' } = options;
+    assertKnownKeys('LLMRails', options, ['models', 'clients', 'rails', 'usage', 'onViolation', 'onInputViolation', 'keepCalls']);
+    const { models = {}, clients = {}, rails = {}, usage, onViolation, onInputViolation = 'refuse', keepCalls } = options;
+    this.usage = new UsageTracker({ keep: keepCalls });
     if (onViolation !== undefined) assertOneOf('LLMRails', 'onViolation', onViolation, ['error', 'chunk', 'replace'] as const);
     assertOneOf('LLMRails', 'onInputViolation', onInputViolation, ['refuse', 'error'] as const);
     if (usage !== undefined && !(usage instanceof UsageTracker)) {
@@ -177,11 +189,16 @@ export class LLMRails {
    */
   stream(messages: readonly ChatMessage[], options: StreamOptions = {}): Observable<string> {
     assertMessages('LLMRails.stream', 'messages', messages);
-    assertKnownKeys('LLMRails.stream', options, ['generator']);
+    assertKnownKeys('LLMRails.stream', options, STREAM_OPTION_KEYS);
     if (this.config.data.rails.output.flows.length > 0 && !this.config.data.rails.output.streaming.enabled) {
       throw new StreamingNotSupportedError();
     }
-    return this.pipeline(messages, options.generator, this.usage, undefined);
+    const { generator, llmParams = {}, usage } = options;
+    if (usage === undefined) return this.pipeline(messages, { generator, llmParams, usage: this.usage });
+    return defer(() => {
+      const call = this.callUsage(usage);
+      return this.pipeline(messages, { generator, llmParams, usage: call.usage }).pipe(finalize(call.end));
+    });
   }
 
   /** The guarded answer for `for await` (NeMo's `stream_async`); leaving the loop aborts everything in flight. */
@@ -198,18 +215,18 @@ export class LLMRails {
   generate(messages: readonly ChatMessage[], options: GenerateOptions & { readonly options: NonNullable<GenerateOptions['options']> }): Promise<GenerationResponse>;
   generate(messages: readonly ChatMessage[], options: GenerateOptions = {}): Promise<AssistantMessage | GenerationResponse> {
     assertMessages('LLMRails.generate', 'messages', messages);
-    assertKnownKeys('LLMRails.generate', options, ['generator', 'streamingHandler', 'options', 'signal']);
-    const { streamingHandler, options: generationOptions, signal, generator } = options;
+    assertKnownKeys('LLMRails.generate', options, [...STREAM_OPTION_KEYS, 'streamingHandler', 'options', 'signal']);
+    const { streamingHandler, options: generationOptions, signal, generator, llmParams = {} } = options;
     const started = now();
-    const usage = new UsageTracker();
-    const forwarding = usage.calls$.subscribe((call) => this.usage.next(call));
+    const call = this.callUsage(options.usage);
+    const { usage } = call;
     const recorder = generationOptions?.log ? new RailRecorder() : undefined;
-    const answer$ = this.pipeline(messages, generator, usage, recorder);
+    const answer$ = this.pipeline(messages, { generator, llmParams, usage, recorder });
 
     return new Promise<AssistantMessage | GenerationResponse>((resolve, reject) => {
       const chunks: string[] = [];
       const fail = (error: unknown) => {
-        forwarding.unsubscribe();
+        call.end();
         streamingHandler?.error(error);
         reject(error);
       };
@@ -228,7 +245,7 @@ export class LLMRails {
         },
         complete: () => {
           signal?.removeEventListener('abort', onAbort);
-          forwarding.unsubscribe();
+          call.end();
           streamingHandler?.finish();
           const message: AssistantMessage = { role: 'assistant', content: chunks.join('') };
           if (!generationOptions) {
@@ -248,12 +265,26 @@ export class LLMRails {
     return this.usage.explain();
   }
 
+  /** A tracker for one call's LLM calls, passing each on to this instance (and to `also`); `end` stops that. */
+  private callUsage(also?: UsageTracker): { usage: UsageTracker; end: () => void } {
+    const usage = new UsageTracker();
+    const forwarding = usage.calls$.subscribe((call) => {
+      this.usage.next(call);
+      also?.next(call);
+    });
+    return { usage, end: () => forwarding.unsubscribe() };
+  }
+
   private pipeline(
     messages: readonly ChatMessage[],
-    generator: AsyncIterable<string> | Observable<string> | undefined,
-    usage: UsageTracker,
-    recorder: RailRecorder | undefined,
+    call: {
+      readonly generator: AsyncIterable<string> | Observable<string> | undefined;
+      readonly llmParams: Readonly<Record<string, unknown>>;
+      readonly usage: UsageTracker;
+      readonly recorder?: RailRecorder;
+    },
   ): Observable<string> {
+    const { generator, llmParams, usage, recorder } = call;
     const outputRails = this.outputRails(messages, usage, recorder);
     if (generator !== undefined) {
       const tokens$ = isObservable(generator) ? generator : fromTokens(generator);
@@ -266,7 +297,7 @@ export class LLMRails {
       );
     }
     const answer$ = defer(() => {
-      const tokens$ = model.stream(messages, { usage, task: 'general' });
+      const tokens$ = model.stream(messages, { ...llmParams, usage, task: 'general' });
       // Without top-level `streaming`, the answer comes as one chunk, as in NeMo.
       return (this.config.streaming ? tokens$ : tokens$.pipe(toArray(), map((tokens) => tokens.join('')))).pipe(outputRails);
     });

@@ -52,6 +52,19 @@ export class UsageTracker {
   private readonly recorded: LlmCallInfo[] = [];
   private readonly live$ = new Subject<LlmCallInfo>();
   private totals: UsageTotals = NO_CALLS;
+  private readonly keep: number;
+
+  /**
+   * @param options `keep`: how many of the latest calls to keep for `snapshot()`, `explain()` and the replay of
+   * `calls$` (a long-running server should bound it); the totals count every call. Default: all of them.
+   */
+  constructor(options: { readonly keep?: number } = {}) {
+    const { keep = Number.POSITIVE_INFINITY } = options;
+    if (!(keep === Number.POSITIVE_INFINITY || (Number.isInteger(keep) && keep >= 0))) {
+      throw new InvalidOptionError('keep', keep, `UsageTracker: keep must be a whole number of calls, got ${String(keep)}`);
+    }
+    this.keep = keep;
+  }
 
   /** Every call recorded: those recorded before subscribing first, then each new one. Never completes. */
   readonly calls$: Observable<LlmCallInfo> = defer(() => concat(from([...this.recorded]), this.live$));
@@ -65,6 +78,7 @@ export class UsageTracker {
       throw new InvalidOptionError('call', call, 'UsageTracker.next: expected an LlmCallInfo ({ id, task, provider, model, durationMs, ... })');
     }
     this.recorded.push(call);
+    if (this.recorded.length > this.keep) this.recorded.splice(0, this.recorded.length - this.keep);
     this.totals = addCall(this.totals, call);
     this.live$.next(call);
   }

@@ -1,5 +1,6 @@
 import * as core from 'rxguardrails';
 import * as node from 'rxguardrails/node';
+import * as server from 'rxguardrails/server';
 import * as testing from 'rxguardrails/testing';
 
 // The public surface, listed on purpose: any addition or removal shows up here and in review.
@@ -45,6 +46,10 @@ describe('public API', () => {
 
   it('should export exactly these names from rxguardrails/node', () => {
     expect(Object.keys(node).sort()).toEqual(['RailsConfig']);
+  });
+
+  it('should export exactly these names from rxguardrails/server', () => {
+    expect(Object.keys(server).sort()).toEqual(['createApp']);
   });
 
   it('should export exactly these names from rxguardrails/testing', () => {
