@@ -115,6 +115,7 @@ export class LLMRails {
   private readonly customRails: Readonly<Record<string, OutputRail>>;
   private readonly onViolation: 'error' | 'chunk' | 'replace';
   private readonly onInputViolation: 'refuse' | 'error';
+  private readonly railMakers: Readonly<Record<Side, readonly ((usage: UsageTracker) => OutputRail)[]>>;
 
   /**
    * @param config The configuration.
@@ -179,6 +180,7 @@ export class LLMRails {
     if (unknown.length > 0) throw new ConfigError(unknown);
     this.judges = judges;
     this.prompts = prompts;
+    this.railMakers = { input: this.makers('input'), output: this.makers('output') };
   }
 
   /**
@@ -346,34 +348,42 @@ export class LLMRails {
 
   /** The rails of one side, for one call: judges record into this call's usage. */
   private rails(side: Side, usage: UsageTracker, recorder: RailRecorder | undefined): OutputRail[] {
+    const rails = this.railMakers[side].map((make) => make(usage));
+    return recorder ? rails.map((rail) => recorder.wrap(rail, side)) : rails;
+  }
+
+  /**
+   * How each flow of a side gets its rail for a call: keyword, regex and custom rails are built once (they hold no
+   * per-call state), LLM-judged ones per call (they record into the call's usage).
+   */
+  private makers(side: Side): ((usage: UsageTracker) => OutputRail)[] {
     const { data } = this.config;
-    const rails = data.rails[side].flows.map((flow): OutputRail => {
+    return data.rails[side].flows.map((flow): ((usage: UsageTracker) => OutputRail) => {
       const custom = this.customRails[flow];
-      if (custom) return { name: flow, check: custom.check };
+      if (custom) {
+        const rail = { name: flow, check: custom.check };
+        return () => rail;
+      }
       switch (flow) {
         case 'self check input':
         case 'self check output': {
           const task = flow === 'self check input' ? 'self_check_input' : 'self_check_output';
           const make = flow === 'self check input' ? selfCheckInput : selfCheckOutput;
           const prompt = this.config.prompt(task, this.config.model(task) ?? this.config.model('main'));
-          return make({
-            name: flow,
-            model: this.judges[task]!,
-            prompt: this.prompts[task]!,
-            usage,
-            temperature: data.lowest_temperature,
-            maxTokens: prompt?.max_tokens ?? 3,
-          });
+          const settings = { name: flow, model: this.judges[task]!, prompt: this.prompts[task]!, temperature: data.lowest_temperature, maxTokens: prompt?.max_tokens ?? 3 };
+          return (usage) => make({ ...settings, usage });
         }
         case 'keyword check': {
           const settings = data.rails.config.keyword_check!;
-          return keywordRail(settings.keywords, { name: flow, caseSensitive: settings.case_sensitive, wordBoundary: settings.word_boundary });
+          const rail = keywordRail(settings.keywords, { name: flow, caseSensitive: settings.case_sensitive, wordBoundary: settings.word_boundary });
+          return () => rail;
         }
-        default:
-          return regexRail(data.rails.config.regex_check!.patterns, { name: flow });
+        default: {
+          const rail = regexRail(data.rails.config.regex_check!.patterns, { name: flow });
+          return () => rail;
+        }
       }
     });
-    return recorder ? rails.map((rail) => recorder.wrap(rail, side)) : rails;
   }
 
   /** A prompt entry as templates, checked now: a Jinja syntax error is a ConfigError at the prompt. */

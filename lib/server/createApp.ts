@@ -20,8 +20,8 @@ import { UsageTracker } from '../usage/UsageTracker.js';
 import {
   type ChatCompletionRequest,
   chatCompletionRequest,
+  ChunkFramer,
   chatMessages,
-  chunkFrame,
   type CompletionIds,
   completionIds,
   DONE_FRAME,
@@ -209,28 +209,39 @@ function streamCompletion(rails: LLMRails, request: ChatCompletionRequest, ids: 
     tokens$ = defer(() => rails.generate(messages, { llmParams: llmParams(request), usage, signal })).pipe(map((message) => message.content));
   }
   const encoder = new TextEncoder();
+  const framer = new ChunkFramer(ids, withUsage);
   let subscription: Subscription | undefined;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       let open = true;
+      // Frames of one synchronous burst (a model that answers at once, a released window) go out in one write;
+      // a token that arrives alone is written at the end of its task, so no token waits for another.
+      let pending = '';
+      const flush = () => {
+        if (open && pending !== '') controller.enqueue(encoder.encode(pending));
+        pending = '';
+      };
       const send = (frame: string) => {
-        if (open) controller.enqueue(encoder.encode(frame));
+        if (!open) return;
+        if (pending === '') queueMicrotask(flush);
+        pending += frame;
       };
       const close = () => {
         send(DONE_FRAME);
+        flush();
         open = false;
         controller.close();
       };
-      send(chunkFrame(ids, { role: 'assistant', content: '', refusal: null }, { withUsage }));
+      send(framer.role());
       subscription = tokens$.subscribe({
-        next: (token) => send(chunkFrame(ids, { content: token }, { withUsage })),
+        next: (token) => send(framer.token(token)),
         error: (error: unknown) => {
           send(`data: ${errorPayload(error).payload}\n\n`);
           close();
         },
         complete: () => {
-          send(chunkFrame(ids, {}, { finish: 'stop', withUsage }));
-          if (withUsage) send(chunkFrame(ids, {}, { usage: openAIUsage(usage.snapshot().totals), withUsage }));
+          send(framer.finish());
+          if (withUsage) send(framer.usage(openAIUsage(usage.snapshot().totals)));
           close();
         },
       });

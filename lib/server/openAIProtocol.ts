@@ -87,17 +87,44 @@ export function openAIUsage(usage: Usage): { prompt_tokens: number; completion_t
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: usage.totalTokens ?? prompt + completion };
 }
 
-/** One `chat.completion.chunk`, as an SSE frame. */
-export function chunkFrame(ids: CompletionIds, delta: object, options: { finish?: string; usage?: object | null; withUsage?: boolean } = {}): string {
-  const chunk = {
-    id: ids.id,
-    object: 'chat.completion.chunk',
-    created: ids.created,
-    model: ids.model,
-    choices: options.usage ? [] : [{ index: 0, delta, logprobs: null, finish_reason: options.finish ?? null }],
-    ...(options.withUsage ? { usage: options.usage ?? null } : {}),
-  };
-  return `data: ${JSON.stringify(chunk)}\n\n`;
+/**
+ * The `chat.completion.chunk` SSE frames of one completion. The parts every frame shares are serialised once, so
+ * a token costs one JSON string escape (this runs once per token, for every stream the server carries).
+ */
+export class ChunkFramer {
+  private readonly head: string;
+  private readonly tokenHead: string;
+  private readonly tokenTail: string;
+
+  constructor(
+    ids: CompletionIds,
+    private readonly withUsage: boolean,
+  ) {
+    this.head = `data: {"id":${JSON.stringify(ids.id)},"object":"chat.completion.chunk","created":${ids.created},"model":${JSON.stringify(ids.model)},"choices":`;
+    this.tokenHead = `${this.head}[{"index":0,"delta":{"content":`;
+    this.tokenTail = `},"logprobs":null,"finish_reason":null}]${withUsage ? ',"usage":null' : ''}}\n\n`;
+  }
+
+  token(text: string): string {
+    return this.tokenHead + JSON.stringify(text) + this.tokenTail;
+  }
+
+  role(): string {
+    return this.frame([{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }], null);
+  }
+
+  finish(): string {
+    return this.frame([{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }], null);
+  }
+
+  /** The last frame when the request asked for `stream_options.include_usage`: no choices, the usage. */
+  usage(usage: object): string {
+    return this.frame([], usage);
+  }
+
+  private frame(choices: object[], usage: object | null): string {
+    return `${this.head}${JSON.stringify(choices)}${this.withUsage ? `,"usage":${JSON.stringify(usage)}` : ''}}\n\n`;
+  }
 }
 
 export const DONE_FRAME = 'data: [DONE]\n\n';

@@ -1,0 +1,179 @@
+// Server benchmark: 50, 200 and 500 concurrent streaming clients against the guardrails server (scripted model at
+// no delay, a keyword rail), and in the same run against a bare node:http SSE endpoint streaming the same answer
+// (the limit): requests/s, p50/p99 time to first token and to completion, peak RSS of the server.
+//
+//   npm run bench            (writes bench/results/server.json)
+//
+// Each server runs in a child process of its own; this process only generates the load, over keep-alive
+// connections (one per client). A request's first token is its first frame with non-empty content.
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const CONFIG = fileURLToPath(new URL('./configs/scripted', import.meta.url));
+// 1 client is a reference: the cost of one request with no queue in front of it. The targets are at 50, 200, 500.
+const CONCURRENCY = (process.env.RXGUARDRAILS_BENCH_CONCURRENCY ?? '1,50,200,500').split(',').map(Number);
+const TOTAL_REQUESTS = 4000;
+
+const mode = process.argv[process.argv.indexOf('--serve') + 1];
+if (process.argv.includes('--serve')) {
+  if (mode === 'guardrails') {
+    const [{ createApp }, { serve }] = await Promise.all([import('rxguardrails/server'), import('@hono/node-server')]);
+    const app = await createApp({ configDir: CONFIG });
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => process.send!(info.port));
+    (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 60_000;
+  } else {
+    // The limit: a hand-written SSE endpoint streaming the same answer, with the same framing per request.
+    const answer = (readFileSync(`${CONFIG}/config.yml`, 'utf8').match(/- "(.+)"/) ?? [])[1]!;
+    const words = answer.match(/\S+\s*/g)!;
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (piece: Buffer) => (body += piece));
+      request.on('end', () => {
+        const { model } = JSON.parse(body) as { model: string };
+        const base = { id: `chatcmpl-${globalThis.crypto.randomUUID()}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model };
+        const frame = (delta: object, finish: string | null = null) =>
+          `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
+        response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+        response.write(frame({ role: 'assistant', content: '', refusal: null }));
+        for (const word of words) response.write(frame({ content: word }));
+        response.write(frame({}, 'stop'));
+        response.end('data: [DONE]\n\n');
+      });
+    });
+    server.keepAliveTimeout = 60_000;
+    server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
+  }
+  process.on('disconnect', () => process.exit(0));
+} else {
+  const percentile = (values: number[], p: number) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  };
+  const round = (value: number) => Math.round(value * 100) / 100;
+
+  async function startServer(kind: 'guardrails' | 'bare'): Promise<{ child: ChildProcess; port: number }> {
+    const profile = process.env.RXGUARDRAILS_PROFILE_SERVER === kind ? ['--cpu-prof', '--cpu-prof-dir=/tmp/server-prof'] : [];
+    const child = fork(fileURLToPath(import.meta.url), ['--serve', kind], { execArgv: [...process.execArgv, ...profile] });
+    const port = await new Promise<number>((resolve) => child.once('message', (message) => resolve(message as number)));
+    return { child, port };
+  }
+
+  /** One streaming request: resolves with the time to its first token and to its end, in ms. */
+  function streamOnce(port: number, agent: Agent, index: number): Promise<{ firstToken: number; done: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const started = performance.now();
+      const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: `question ${index}` }], stream: true });
+      const request = httpRequest(
+        { host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (response) => {
+          let raw = '';
+          let firstToken = 0;
+          response.setEncoding('utf8');
+          response.on('data', (piece: string) => {
+            raw += piece;
+            if (firstToken === 0 && /"content":"[^"]/.test(raw)) firstToken = performance.now() - started;
+          });
+          response.on('end', () => {
+            if (!raw.endsWith('data: [DONE]\n\n')) reject(new Error(`incomplete stream: ${raw.slice(-200)}`));
+            const text = raw
+              .split('\n\n')
+              .filter((frame) => frame.startsWith('data: {'))
+              .map((frame) => (JSON.parse(frame.slice(6)) as { choices: { delta?: { content?: string } }[] }).choices[0]?.delta?.content ?? '')
+              .join('');
+            resolve({ firstToken, done: performance.now() - started, text });
+          });
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+  }
+
+  async function load(port: number, concurrency: number): Promise<{ requestsPerSecond: number; ttft: number[]; done: number[]; texts: Set<string> }> {
+    const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+    const perClient = Math.ceil((concurrency === 1 ? 500 : TOTAL_REQUESTS) / concurrency);
+    const ttft: number[] = [];
+    const done: number[] = [];
+    const texts = new Set<string>();
+    // Warm-up: every connection opened, the JIT warm.
+    await Promise.all(Array.from({ length: concurrency }, (_, index) => streamOnce(port, agent, index)));
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, client) => {
+        for (let round = 0; round < perClient; round++) {
+          const result = await streamOnce(port, agent, client * perClient + round);
+          ttft.push(result.firstToken);
+          done.push(result.done);
+          texts.add(result.text);
+        }
+      }),
+    );
+    const elapsed = performance.now() - started;
+    agent.destroy();
+    return { requestsPerSecond: (concurrency * perClient) / (elapsed / 1000), ttft, done, texts };
+  }
+
+  function peakRss(child: ChildProcess): number {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : Number.NaN;
+  }
+
+  const results: object[] = [];
+  const summary: Record<number, Record<string, { rps: number; ttftP99: number }>> = {};
+  for (const concurrency of CONCURRENCY) {
+    for (const kind of ['bare', 'guardrails'] as const) {
+      const { child, port } = await startServer(kind);
+      const run = await load(port, concurrency);
+      const rss = peakRss(child);
+      child.disconnect();
+      if (run.texts.size !== 1) throw new Error(`${kind}: the answers differ between requests (${run.texts.size} texts)`);
+      const entry = {
+        server: kind === 'bare' ? 'bare node:http SSE endpoint' : 'rxguardrails server',
+        concurrency,
+        requests: run.ttft.length,
+        requestsPerSecond: Math.round(run.requestsPerSecond),
+        timeToFirstTokenMs: { p50: round(percentile(run.ttft, 50)), p99: round(percentile(run.ttft, 99)) },
+        timeToCompletionMs: { p50: round(percentile(run.done, 50)), p99: round(percentile(run.done, 99)) },
+        peakRssBytes: rss,
+      };
+      results.push(entry);
+      (summary[concurrency] ??= {})[kind] = { rps: run.requestsPerSecond, ttftP99: percentile(run.ttft, 99) };
+      console.log(`${entry.server.padEnd(28)} c=${String(concurrency).padEnd(4)} ${String(entry.requestsPerSecond).padStart(6)} req/s  ttft p50 ${entry.timeToFirstTokenMs.p50} p99 ${entry.timeToFirstTokenMs.p99} ms  done p99 ${entry.timeToCompletionMs.p99} ms  rss ${(rss / 2 ** 20).toFixed(0)} MB`);
+    }
+  }
+  const at200 = summary[200] ?? summary[CONCURRENCY.at(-1)!]!;
+  // With every client sending its next request as soon as one ends, a stream's wait is mostly the queue in front
+  // of it (Little's law: latency ~ clients / throughput), so the overhead at 200 streams follows from throughput.
+  const targets = [
+    {
+      target: 'p99 time-to-first-token overhead <= 5 ms at 200 streams',
+      value: round(at200.guardrails!.ttftP99 - at200.bare!.ttftP99),
+      met: at200.guardrails!.ttftP99 - at200.bare!.ttftP99 <= 5,
+    },
+    ...CONCURRENCY.filter((concurrency) => concurrency > 1).map((concurrency) => {
+      const ratio = summary[concurrency]!.guardrails!.rps / summary[concurrency]!.bare!.rps;
+      return { target: `throughput >= 50 % of the bare endpoint at ${concurrency} streams`, value: round(ratio), met: ratio >= 0.5 };
+    }),
+  ];
+  const report = {
+    benchmark: 'server',
+    date: new Date().toISOString(),
+    machine: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, cpu: cpus()[0]?.model },
+    setup: {
+      answer: '46 words from the scripted model at no delay, one SSE frame per word',
+      rails: 'keyword check, windows of 20 / 5',
+      requests: `${TOTAL_REQUESTS} per concurrency level, 500 for the single client (after one warm-up request per client); each client sends its next request when one ends; keep-alive, one connection per client`,
+      processes: 'each server in a child process; the load generator in the benchmark process (2 cores shared)',
+    },
+    results,
+    targets,
+  };
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL('./results/server.json', import.meta.url), JSON.stringify(report, null, 2) + '\n');
+  console.table(targets);
+  console.log('written to bench/results/server.json');
+}
