@@ -47,6 +47,13 @@ if (process.argv.includes('--serve')) {
     server.keepAliveTimeout = 60_000;
     server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
   }
+  // The parent asks for the CPU time spent so far, to report CPU per request.
+  process.on('message', (message) => {
+    if (message === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send!({ cpuMicroseconds: user + system });
+    }
+  });
   process.on('disconnect', () => process.exit(0));
 } else {
   const percentile = (values: number[], p: number) => {
@@ -93,7 +100,13 @@ if (process.argv.includes('--serve')) {
     });
   }
 
-  async function load(port: number, concurrency: number): Promise<{ requestsPerSecond: number; ttft: number[]; done: number[]; texts: Set<string> }> {
+  const cpu = (child: ChildProcess) =>
+    new Promise<number>((resolve) => {
+      child.once('message', (message) => resolve((message as { cpuMicroseconds: number }).cpuMicroseconds));
+      child.send('cpu');
+    });
+
+  async function load(port: number, concurrency: number, child: ChildProcess): Promise<{ requestsPerSecond: number; ttft: number[]; done: number[]; texts: Set<string>; cpuPerRequestUs: number }> {
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
     const perClient = Math.ceil((concurrency === 1 ? 500 : TOTAL_REQUESTS) / concurrency);
     const ttft: number[] = [];
@@ -102,6 +115,7 @@ if (process.argv.includes('--serve')) {
     // Warm-up: every connection opened, the JIT warm.
     await Promise.all(Array.from({ length: concurrency }, (_, index) => streamOnce(port, agent, index)));
     const started = performance.now();
+    const cpuBefore = await cpu(child);
     await Promise.all(
       Array.from({ length: concurrency }, async (_, client) => {
         for (let round = 0; round < perClient; round++) {
@@ -113,8 +127,9 @@ if (process.argv.includes('--serve')) {
       }),
     );
     const elapsed = performance.now() - started;
+    const cpuPerRequestUs = ((await cpu(child)) - cpuBefore) / (concurrency * perClient);
     agent.destroy();
-    return { requestsPerSecond: (concurrency * perClient) / (elapsed / 1000), ttft, done, texts };
+    return { requestsPerSecond: (concurrency * perClient) / (elapsed / 1000), ttft, done, texts, cpuPerRequestUs };
   }
 
   function peakRss(child: ChildProcess): number {
@@ -127,7 +142,7 @@ if (process.argv.includes('--serve')) {
   for (const concurrency of CONCURRENCY) {
     for (const kind of ['bare', 'guardrails'] as const) {
       const { child, port } = await startServer(kind);
-      const run = await load(port, concurrency);
+      const run = await load(port, concurrency, child);
       const rss = peakRss(child);
       child.disconnect();
       if (run.texts.size !== 1) throw new Error(`${kind}: the answers differ between requests (${run.texts.size} texts)`);
@@ -138,11 +153,12 @@ if (process.argv.includes('--serve')) {
         requestsPerSecond: Math.round(run.requestsPerSecond),
         timeToFirstTokenMs: { p50: round(percentile(run.ttft, 50)), p99: round(percentile(run.ttft, 99)) },
         timeToCompletionMs: { p50: round(percentile(run.done, 50)), p99: round(percentile(run.done, 99)) },
+        serverCpuPerRequestUs: Math.round(run.cpuPerRequestUs),
         peakRssBytes: rss,
       };
       results.push(entry);
       (summary[concurrency] ??= {})[kind] = { rps: run.requestsPerSecond, ttftP99: percentile(run.ttft, 99) };
-      console.log(`${entry.server.padEnd(28)} c=${String(concurrency).padEnd(4)} ${String(entry.requestsPerSecond).padStart(6)} req/s  ttft p50 ${entry.timeToFirstTokenMs.p50} p99 ${entry.timeToFirstTokenMs.p99} ms  done p99 ${entry.timeToCompletionMs.p99} ms  rss ${(rss / 2 ** 20).toFixed(0)} MB`);
+      console.log(`${entry.server.padEnd(28)} c=${String(concurrency).padEnd(4)} ${String(entry.requestsPerSecond).padStart(6)} req/s  ttft p50 ${entry.timeToFirstTokenMs.p50} p99 ${entry.timeToFirstTokenMs.p99} ms  done p99 ${entry.timeToCompletionMs.p99} ms  cpu ${entry.serverCpuPerRequestUs} µs/req  rss ${(rss / 2 ** 20).toFixed(0)} MB`);
     }
   }
   const at200 = summary[200] ?? summary[CONCURRENCY.at(-1)!]!;
