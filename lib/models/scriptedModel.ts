@@ -1,4 +1,4 @@
-import { asyncScheduler, concatMap, defer, finalize, from, map, Observable, type SchedulerLike, tap, throwError, timer } from 'rxjs';
+import { asyncScheduler, defer, finalize, from, Observable, type SchedulerAction, type SchedulerLike, tap, throwError } from 'rxjs';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertKnownKeys, describeValue } from '../internal/validateOptions.js';
 import type { ChatMessage } from '../rails/OutputRail.js';
@@ -88,7 +88,7 @@ export function scriptedModel(
             ? throwError(() => response)
             : delayMs === 0
               ? from(words(response))
-              : from(words(response)).pipe(concatMap((word) => timer(delayMs, scheduler).pipe(map(() => word))));
+              : paced(words(response), delayMs, scheduler);
         return tokens$.pipe(
           tap({
             next: (word) => {
@@ -104,6 +104,21 @@ export function scriptedModel(
         );
       }),
   };
+}
+
+/**
+ * The words, one every `delayMs` (the first after one delay): one action rescheduling itself, so a stream holds one
+ * interval timer for all its words rather than a timer and an inner subscription per word.
+ */
+function paced(pieces: readonly string[], delayMs: number, scheduler: SchedulerLike): Observable<string> {
+  if (pieces.length === 0) return from(pieces);
+  return new Observable<string>((subscriber) =>
+    scheduler.schedule(function (this: SchedulerAction<number>, index = 0) {
+      subscriber.next(pieces[index]!);
+      if (index + 1 < pieces.length) this.schedule(index + 1, delayMs);
+      else subscriber.complete();
+    }, delayMs, 0),
+  );
 }
 
 /** Words with their trailing whitespace; leading whitespace is a piece of its own. */

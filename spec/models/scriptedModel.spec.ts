@@ -33,6 +33,29 @@ describe('scriptedModel', () => {
     });
   });
 
+  it('should stop pacing when unsubscribed, and complete an empty answer at once', () => {
+    createTestScheduler().run(({ expectObservable }) => {
+      const model = scriptedModel(['a b c', ''], { delayMs: 3 });
+      expectObservable(model.stream(ask), '^---!').toBe('---a', { a: 'a ' });
+      expectObservable(model.stream(ask)).toBe('|');
+    });
+  });
+
+  it('should leave no timer behind when unsubscribed in real time', () => {
+    jest.useFakeTimers();
+    try {
+      const seen: string[] = [];
+      const subscription = scriptedModel(['one two three four'], { delayMs: 10 }).stream(ask).subscribe((word) => seen.push(word));
+      jest.advanceTimersByTime(25);
+      expect(seen).toEqual(['one ', 'two ']);
+      expect(jest.getTimerCount()).toBe(1);
+      subscription.unsubscribe();
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('should record exact usage: the words of the messages and of the answer', async () => {
     const usage = new UsageTracker();
     await lastValueFrom(scriptedModel(['Hello there! How are you?'], { model: 'demo' }).stream(ask, { usage, task: 'general' }));
