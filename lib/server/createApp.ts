@@ -3,9 +3,9 @@ import type { ServerResponse } from 'node:http';
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { defer, map, type Observable, type Subscription } from 'rxjs';
+import { defer, finalize, from, map, type Observable, type Subscription } from 'rxjs';
 import { ConfigError, type ConfigIssue } from '../errors/ConfigError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { ProviderError } from '../errors/ProviderError.js';
@@ -119,13 +119,18 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
     }
     return next();
   });
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: limit,
-      onError: (c) => c.json(openAIError(`The request body is larger than ${limit} bytes.`, { code: 'request_too_large' }), 413),
-    }),
-  );
+  const tooLarge = (c: Context) => c.json(openAIError(`The request body is larger than ${limit} bytes.`, { code: 'request_too_large' }), 413);
+  const countedBodyLimit = bodyLimit({ maxSize: limit, onError: tooLarge });
+  app.use('/v1/*', (c, next) => {
+    // A declared length is checked here, leaving the body unread, so @hono/node-server reads it straight from the
+    // socket (Hono's bodyLimit would first wrap it in a web Request and ReadableStream: a tenth of the server's time
+    // per request). A body without one (chunked) is counted as it comes by Hono's bodyLimit.
+    const length = c.req.header('content-length');
+    if (length !== undefined && /^\d+$/.test(length) && c.req.header('transfer-encoding') === undefined) {
+      return Number(length) > limit ? Promise.resolve(tooLarge(c)) : next();
+    }
+    return countedBodyLimit(c, next);
+  });
   app.get('/v1/rails/configs', (c) => c.json(ids.map((id) => ({ id }))));
 
   app.post('/v1/chat/completions', async (c) => {
@@ -150,9 +155,10 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
       );
     }
     const completion = completionIds(request.model);
-    return request.stream
-      ? streamCompletion(rails, request, completion, c.req.raw.signal, (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing)
-      : complete(rails, request, completion, configId, c.req.raw.signal);
+    if (!request.stream) return complete(rails, request, completion, configId, c.req.raw.signal);
+    // Under @hono/node-server the response's 'close' tells of a client gone; elsewhere the request's signal.
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    return outgoing ? streamCompletion(rails, request, completion, { outgoing }) : streamCompletion(rails, request, completion, { signal: c.req.raw.signal });
   });
 
   app.notFound((c) => c.json(openAIError(`Unknown path ${c.req.method} ${c.req.path}.`, { code: 'not_found' }), 404));
@@ -210,7 +216,12 @@ interface FrameSink {
  * other runtimes) through a ReadableStream. Either way, a client that goes away unsubscribes the answer, which
  * aborts the model request and the rails.
  */
-function streamCompletion(rails: LLMRails, request: ChatCompletionRequest, ids: CompletionIds, signal: AbortSignal, outgoing?: ServerResponse): Response {
+function streamCompletion(
+  rails: LLMRails,
+  request: ChatCompletionRequest,
+  ids: CompletionIds,
+  { outgoing, signal }: { readonly outgoing: ServerResponse; readonly signal?: undefined } | { readonly outgoing?: undefined; readonly signal: AbortSignal },
+): Response {
   const messages = chatMessages(request);
   const withUsage = request.stream_options?.include_usage === true;
   const usage = new UsageTracker();
@@ -219,8 +230,14 @@ function streamCompletion(rails: LLMRails, request: ChatCompletionRequest, ids: 
     tokens$ = rails.stream(messages, { llmParams: llmParams(request), usage });
   } catch (error) {
     if (!StreamingNotSupportedError.isInstance(error)) throw error;
-    // Output rails that cannot stream check the whole answer, which then comes as one chunk.
-    tokens$ = defer(() => rails.generate(messages, { llmParams: llmParams(request), usage, signal })).pipe(map((message) => message.content));
+    // Output rails that cannot stream check the whole answer, which then comes as one chunk; unsubscribing aborts it.
+    tokens$ = defer(() => {
+      const cancel = new AbortController();
+      return from(rails.generate(messages, { llmParams: llmParams(request), usage, signal: cancel.signal })).pipe(
+        map((message) => message.content),
+        finalize(() => cancel.abort()),
+      );
+    });
   }
   const framer = new ChunkFramer(ids, withUsage);
   let subscription: Subscription | undefined;
@@ -260,14 +277,13 @@ function streamCompletion(rails: LLMRails, request: ChatCompletionRequest, ids: 
       },
     });
   };
-  signal.addEventListener('abort', stop, { once: true });
-
   if (outgoing) {
     outgoing.writeHead(200, SSE_HEADERS);
     outgoing.on('close', stop);
     run({ write: (frames) => outgoing.write(frames), end: (frames) => outgoing.end(frames) });
     return RESPONSE_ALREADY_SENT;
   }
+  signal.addEventListener('abort', stop, { once: true });
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
     start: (controller) =>

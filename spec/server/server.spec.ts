@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import OpenAI, { APIError } from 'openai';
-import { finalize, type Observable } from 'rxjs';
-import { type ChatMessage, type ChatModel, ConfigError, scriptedModel } from 'rxguardrails';
+import { finalize, firstValueFrom, type Observable, take, toArray } from 'rxjs';
+import { type ChatMessage, type ChatModel, ConfigError, scriptedModel, UsageTracker } from 'rxguardrails';
 import { createApp } from 'rxguardrails/server';
 import { openAIClient, useReplayServer } from '../support/clients.js';
 import { openAIAnswer } from '../support/transcripts.js';
@@ -180,6 +180,37 @@ describe('guardrails server (real openai client on 127.0.0.1)', () => {
       }
     });
 
+    it('should count a chunked body (no content-length) against the limit as it comes', async () => {
+      const small = await start({ bodyLimit: 1024 });
+      // Node sends a body written in pieces without a content-length as transfer-encoding: chunked.
+      const postChunked = (pieces: string[]) =>
+        new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+          const { port } = small.server.address() as AddressInfo;
+          const request = httpRequest({ host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (response) => {
+            let body = '';
+            response.setEncoding('utf8');
+            response.on('data', (piece: string) => (body += piece));
+            response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body }));
+          });
+          request.on('error', reject);
+          for (const piece of pieces) request.write(piece);
+          request.end();
+        });
+      try {
+        const big = JSON.stringify({ model: 'm', messages: ask('x'.repeat(5000)), config_id: 'support' });
+        const tooLarge = await postChunked([big.slice(0, 600), big.slice(600)]);
+        expect(tooLarge.status).toBe(413);
+        expect(JSON.parse(tooLarge.body)).toEqual({ error: expect.objectContaining({ code: 'request_too_large', message: 'The request body is larger than 1024 bytes.' }) });
+
+        const fine = JSON.stringify({ model: 'm', messages: ask('Hi'), config_id: 'support' });
+        const answered = await postChunked([fine.slice(0, 20), fine.slice(20)]);
+        expect(answered.status).toBe(200);
+        expect((JSON.parse(answered.body) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toContain('Hello');
+      } finally {
+        await small.close();
+      }
+    });
+
     it('should require the API key when it has one', async () => {
       const guarded = await start({ apiKey: 'sk-guardrails', defaultConfigId: 'support' });
       try {
@@ -231,6 +262,52 @@ describe('guardrails server: cancellation and load', () => {
     } finally {
       await running.close();
     }
+  });
+
+  describe('with output rails that do not stream (rails.output.streaming off)', () => {
+    const answers = (messages: readonly ChatMessage[]) =>
+      messages.at(-1)!.content.includes('secret') ? 'The admin password is hunter2, keep it to yourself.' : 'Hello there! How can I help you today?';
+
+    it('should stream the whole checked answer as one chunk, or the violation', async () => {
+      const running = await start({ configDir: 'spec/fixtures/whole-answer', models: { main: scriptedModel(answers, { delayMs: 1 }) } });
+      try {
+        const contents = async (question: string) => {
+          const stream = await running.client.chat.completions.create({ model: 'm', messages: ask(question), stream: true });
+          const received: string[] = [];
+          for await (const chunk of stream) if (chunk.choices[0]?.delta?.content) received.push(chunk.choices[0].delta.content);
+          return received;
+        };
+        expect(await contents('Hi')).toEqual(['Hello there! How can I help you today?']);
+        const blocked = await contents('the secret').catch((error: unknown) => error);
+        expect(blocked).toBeInstanceOf(APIError);
+        expect((blocked as APIError).error).toEqual(expect.objectContaining({ type: 'guardrails_violation', param: 'keyword check', code: 'content_blocked' }));
+      } finally {
+        await running.close();
+      }
+    });
+
+    it('should stop the model when the client goes away before the answer is whole', async () => {
+      const usage = new UsageTracker();
+      const running = await start({ configDir: 'spec/fixtures/whole-answer', models: { main: scriptedModel(answers, { delayMs: 20 }) }, usage });
+      try {
+        const controller = new AbortController();
+        const received: string[] = [];
+        // The openai client ends the loop quietly when its signal aborts.
+        const pending = running.client.chat.completions.create({ model: 'm', messages: ask('Hi'), stream: true }, { signal: controller.signal }).then(async (stream) => {
+          for await (const chunk of stream) received.push(chunk.choices[0]?.delta?.content ?? '');
+        });
+        // The answer takes 8 words x 20 ms and nothing is sent before it is whole: go away after about 3 words.
+        await new Promise((resolve) => setTimeout(resolve, 70));
+        controller.abort();
+        await pending;
+        expect(received.join('')).toBe('');
+        const [call] = await firstValueFrom(usage.calls$.pipe(take(1), toArray()));
+        expect(call).toEqual(expect.objectContaining({ outcome: 'cancelled' }));
+        expect(call!.completionTokens).toBeLessThan(8);
+      } finally {
+        await running.close();
+      }
+    });
   });
 
   it('should stream 200 concurrent clients their own complete answers, and hold nothing afterwards', async () => {
