@@ -18,6 +18,7 @@ const CONFIG = fileURLToPath(new URL('./configs/scripted', import.meta.url));
 // 1 client is a reference: the cost of one request with no queue in front of it. The targets are at 50, 200, 500.
 const CONCURRENCY = (process.env.RXGUARDRAILS_BENCH_CONCURRENCY ?? '1,50,200,500').split(',').map(Number);
 const TOTAL_REQUESTS = 4000;
+const ROUNDS = Number(process.env.RXGUARDRAILS_BENCH_ROUNDS ?? 3);
 
 // The paced run: 200 streams whose model sends a word every PACED_DELAY_MS, as a real one does, so neither server
 // is saturated and the time-to-first-token overhead is the server's own, not the queue in front of it.
@@ -167,28 +168,49 @@ if (process.argv.includes('--serve')) {
     { concurrency: PACED_CONCURRENCY, delayMs: PACED_DELAY_MS, requests: 5 * PACED_CONCURRENCY },
   ];
   const paced: Record<string, { ttftP99: number }> = {};
+  // Every run is repeated ROUNDS times, the two servers alternating, and reported by its median round: a single
+  // round's p99 moves by several ms from one run to the next on a 2-core machine.
+  const median = (values: number[]) => percentile(values, 50);
   for (const { concurrency, delayMs, requests } of runs) {
+    const rounds: Record<'bare' | 'guardrails', { rps: number; ttftP50: number; ttftP99: number; doneP50: number; doneP99: number; cpu: number; rss: number }[]> = { bare: [], guardrails: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const kind of ['bare', 'guardrails'] as const) {
+        const { child, port } = await startServer(kind, delayMs);
+        const run = await load(port, concurrency, child, requests);
+        const rss = peakRss(child);
+        child.disconnect();
+        if (run.texts.size !== 1) throw new Error(`${kind}: the answers differ between requests (${run.texts.size} texts)`);
+        rounds[kind].push({
+          rps: run.requestsPerSecond,
+          ttftP50: percentile(run.ttft, 50),
+          ttftP99: percentile(run.ttft, 99),
+          doneP50: percentile(run.done, 50),
+          doneP99: percentile(run.done, 99),
+          cpu: run.cpuPerRequestUs,
+          rss,
+        });
+      }
+    }
     for (const kind of ['bare', 'guardrails'] as const) {
-      const { child, port } = await startServer(kind, delayMs);
-      const run = await load(port, concurrency, child, requests);
-      const rss = peakRss(child);
-      child.disconnect();
-      if (run.texts.size !== 1) throw new Error(`${kind}: the answers differ between requests (${run.texts.size} texts)`);
+      const of = (key: keyof (typeof rounds)['bare'][number]) => median(rounds[kind].map((one) => one[key]));
       const entry = {
         server: kind === 'bare' ? 'bare node:http SSE endpoint' : 'rxguardrails server',
         concurrency,
         modelDelayMs: delayMs,
-        requests: run.ttft.length,
-        requestsPerSecond: Math.round(run.requestsPerSecond),
-        timeToFirstTokenMs: { p50: round(percentile(run.ttft, 50)), p99: round(percentile(run.ttft, 99)) },
-        timeToCompletionMs: { p50: round(percentile(run.done, 50)), p99: round(percentile(run.done, 99)) },
-        serverCpuPerRequestUs: Math.round(run.cpuPerRequestUs),
-        peakRssBytes: rss,
+        requestsPerRound: Math.ceil(requests / concurrency) * concurrency,
+        rounds: ROUNDS,
+        requestsPerSecond: Math.round(of('rps')),
+        timeToFirstTokenMs: { p50: round(of('ttftP50')), p99: round(of('ttftP99')), p99ByRound: rounds[kind].map((one) => round(one.ttftP99)) },
+        timeToCompletionMs: { p50: round(of('doneP50')), p99: round(of('doneP99')) },
+        serverCpuPerRequestUs: Math.round(of('cpu')),
+        peakRssBytes: Math.max(...rounds[kind].map((one) => one.rss)),
       };
       results.push(entry);
-      if (delayMs > 0) paced[kind] = { ttftP99: percentile(run.ttft, 99) };
-      else (summary[concurrency] ??= {})[kind] = { rps: run.requestsPerSecond, ttftP99: percentile(run.ttft, 99) };
-      console.log(`${entry.server.padEnd(28)} c=${String(concurrency).padEnd(4)} delay ${String(delayMs).padEnd(3)} ${String(entry.requestsPerSecond).padStart(6)} req/s  ttft p50 ${entry.timeToFirstTokenMs.p50} p99 ${entry.timeToFirstTokenMs.p99} ms  done p99 ${entry.timeToCompletionMs.p99} ms  cpu ${entry.serverCpuPerRequestUs} µs/req  rss ${(rss / 2 ** 20).toFixed(0)} MB`);
+      if (delayMs > 0) paced[kind] = { ttftP99: of('ttftP99') };
+      else (summary[concurrency] ??= {})[kind] = { rps: of('rps'), ttftP99: of('ttftP99') };
+      console.log(
+        `${entry.server.padEnd(28)} c=${String(concurrency).padEnd(4)} delay ${String(delayMs).padEnd(3)} ${String(entry.requestsPerSecond).padStart(6)} req/s  ttft p50 ${entry.timeToFirstTokenMs.p50} p99 ${entry.timeToFirstTokenMs.p99} ms (rounds ${entry.timeToFirstTokenMs.p99ByRound.join(', ')})  done p99 ${entry.timeToCompletionMs.p99} ms  cpu ${entry.serverCpuPerRequestUs} µs/req  rss ${(entry.peakRssBytes / 2 ** 20).toFixed(0)} MB`,
+      );
     }
   }
   const at200 = summary[200] ?? summary[CONCURRENCY.at(-1)!]!;
@@ -219,7 +241,7 @@ if (process.argv.includes('--serve')) {
     setup: {
       answer: '46 words from the scripted model, one SSE frame per word: at no delay (saturating), and in the paced run a word every 10 ms (the bare endpoint paced alike)',
       rails: 'keyword check, windows of 20 / 5',
-      requests: `${TOTAL_REQUESTS} per concurrency level, 500 for the single client, ${5 * PACED_CONCURRENCY} in the paced run (after one warm-up request per client); each client sends its next request when one ends; keep-alive, one connection per client`,
+      requests: `${TOTAL_REQUESTS} per concurrency level, 500 for the single client, ${5 * PACED_CONCURRENCY} in the paced run (after one warm-up request per client), in each of ${ROUNDS} rounds alternating the servers, the median round reported; each client sends its next request when one ends; keep-alive, one connection per client`,
       processes: 'each server in a child process; the load generator in the benchmark process (2 cores shared)',
     },
     results,
