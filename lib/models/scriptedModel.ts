@@ -84,11 +84,7 @@ export function scriptedModel(
         recorder.report({ promptTokens: messages.reduce((sum, message) => sum + words(message.content).length, 0) });
         let streamed = 0;
         const tokens$: Observable<string> =
-          response instanceof Error
-            ? throwError(() => response)
-            : delayMs === 0
-              ? from(words(response))
-              : paced(words(response), delayMs, scheduler);
+          response instanceof Error ? throwError(() => response) : paced(words(response), delayMs, scheduler);
         return tokens$.pipe(
           tap({
             next: (word) => {
@@ -107,11 +103,11 @@ export function scriptedModel(
 }
 
 /**
- * The words, one every `delayMs` (the first after one delay): one action rescheduling itself, so a stream holds one
- * interval timer for all its words rather than a timer and an inner subscription per word.
+ * The words: all at once at no delay, else one every `delayMs` (the first after one delay) from one action
+ * rescheduling itself, so a stream holds one interval timer for all its words rather than one per word.
  */
 function paced(pieces: readonly string[], delayMs: number, scheduler: SchedulerLike): Observable<string> {
-  if (pieces.length === 0) return from(pieces);
+  if (delayMs === 0 || pieces.length === 0) return from(pieces);
   return new Observable<string>((subscriber) =>
     scheduler.schedule(function (this: SchedulerAction<number>, index = 0) {
       subscriber.next(pieces[index]!);

@@ -123,8 +123,8 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
   const countedBodyLimit = bodyLimit({ maxSize: limit, onError: tooLarge });
   app.use('/v1/*', (c, next) => {
     // A declared length is checked here, leaving the body unread, so @hono/node-server reads it straight from the
-    // socket (Hono's bodyLimit would first wrap it in a web Request and ReadableStream: a tenth of the server's time
-    // per request). A body without one (chunked) is counted as it comes by Hono's bodyLimit.
+    // socket (Hono's bodyLimit would first make it build a web Request, a ReadableStream and an AbortController:
+    // half of the server's CPU per request). A body without one (chunked) is counted as it comes by Hono's bodyLimit.
     const length = c.req.header('content-length');
     if (length !== undefined && /^\d+$/.test(length) && c.req.header('transfer-encoding') === undefined) {
       return Number(length) > limit ? Promise.resolve(tooLarge(c)) : next();
@@ -158,7 +158,7 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
     if (!request.stream) return complete(rails, request, completion, configId, c.req.raw.signal);
     // Under @hono/node-server the response's 'close' tells of a client gone; elsewhere the request's signal.
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    return outgoing ? streamCompletion(rails, request, completion, { outgoing }) : streamCompletion(rails, request, completion, { signal: c.req.raw.signal });
+    return streamCompletion(rails, request, completion, outgoing ? { outgoing } : { signal: c.req.raw.signal });
   });
 
   app.notFound((c) => c.json(openAIError(`Unknown path ${c.req.method} ${c.req.path}.`, { code: 'not_found' }), 404));
@@ -225,15 +225,16 @@ function streamCompletion(
   const messages = chatMessages(request);
   const withUsage = request.stream_options?.include_usage === true;
   const usage = new UsageTracker();
+  const params = llmParams(request);
   let tokens$: Observable<string>;
   try {
-    tokens$ = rails.stream(messages, { llmParams: llmParams(request), usage });
+    tokens$ = rails.stream(messages, { llmParams: params, usage });
   } catch (error) {
     if (!StreamingNotSupportedError.isInstance(error)) throw error;
     // Output rails that cannot stream check the whole answer, which then comes as one chunk; unsubscribing aborts it.
     tokens$ = defer(() => {
       const cancel = new AbortController();
-      return from(rails.generate(messages, { llmParams: llmParams(request), usage, signal: cancel.signal })).pipe(
+      return from(rails.generate(messages, { llmParams: params, usage, signal: cancel.signal })).pipe(
         map((message) => message.content),
         finalize(() => cancel.abort()),
       );

@@ -41,6 +41,26 @@ async function start(options: Partial<Parameters<typeof createApp>[0]> = {}): Pr
 
 const ask = (content: string) => [{ role: 'user' as const, content }];
 
+/**
+ * A POST to /v1/chat/completions on a connection of its own, as raw HTTP: one piece goes with its content-length,
+ * several as transfer-encoding: chunked (what Node sends for a body written in pieces without a content-length).
+ */
+function rawPost(server: ServerType, pieces: readonly string[]): Promise<{ status: number; body: string }> {
+  const { port } = server.address() as AddressInfo;
+  const length = pieces.length === 1 ? { 'content-length': Buffer.byteLength(pieces[0]!) } : {};
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', agent: false, headers: { 'content-type': 'application/json', ...length } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (piece: string) => (body += piece));
+      response.on('end', () => resolve({ status: response.statusCode!, body }));
+    });
+    request.on('error', reject);
+    for (const piece of pieces) request.write(piece);
+    request.end();
+  });
+}
+
 describe('guardrails server (real openai client on 127.0.0.1)', () => {
   let running: Running;
   beforeAll(async () => {
@@ -182,20 +202,7 @@ describe('guardrails server (real openai client on 127.0.0.1)', () => {
 
     it('should count a chunked body (no content-length) against the limit as it comes', async () => {
       const small = await start({ bodyLimit: 1024 });
-      // Node sends a body written in pieces without a content-length as transfer-encoding: chunked.
-      const postChunked = (pieces: string[]) =>
-        new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-          const { port } = small.server.address() as AddressInfo;
-          const request = httpRequest({ host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (response) => {
-            let body = '';
-            response.setEncoding('utf8');
-            response.on('data', (piece: string) => (body += piece));
-            response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body }));
-          });
-          request.on('error', reject);
-          for (const piece of pieces) request.write(piece);
-          request.end();
-        });
+      const postChunked = (pieces: string[]) => rawPost(small.server, pieces);
       try {
         const big = JSON.stringify({ model: 'm', messages: ask('x'.repeat(5000)), config_id: 'support' });
         const tooLarge = await postChunked([big.slice(0, 600), big.slice(600)]);
@@ -323,22 +330,7 @@ describe('guardrails server: cancellation and load', () => {
     };
     const running = await start({ models: { main: counted }, defaultConfigId: 'support' });
     try {
-      const { port } = running.server.address() as AddressInfo;
-      const one = (index: number) =>
-        new Promise<string>((resolve, reject) => {
-          const body = JSON.stringify({ model: 'm', messages: ask(`question ${index}`), stream: true });
-          const request = httpRequest(
-            { host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-            (response) => {
-              let raw = '';
-              response.setEncoding('utf8');
-              response.on('data', (piece: string) => (raw += piece));
-              response.on('end', () => resolve(raw));
-            },
-          );
-          request.on('error', reject);
-          request.end(body);
-        });
+      const one = async (index: number) => (await rawPost(running.server, [JSON.stringify({ model: 'm', messages: ask(`question ${index}`), stream: true })])).body;
       const raws = await Promise.all(Array.from({ length: 200 }, (_, index) => one(index)));
       raws.forEach((raw, index) => {
         const frames = raw.split('\n\n').filter(Boolean);
