@@ -3,8 +3,9 @@
 // (LLMRails imports an SDK at run time only for a config engine it was given no client for).
 
 // Operators
-export { bufferChunks, type BufferChunksOptions, type ChunkBatch } from './operators/bufferChunks.js';
-export { checkRail, type CheckRailOptions, type CheckedBatch } from './operators/checkRail.js';
+export type { CheckedBatch, ChunkBatch } from './core/types.js';
+export { bufferChunks, type BufferChunksOptions } from './operators/bufferChunks.js';
+export { checkRail, type CheckRailOptions } from './operators/checkRail.js';
 export { blockOnViolation, type BlockOnViolationOptions } from './operators/blockOnViolation.js';
 export { guard, type GuardOptions } from './operators/guard.js';
 
@@ -17,7 +18,7 @@ export type {
   RailMatch,
   RailResult,
   RailVerdict,
-} from './rails/OutputRail.js';
+} from './core/types.js';
 export { defineRail } from './rails/defineRail.js';
 export { keywordRail, type KeywordRailOptions } from './rails/keywordRail.js';
 export { regexRail, type RegexRailOptions } from './rails/regexRail.js';
@@ -28,7 +29,7 @@ export { fromTokens, type TokenInput } from './sources/fromTokens.js';
 export { fromOpenAI } from './sources/fromOpenAI.js';
 export { fromOpenAIResponses } from './sources/fromOpenAIResponses.js';
 export { fromAnthropic } from './sources/fromAnthropic.js';
-export type { SourceOptions } from './sources/providerStream.js';
+export type { SourceOptions } from './core/types.js';
 export type {
   AnthropicClient,
   AnthropicEvent,
@@ -48,21 +49,23 @@ export { hedge, type HedgeOptions } from './sources/hedge.js';
 export { mergeLabelled, type LabelledText } from './sources/mergeLabelled.js';
 
 // Models
-export type { ChatModel, ChatModelCallOptions } from './models/ChatModel.js';
+export type { ChatModel, ChatModelCallOptions } from './core/types.js';
 export { openAIModel, type OpenAIModelOptions } from './models/openAIModel.js';
 export { anthropicModel, type AnthropicModelOptions } from './models/anthropicModel.js';
 export { scriptedModel, type ScriptedModelOptions, type ScriptedResponse } from './models/scriptedModel.js';
 
 // Usage
-export type { LlmCallInfo, Usage } from './usage/LlmCallInfo.js';
+export type { LlmCallInfo, Usage, UsageSink } from './core/types.js';
 export { UsageTracker, type UsageTotals } from './usage/UsageTracker.js';
 export { addUsage } from './usage/addUsage.js';
 export { ExplainInfo } from './usage/ExplainInfo.js';
 
 // Config and the LLMRails facade
-export { RailsConfig, BUILT_IN_FLOWS, type CustomRails, type RailsConfigOptions } from './config/RailsConfig.js';
+export { RailsConfig, type CustomRails, type RailsConfigOptions } from './config/RailsConfig.js';
+export { BUILT_IN_FLOWS } from './config/flows.js';
 export type { ModelConfig, PromptConfig, RailsConfigData } from './config/railsConfigSchema.js';
-export { LLMRails, type GenerateOptions, type LLMRailsOptions, type StreamOptions } from './llm/LLMRails.js';
+export { LLMRails } from './llm/LLMRails.js';
+export type { GenerateOptions, LLMRailsOptions, StreamOptions } from './llm/LLMRailsOptions.js';
 export type { EngineClients } from './llm/engineModel.js';
 export { StreamingHandler, type StreamingHandlerOptions } from './llm/StreamingHandler.js';
 export type {

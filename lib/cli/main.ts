@@ -10,8 +10,8 @@ import { GuardrailError } from '../errors/GuardrailError.js';
 import { RailViolationError } from '../errors/RailViolationError.js';
 import { LLMRails } from '../llm/LLMRails.js';
 import { RailsConfig } from '../node/RailsConfig.js';
-import { DEFAULT_REPLACEMENT } from '../operators/blockOnViolation.js';
-import type { ChatMessage } from '../rails/OutputRail.js';
+import { REFUSAL } from '../core/refusals.js';
+import type { ChatMessage } from '../core/types.js';
 import { createApp } from '../server/createApp.js';
 
 /** What the CLI reads and writes; tests give their own. */
@@ -167,7 +167,7 @@ async function chat(args: readonly string[], io: CliIO): Promise<number> {
         case 'blocked':
           io.stdout.write(`${endLine}${paint(31, `✖ ${outcome.message}`)}\n`);
           // What the user was told instead; the blocked text never enters the conversation.
-          history.push({ role: 'assistant', content: DEFAULT_REPLACEMENT });
+          history.push({ role: 'assistant', content: REFUSAL });
           break;
         case 'failed':
           io.stdout.write(`${endLine}${paint(31, `✖ ${outcome.message}`)}\n`);

@@ -1,9 +1,12 @@
 import type { z } from 'zod';
+import type { OutputRail } from '../core/types.js';
 import { ConfigError, type ConfigIssue, formatConfigIssue } from '../errors/ConfigError.js';
+import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { brand, hasBrand } from '../internal/brand.js';
 import { describeValue } from '../internal/validateOptions.js';
 import { railNamed } from '../rails/defineRail.js';
-import type { OutputRail } from '../rails/OutputRail.js';
 import { type ConfigSource, formatKey, issueAt, type KeyPath, type MergedConfig, mergeSources, parseYamlSource } from './configSources.js';
+import { builtInFlow, FLOWS, flowParameterProblem, judgeTask } from './flows.js';
 import { type ModelConfig, type PromptConfig, type RailsConfigData, railsConfigSchema } from './railsConfigSchema.js';
 
 /** Custom rails by flow name: rail objects, or check functions (named after their flow). */
@@ -24,11 +27,6 @@ export interface RailsConfigOptions {
    */
   readonly file?: string;
 }
-
-/** The flows rxguardrails implements; `rails.js` (or the `rails` option) may add others. */
-export const BUILT_IN_FLOWS = ['self check input', 'self check output', 'keyword check', 'regex check'] as const;
-
-const PROMPTED_FLOWS: Readonly<Record<string, string>> = { 'self check input': 'self_check_input', 'self check output': 'self_check_output' };
 
 /**
  * A guardrails configuration, in NeMo Guardrails' `config.yml` format (snake_case keys): models, `streaming`,
@@ -60,6 +58,15 @@ const PROMPTED_FLOWS: Readonly<Record<string, string>> = { 'self check input': '
  * ```
  */
 export class RailsConfig {
+  static {
+    brand(this, 'RailsConfig');
+  }
+
+  /** Whether `value` is a RailsConfig, from any copy of the package (ESM and CommonJS builds alike). */
+  static isInstance(value: unknown): value is RailsConfig {
+    return hasBrand(value, 'RailsConfig');
+  }
+
   /** Use RailsConfig.fromContent or (Node) RailsConfig.fromPath. */
   protected constructor(
     /** The validated config, defaults applied. */
@@ -114,29 +121,7 @@ export class RailsConfig {
     }
     const data = result.data;
 
-    const problems: ConfigIssue[] = [];
-    for (const side of ['input', 'output'] as const) {
-      data.rails[side].flows.forEach((flow, index) => {
-        const path = ['rails', side, 'flows', index];
-        const task = PROMPTED_FLOWS[flow];
-        if (task && !data.prompts.some((prompt) => prompt.task === task)) {
-          problems.push(issue(path, `You must provide a \`${task}\` prompt template. (flow '${flow}' needs a prompt with task: ${task})`));
-        }
-        if (flow === 'keyword check' && !data.rails.config.keyword_check) {
-          problems.push(issue(path, "flow 'keyword check' needs its keywords under rails.config.keyword_check.keywords"));
-        }
-        if (flow === 'regex check' && !data.rails.config.regex_check) {
-          problems.push(issue(path, "flow 'regex check' needs its patterns under rails.config.regex_check.patterns"));
-        }
-      });
-    }
-    data.rails.config.regex_check?.patterns.forEach((pattern, index) => {
-      try {
-        new RegExp(pattern, 'u');
-      } catch (error) {
-        problems.push(issue(['rails', 'config', 'regex_check', 'patterns', index], `not a valid regular expression: ${(error as Error).message}`));
-      }
-    });
+    const problems = [...flowProblems(data, issue), ...ruleSettingProblems(data, issue)];
     if (problems.length > 0) throw new ConfigError(problems);
 
     const customRails: Record<string, OutputRail> = {};
@@ -178,6 +163,61 @@ export class RailsConfig {
   static formatKey(path: KeyPath): string {
     return formatKey(path);
   }
+}
+
+type Place = (path: KeyPath, message: string) => ConfigIssue;
+
+/** What the built-in flows of the config need and do not have: parameters they take, prompts, rule settings. */
+function flowProblems(data: RailsConfigData, issue: Place): ConfigIssue[] {
+  const problems: ConfigIssue[] = [];
+  for (const side of ['input', 'output'] as const) {
+    data.rails[side].flows.forEach((flow, index) => {
+      const path = ['rails', side, 'flows', index];
+      const definition = builtInFlow(flow);
+      if (!definition) return; // a custom flow: its rail comes from rails.js or LLMRails({ rails })
+      const parameterProblem = flowParameterProblem(flow);
+      if (parameterProblem) problems.push(issue(path, parameterProblem));
+      if (definition.kind === 'judge') {
+        const task = judgeTask(flow, definition);
+        if (!data.prompts.some((prompt) => prompt.task === task)) {
+          problems.push(issue(path, `You must provide a \`${task}\` prompt template. (flow '${flow}' needs a prompt with task: ${task})`));
+        }
+      } else if (!data.rails.config[definition.settings]) {
+        problems.push(issue(path, `flow '${flow}' needs ${definition.needs}`));
+      }
+    });
+  }
+  return problems;
+}
+
+/**
+ * Rule settings (`rails.config.keyword_check`, `regex_check`, ...) the schema cannot judge: each present one is
+ * built into its rail once, and what the rail's factory rejects (a pattern that does not compile, or that matches
+ * the empty string) is placed at its key.
+ */
+function ruleSettingProblems(data: RailsConfigData, issue: Place): ConfigIssue[] {
+  const problems: ConfigIssue[] = [];
+  for (const [flow, definition] of Object.entries(FLOWS)) {
+    if (definition.kind === 'judge') continue;
+    try {
+      definition.build(data.rails.config, flow);
+    } catch (error) {
+      if (!InvalidOptionError.isInstance(error)) throw error;
+      const option = optionPath(error.option);
+      const message = error.message.replace(/^[^:]+: /, '').replace(new RegExp(`^${escapeRegExp(error.option)} (?:is )?`), '');
+      problems.push(issue(['rails', 'config', definition.settings, ...option], message));
+    }
+  }
+  return problems;
+}
+
+/** `patterns[2]` → ['patterns', 2]. */
+function optionPath(option: string): KeyPath {
+  return option.split(/[.[\]]+/).filter((part) => part !== '').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 }
 
 function pathOf(path: readonly PropertyKey[]): KeyPath {

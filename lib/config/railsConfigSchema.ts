@@ -1,39 +1,97 @@
 // The one schema of config.yml (NeMo Guardrails' keys, snake_case). Types come from it with z.infer, and
 // config.schema.json (for editor completion) is generated from it by `npm run schema`.
 import { z } from 'zod';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_CONTEXT_SIZE } from '../operators/bufferChunks.js';
 
 const nonEmpty = (what: string) => z.string().trim().min(1, `must be a non-empty ${what}`);
 
 export const ENGINES = ['openai', 'anthropic', 'scripted'] as const;
 
+/** Where the model id may be given besides `model`, as NeMo allows. */
+const MODEL_ID_PARAMETERS = ['model', 'model_name'] as const;
+
+/** The keys every models entry has, whatever its engine. */
+const modelBase = {
+  type: nonEmpty('model type').default('main').describe('main: the generation model; self_check_input / self_check_output: a dedicated judge'),
+  model: nonEmpty('model id').optional().describe('the model id, e.g. gpt-4o-mini (or parameters.model / parameters.model_name)'),
+  mode: z.enum(['chat', 'text']).optional(),
+};
+
+/** Request parameters of a provider engine: sent with every request, except the model id they may carry. */
+const providerParameters = z.looseObject({
+  model: z.string().optional(),
+  model_name: z.string().optional(),
+});
+const PARAMETERS = 'sent with every request (temperature, max_tokens, ...)';
+
+const apiKeyEnvVar = nonEmpty('environment variable name').optional().describe('where the API key is (default OPENAI_API_KEY / ANTHROPIC_API_KEY)');
+
+const openAIModelSchema = z.strictObject({
+  ...modelBase,
+  engine: z.literal('openai'),
+  api: z.enum(['chat', 'responses']).optional().describe('Chat Completions (default) or the Responses API'),
+  parameters: providerParameters.prefault({}).describe(PARAMETERS),
+  api_key_env_var: apiKeyEnvVar,
+});
+
+const anthropicModelSchema = z.strictObject({
+  ...modelBase,
+  engine: z.literal('anthropic'),
+  parameters: providerParameters
+    .safeExtend({
+      max_tokens: z.number().int('must be an integer').positive('must be a positive integer').optional().describe('required by the Messages API (default 1024)'),
+    })
+    .prefault({})
+    .describe(PARAMETERS),
+  api_key_env_var: apiKeyEnvVar,
+});
+
+const SCRIPTED_RESPONSES = 'engine scripted needs parameters.responses: a non-empty list of answers';
+
+const scriptedModelSchema = z.strictObject({
+  ...modelBase,
+  engine: z.literal('scripted'),
+  parameters: z
+    .looseObject({
+      responses: z.array(z.string(), { error: SCRIPTED_RESPONSES }).min(1, SCRIPTED_RESPONSES).describe('the answers, used in turn'),
+      delay_ms: z
+        .number({ error: 'must be a number of milliseconds, at least 0' })
+        .min(0, 'must be a number of milliseconds, at least 0')
+        .optional()
+        .describe('milliseconds before each word'),
+      model: z.string().optional(),
+      model_name: z.string().optional(),
+    })
+    // Parsed when absent, so a missing list gets its message rather than passing.
+    .prefault({} as { responses: string[] })
+    .describe('the scripted answers (responses) and their pace (delay_ms)'),
+});
+
+/** A `models:` entry: which engine, which model, its parameters. Typed per engine. */
 export const modelSchema = z
-  .strictObject({
-    type: nonEmpty('model type').default('main').describe('main: the generation model; self_check_input / self_check_output: a dedicated judge'),
-    engine: z.enum(ENGINES, { error: (issue) => `unknown engine ${JSON.stringify(issue.input)}; use one of ${ENGINES.join(', ')}` }),
-    model: nonEmpty('model id').optional().describe('the model id, e.g. gpt-4o-mini (or parameters.model / parameters.model_name)'),
-    api: z.enum(['chat', 'responses']).optional().describe('engine openai: Chat Completions (default) or the Responses API'),
-    parameters: z.record(z.string(), z.unknown()).default({}).describe('sent with every request (temperature, max_tokens, ...); engine scripted: responses, delay_ms'),
-    mode: z.enum(['chat', 'text']).optional(),
-    api_key_env_var: nonEmpty('environment variable name').optional().describe('where the API key is (default OPENAI_API_KEY / ANTHROPIC_API_KEY)'),
+  .discriminatedUnion('engine', [openAIModelSchema, anthropicModelSchema, scriptedModelSchema], {
+    error: (issue) => (issue.code === 'invalid_union' ? `unknown engine ${JSON.stringify((issue.input as { engine?: unknown } | undefined)?.engine)}; use one of ${ENGINES.join(', ')}` : undefined),
   })
   .superRefine((model, context) => {
-    const inParameters = ['model', 'model_name'].filter((key) => typeof model.parameters[key] === 'string');
+    const inParameters = MODEL_ID_PARAMETERS.filter((key) => typeof model.parameters[key] === 'string');
     if (model.model !== undefined && inParameters.length > 0) {
       context.addIssue({ code: 'custom', path: ['model'], message: `give the model id once: in model or in parameters.${inParameters[0]}, not both` });
     }
     if (model.engine !== 'scripted' && model.model === undefined && inParameters.length === 0) {
       context.addIssue({ code: 'custom', path: ['model'], message: `engine ${model.engine} needs a model id (model: ...)` });
     }
-    if (model.engine === 'scripted') {
-      const { responses, delay_ms: delay } = model.parameters;
-      if (!Array.isArray(responses) || responses.length === 0 || !responses.every((response) => typeof response === 'string')) {
-        context.addIssue({ code: 'custom', path: ['parameters', 'responses'], message: 'engine scripted needs parameters.responses: a non-empty list of answers' });
-      }
-      if (delay !== undefined && (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0)) {
-        context.addIssue({ code: 'custom', path: ['parameters', 'delay_ms'], message: 'must be a number of milliseconds, at least 0' });
-      }
-    }
   });
+
+/** The model id of an entry: `model`, else `parameters.model`, else `parameters.model_name`. */
+export function modelId(model: ModelConfig): string | undefined {
+  return model.model ?? model.parameters.model ?? model.parameters.model_name;
+}
+
+/** The request parameters of an entry, without the model id they may carry. */
+export function requestParameters(model: ModelConfig): Record<string, unknown> {
+  const { model: _model, model_name: _modelName, ...parameters } = model.parameters;
+  return parameters;
+}
 
 const promptMessageSchema = z.strictObject({
   type: z.string().optional(),
@@ -64,8 +122,8 @@ const flowsSchema = z.array(nonEmpty('flow name')).default([]);
 const streamingSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
-    chunk_size: z.number().int('must be an integer').min(1, 'must be at least 1').default(200).describe('stream items per window'),
-    context_size: z.number().int('must be an integer').min(0, 'must be at least 0').default(50).describe('items each window repeats from the previous one'),
+    chunk_size: z.number().int('must be an integer').min(1, 'must be at least 1').default(DEFAULT_CHUNK_SIZE).describe('stream items per window'),
+    context_size: z.number().int('must be an integer').min(0, 'must be at least 0').default(DEFAULT_CONTEXT_SIZE).describe('items each window repeats from the previous one'),
     stream_first: z.boolean().default(true).describe('release each item at once (true) or only after its windows passed (false)'),
     on_violation: z.enum(['error', 'chunk', 'replace']).default('error').describe("error: a RailViolationError; chunk: NeMo's JSON item; replace: the refusal text"),
   })
@@ -116,4 +174,7 @@ export const railsConfigSchema = z.strictObject({
 
 export type RailsConfigData = z.infer<typeof railsConfigSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
+export type OpenAIModelConfig = z.infer<typeof openAIModelSchema>;
+export type AnthropicModelConfig = z.infer<typeof anthropicModelSchema>;
+export type ScriptedModelConfig = z.infer<typeof scriptedModelSchema>;
 export type PromptConfig = z.infer<typeof promptSchema>;

@@ -1,5 +1,5 @@
 import { pythonJsonDumps } from '../internal/pythonJson.js';
-import type { RailVerdict } from '../rails/OutputRail.js';
+import type { RailVerdict } from '../core/types.js';
 import { GuardrailError } from './GuardrailError.js';
 
 /** Where and why a guarded stream was stopped. */

@@ -1,4 +1,4 @@
-import type { LlmCallInfo } from '../usage/LlmCallInfo.js';
+import type { LlmCallInfo } from '../core/types.js';
 
 /** The answer of `LLMRails.generate`. */
 export interface AssistantMessage {

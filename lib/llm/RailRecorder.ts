@@ -1,10 +1,11 @@
 // Internal: times the checks of the rails of one generation and keeps their decisions, for GenerationResponse.log.
 import { now } from '../internal/clock.js';
 import { isObservable, type Observable, tap } from 'rxjs';
-import { errorDetail } from '../operators/runRail.js';
-import type { OutputRail, RailResult } from '../rails/OutputRail.js';
+import { errorDetail } from '../internal/errorDetail.js';
+import type { OutputRail, RailResult } from '../core/types.js';
 import { defineRail } from '../rails/defineRail.js';
-import type { LlmCallInfo } from '../usage/LlmCallInfo.js';
+import type { LlmCallInfo } from '../core/types.js';
+import { flowTask } from '../config/flows.js';
 import type { ActivatedRail } from './GenerationResponse.js';
 
 interface Entry {
@@ -17,9 +18,6 @@ interface Entry {
   startedAt: number;
   finishedAt: number;
 }
-
-/** The task an LLM-judged flow records its calls under. */
-const TASKS: Readonly<Record<string, string>> = { 'self check input': 'self_check_input', 'self check output': 'self_check_output' };
 
 export class RailRecorder {
   private readonly entries: Entry[] = [];
@@ -76,7 +74,7 @@ export class RailRecorder {
       .map((entry) => ({
         ...entry,
         decisions: entry.stop ? [...entry.decisions, 'stop'] : [...entry.decisions],
-        llmCalls: calls.filter((call) => TASKS[entry.name] !== undefined && call.task === TASKS[entry.name]),
+        llmCalls: calls.filter((call) => call.task === flowTask(entry.name)),
       }));
   }
 

@@ -2,7 +2,7 @@ import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertKnownKeys, describeValue } from '../internal/validateOptions.js';
 import { fromAnthropic } from '../sources/fromAnthropic.js';
 import type { AnthropicClient } from '../sources/providerTypes.js';
-import type { ChatModel } from './ChatModel.js';
+import type { ChatModel } from '../core/types.js';
 import { assertModelName } from './openAIModel.js';
 import { splitCallOptions } from './splitCallOptions.js';
 

@@ -3,7 +3,7 @@ import { assertKnownKeys, assertOneOf, describeValue } from '../internal/validat
 import { fromOpenAI } from '../sources/fromOpenAI.js';
 import { fromOpenAIResponses } from '../sources/fromOpenAIResponses.js';
 import type { OpenAIChatClient, OpenAIResponsesClient } from '../sources/providerTypes.js';
-import type { ChatModel } from './ChatModel.js';
+import type { ChatModel } from '../core/types.js';
 import { splitCallOptions } from './splitCallOptions.js';
 
 /** Options of {@link openAIModel}. */

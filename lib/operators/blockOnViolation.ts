@@ -1,12 +1,10 @@
-import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { REFUSAL } from '../core/refusals.js';
+import type { CheckedBatch } from '../core/types.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
-import { RailViolationError } from '../errors/RailViolationError.js';
 import { assertKnownKeys, assertOneOf, assertOptionsObject, assertString } from '../internal/validateOptions.js';
-import type { CheckedBatch } from './checkRail.js';
-import { UpstreamSubscriber } from './UpstreamSubscriber.js';
-
-/** NeMo's refusal text, used by `mode: 'replace'` unless another `replacement` is given. */
-export const DEFAULT_REPLACEMENT = "I'm sorry, I can't respond to that.";
+import { releaseOrBlock } from './internal/releaseOrBlock.js';
+import type { ViolationSettings } from './internal/settings.js';
 
 /** Options of {@link blockOnViolation}. */
 export interface BlockOnViolationOptions {
@@ -26,15 +24,10 @@ export interface BlockOnViolationOptions {
   readonly replacement?: string;
 }
 
-/** The validated settings of blockOnViolation, shared with guard. */
-export interface ViolationSettings {
-  readonly mode: 'error' | 'chunk' | 'replace';
-  readonly replacement: string;
-}
-
+/** blockOnViolation's option names (guard accepts them too). */
 export const VIOLATION_OPTION_KEYS = ['mode', 'replacement'] as const;
 
-/** Validates blockOnViolation's options for `owner`. */
+/** Validates blockOnViolation's options for `owner` (blockOnViolation, guard, the LLMRails rail plan). */
 export function resolveViolationSettings(owner: string, options: BlockOnViolationOptions): ViolationSettings {
   assertOptionsObject(owner, options);
   const { mode = 'error', replacement } = options;
@@ -49,7 +42,7 @@ export function resolveViolationSettings(owner: string, options: BlockOnViolatio
       );
     }
   }
-  return { mode, replacement: replacement ?? DEFAULT_REPLACEMENT };
+  return { mode, replacement: replacement ?? REFUSAL };
 }
 
 /**
@@ -88,64 +81,4 @@ export function resolveViolationSettings(owner: string, options: BlockOnViolatio
 export function blockOnViolation(options: BlockOnViolationOptions = {}): OperatorFunction<CheckedBatch, string> {
   assertKnownKeys('blockOnViolation', options, VIOLATION_OPTION_KEYS);
   return releaseOrBlock(resolveViolationSettings('blockOnViolation', options));
-}
-
-/** blockOnViolation with validated settings. Hand-written: it releases tokens one by one, on the hot path. */
-export function releaseOrBlock(settings: ViolationSettings): OperatorFunction<CheckedBatch, string> {
-  return (source) => new Observable<string>((destination) => new SettlingSubscriber(destination, settings).subscribeTo(source));
-}
-
-class SettlingSubscriber extends UpstreamSubscriber<CheckedBatch, string> {
-  /** Items of passed windows that the next window checks again. */
-  private held: readonly string[] = [];
-
-  constructor(
-    destination: Subscriber<string>,
-    private readonly settings: ViolationSettings,
-  ) {
-    super(destination);
-  }
-
-  next(batch: CheckedBatch): void {
-    if (this.closed) return;
-    if (batch.blocked) {
-      signalViolation(this.destination, batch, this.settings);
-      return;
-    }
-    // Everything held and new is released except the last `overlap` items, oldest first.
-    const { held, destination } = this;
-    const { chunks } = batch;
-    let release = held.length + chunks.length - Math.min(batch.overlap, held.length + chunks.length);
-    let position = 0;
-    for (; position < held.length && release > 0 && !this.closed; position++, release--) destination.next(held[position]!);
-    if (position < held.length) {
-      this.held = held.slice(position).concat(chunks);
-      return;
-    }
-    for (let fresh = 0; fresh < release && !this.closed; fresh++) destination.next(chunks[fresh]!);
-    this.held = release === 0 ? chunks : chunks.slice(release);
-  }
-
-  protected override onComplete(): void {
-    for (const item of this.held) {
-      if (this.closed) return;
-      this.destination.next(item);
-    }
-    this.destination.complete();
-  }
-}
-
-/**
- * Signals the violation of a blocked window per mode. Ending the destination unsubscribes the source at once,
- * which is what stops the upstream LLM request.
- */
-export function signalViolation(destination: Subscriber<string>, batch: CheckedBatch, settings: ViolationSettings): void {
-  const verdict = batch.blocked!;
-  const error = new RailViolationError({ rail: verdict.rail, batchIndex: batch.index, verdict });
-  if (settings.mode === 'error') {
-    destination.error(error);
-    return;
-  }
-  destination.next(settings.mode === 'chunk' ? error.toChunk() : settings.replacement);
-  destination.complete();
 }

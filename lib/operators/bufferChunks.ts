@@ -1,9 +1,9 @@
-import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
-import { InvalidItemError } from '../errors/InvalidItemError.js';
+import type { OperatorFunction } from 'rxjs';
+import type { ChunkBatch } from '../core/types.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertInteger, assertKnownKeys, assertOptionsObject } from '../internal/validateOptions.js';
-import { UpstreamSubscriber } from './UpstreamSubscriber.js';
-import { WindowCutter } from './WindowCutter.js';
+import type { WindowSize } from './internal/settings.js';
+import { windowsOf } from './internal/windowsOf.js';
 
 /** Options of {@link bufferChunks}. */
 export interface BufferChunksOptions {
@@ -19,29 +19,9 @@ export interface BufferChunksOptions {
   readonly contextSize?: number;
 }
 
-/** One window of the token stream, as the rails see it. */
-export interface ChunkBatch {
-  /** Position of the window in the stream, from 0. */
-  readonly index: number;
-  /** All items of the window, concatenated: what the rails check. */
-  readonly text: string;
-  /** The items no earlier window contained: all of window 0, the last `chunkSize - contextSize` items after it. */
-  readonly chunks: readonly string[];
-  /** True for the window emitted when the source completed (it covers the items no full window reached). */
-  readonly final: boolean;
-  /** How many trailing items of this window the next window checks again: `contextSize`, or 0 for the final one. */
-  readonly overlap: number;
-}
-
 /** Defaults from NeMo Guardrails' `rails.output.streaming` config. */
 export const DEFAULT_CHUNK_SIZE = 200;
 export const DEFAULT_CONTEXT_SIZE = 50;
-
-/** The validated window geometry shared by the operators that cut windows. */
-export interface WindowSize {
-  readonly chunkSize: number;
-  readonly contextSize: number;
-}
 
 /** Validates chunkSize/contextSize for `owner`, applying the defaults. */
 export function resolveWindowSize(owner: string, options: BufferChunksOptions): WindowSize {
@@ -101,45 +81,5 @@ export function bufferChunks(options: BufferChunksOptions = {}): OperatorFunctio
   return windowsOf(resolveWindowSize('bufferChunks', options), 'bufferChunks');
 }
 
+/** bufferChunks' option names (guard accepts them too). */
 export const WINDOW_OPTION_KEYS = ['chunkSize', 'contextSize'] as const;
-
-/**
- * bufferChunks with a validated size; `operator` names the caller in item errors. Hand-written on a
- * {@link WindowCutter} rather than composed from `bufferCount` (which keeps one array per open window and, on
- * completion, emits every started window, context-only ones included): this runs once per token, and the cutter
- * builds each window's text as it goes instead of joining it again.
- */
-export function windowsOf(size: WindowSize, operator: string): OperatorFunction<unknown, ChunkBatch> {
-  return (source) => new Observable<ChunkBatch>((destination) => new WindowsSubscriber(destination, size, operator).subscribeTo(source));
-}
-
-class WindowsSubscriber extends UpstreamSubscriber<unknown, ChunkBatch> {
-  private readonly cutter: WindowCutter;
-  private position = 0;
-
-  constructor(
-    destination: Subscriber<ChunkBatch>,
-    size: WindowSize,
-    private readonly operator: string,
-  ) {
-    super(destination);
-    this.cutter = new WindowCutter(size);
-  }
-
-  next(item: unknown): void {
-    if (this.closed) return;
-    if (typeof item !== 'string') {
-      this.error(new InvalidItemError(this.operator, this.position, item));
-      return;
-    }
-    this.position++;
-    const batch = this.cutter.push(item);
-    if (batch) this.destination.next(batch);
-  }
-
-  protected override onComplete(): void {
-    const batch = this.cutter.flush();
-    if (batch) this.destination.next(batch);
-    this.destination.complete();
-  }
-}

@@ -1,4 +1,6 @@
-import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { lastUserMessage } from '../core/messages.js';
+import type { ChatMessage, CheckedBatch, ChunkBatch, OutputRail, UsageSink } from '../core/types.js';
 import {
   assertBoolean,
   assertDuration,
@@ -7,12 +9,10 @@ import {
   assertOneOf,
   assertOptionsObject,
   assertRails,
+  assertUsageSink,
 } from '../internal/validateOptions.js';
-import type { ChatMessage, OutputRail, RailVerdict } from '../rails/OutputRail.js';
-import type { ChunkBatch } from './bufferChunks.js';
-import type { RunRailSettings } from './runRail.js';
-import { UpstreamSubscriber } from './UpstreamSubscriber.js';
-import { WindowChecker } from './WindowChecker.js';
+import { checkWith } from './internal/checkWith.js';
+import type { CheckSettings } from './internal/settings.js';
 
 /** Options of {@link checkRail}. */
 export interface CheckRailOptions {
@@ -40,33 +40,25 @@ export interface CheckRailOptions {
    * @default []
    */
   readonly messages?: readonly ChatMessage[];
+  /**
+   * Where rails record the LLM calls they make (`context.usage`): a UsageTracker or any object with `next(call)`.
+   * LLM-judged rails such as `selfCheckOutput` record their judge calls there.
+   * @default undefined (rails record only where they were told to when built)
+   */
+  readonly usage?: UsageSink;
 }
 
-/** A window with the verdicts of the rails that ran on it. */
-export interface CheckedBatch extends ChunkBatch {
-  /** Verdicts of the rails that decided, in rail order (a cancelled rail has none). */
-  readonly verdicts: readonly RailVerdict[];
-  /** The verdict that blocked this window, if one did. */
-  readonly blocked?: RailVerdict;
-}
-
-/** The validated settings of checkRail, shared with guard. */
-export interface CheckSettings extends RunRailSettings {
-  readonly rails: readonly OutputRail[];
-  readonly parallel: boolean;
-}
-
-/** Validates checkRail's arguments for `owner`. */
+/** Validates checkRail's arguments for `owner` (checkRail, guard, the LLMRails rail plan). */
 export function resolveCheckSettings(owner: string, rails: unknown, options: CheckRailOptions): CheckSettings {
   assertRails(owner, rails);
   assertOptionsObject(owner, options);
-  const { parallel = false, timeout, onError = 'block', messages = [] } = options;
+  const { parallel = false, timeout, onError = 'block', messages = [], usage } = options;
   assertBoolean(owner, 'parallel', parallel);
   if (timeout !== undefined) assertDuration(owner, 'timeout', timeout);
   assertOneOf(owner, 'onError', onError, ['block', 'allow'] as const);
   assertMessages(owner, 'messages', messages);
-  const userMessage = [...messages].reverse().find((message) => message.role === 'user')?.content;
-  return { rails: [...rails], parallel, timeout, onError, messages, userMessage };
+  if (usage !== undefined) assertUsageSink(owner, 'usage', usage);
+  return { rails: [...rails], parallel, timeout, onError, messages, userMessage: lastUserMessage(messages), usage };
 }
 
 /**
@@ -102,40 +94,12 @@ export function resolveCheckSettings(owner: string, rails: unknown, options: Che
  *
  * @param rails The rails, each with a unique `name`; validated here.
  * @param options `parallel` (default false), `timeout` (ms, default none), `onError` (default 'block'),
- * `messages` (default []).
+ * `messages` (default []), `usage` (default none).
  */
 export function checkRail(rails: readonly OutputRail[], options: CheckRailOptions = {}): OperatorFunction<ChunkBatch, CheckedBatch> {
   assertKnownKeys('checkRail', options, CHECK_OPTION_KEYS);
   return checkWith(resolveCheckSettings('checkRail', rails, options));
 }
 
-export const CHECK_OPTION_KEYS = ['parallel', 'timeout', 'onError', 'messages'] as const;
-
-/** checkRail with validated settings. */
-export function checkWith(settings: CheckSettings): OperatorFunction<ChunkBatch, CheckedBatch> {
-  return (source) => new Observable<CheckedBatch>((destination) => new CheckingSubscriber(destination, settings).subscribeTo(source));
-}
-
-/** Feeds windows to a WindowChecker, which keeps them in order and one at a time, like concatMap. */
-class CheckingSubscriber extends UpstreamSubscriber<ChunkBatch, CheckedBatch> {
-  private readonly checker: WindowChecker;
-
-  constructor(destination: Subscriber<CheckedBatch>, settings: CheckSettings) {
-    super(destination);
-    this.checker = new WindowChecker(settings, {
-      checked: (batch) => destination.next(batch),
-      failed: (error) => destination.error(error),
-      done: () => destination.complete(),
-    });
-    // Unsubscribing (or an error) aborts the check in flight; completion waits for the checks.
-    destination.add(() => this.checker.stop());
-  }
-
-  next(batch: ChunkBatch): void {
-    if (!this.closed) this.checker.push(batch);
-  }
-
-  protected override onComplete(): void {
-    this.checker.complete();
-  }
-}
+/** checkRail's option names (guard accepts them too). */
+export const CHECK_OPTION_KEYS = ['parallel', 'timeout', 'onError', 'messages', 'usage'] as const;

@@ -1,10 +1,11 @@
-import { type MonoTypeOperatorFunction, pipe } from 'rxjs';
+import type { MonoTypeOperatorFunction } from 'rxjs';
+import type { OutputRail } from '../core/types.js';
 import { assertBoolean, assertKnownKeys } from '../internal/validateOptions.js';
-import type { OutputRail } from '../rails/OutputRail.js';
-import { type BlockOnViolationOptions, releaseOrBlock, resolveViolationSettings, VIOLATION_OPTION_KEYS } from './blockOnViolation.js';
-import { type BufferChunksOptions, resolveWindowSize, WINDOW_OPTION_KEYS, windowsOf } from './bufferChunks.js';
-import { CHECK_OPTION_KEYS, type CheckRailOptions, checkWith, resolveCheckSettings } from './checkRail.js';
-import { releaseWhileChecking } from './releaseWhileChecking.js';
+import { type BlockOnViolationOptions, resolveViolationSettings, VIOLATION_OPTION_KEYS } from './blockOnViolation.js';
+import { type BufferChunksOptions, resolveWindowSize, WINDOW_OPTION_KEYS } from './bufferChunks.js';
+import { CHECK_OPTION_KEYS, type CheckRailOptions, resolveCheckSettings } from './checkRail.js';
+import { guardWith } from './internal/guardWith.js';
+import type { GuardSettings } from './internal/settings.js';
 
 /** Options of {@link guard}: those of the three operators it composes, plus `streamFirst`. */
 export interface GuardOptions extends BufferChunksOptions, CheckRailOptions, BlockOnViolationOptions {
@@ -17,7 +18,18 @@ export interface GuardOptions extends BufferChunksOptions, CheckRailOptions, Blo
   readonly streamFirst?: boolean;
 }
 
-const GUARD_OPTION_KEYS = [...WINDOW_OPTION_KEYS, ...CHECK_OPTION_KEYS, ...VIOLATION_OPTION_KEYS, 'streamFirst'] as const;
+/** guard's option names: those of the three operators, and streamFirst. */
+export const GUARD_OPTION_KEYS = [...WINDOW_OPTION_KEYS, ...CHECK_OPTION_KEYS, ...VIOLATION_OPTION_KEYS, 'streamFirst'] as const;
+
+/** Validates guard's arguments for `owner` (guard, the LLMRails rail plan). */
+export function resolveGuardSettings(owner: string, rails: unknown, options: GuardOptions): GuardSettings {
+  const size = resolveWindowSize(owner, options);
+  const check = resolveCheckSettings(owner, rails, options);
+  const violation = resolveViolationSettings(owner, options);
+  const { streamFirst = true } = options;
+  assertBoolean(owner, 'streamFirst', streamFirst);
+  return { size, check, violation, streamFirst };
+}
 
 /**
  * Guards a token stream with output rails: windows of `chunkSize` items (with `contextSize` items of overlap) are
@@ -41,7 +53,7 @@ const GUARD_OPTION_KEYS = [...WINDOW_OPTION_KEYS, ...CHECK_OPTION_KEYS, ...VIOLA
  * - On a violation the source is unsubscribed at once, which aborts the upstream LLM request.
  * - Source errors pass through; unsubscribing unsubscribes the source and aborts rails still working.
  * - Every option of the three operators applies (`chunkSize`, `contextSize`, `parallel`, `timeout`, `onError`,
- *   `messages`, `mode`, `replacement`) and all are validated here.
+ *   `messages`, `usage`, `mode`, `replacement`) and all are validated here.
  *
  * ## Example
  * ```ts
@@ -59,12 +71,5 @@ const GUARD_OPTION_KEYS = [...WINDOW_OPTION_KEYS, ...CHECK_OPTION_KEYS, ...VIOLA
  */
 export function guard(rails: readonly OutputRail[], options: GuardOptions = {}): MonoTypeOperatorFunction<string> {
   assertKnownKeys('guard', options, GUARD_OPTION_KEYS);
-  const size = resolveWindowSize('guard', options);
-  const check = resolveCheckSettings('guard', rails, options);
-  const violation = resolveViolationSettings('guard', options);
-  const { streamFirst = true } = options;
-  assertBoolean('guard', 'streamFirst', streamFirst);
-  return streamFirst
-    ? releaseWhileChecking(size, check, violation)
-    : pipe(windowsOf(size, 'guard'), checkWith(check), releaseOrBlock(violation));
+  return guardWith(resolveGuardSettings('guard', rails, options));
 }

@@ -1,5 +1,5 @@
 import { assertKnownKeys, assertRail } from '../internal/validateOptions.js';
-import type { OutputRail } from './OutputRail.js';
+import type { OutputRail } from '../core/types.js';
 
 /**
  * Defines an output rail from a name and a check function, validating both.

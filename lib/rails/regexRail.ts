@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertKnownKeys, assertRailName, describeValue } from '../internal/validateOptions.js';
 import { defineRail } from './defineRail.js';
-import type { OutputRail } from './OutputRail.js';
+import type { OutputRail } from '../core/types.js';
 
 /** Options of {@link regexRail}. */
 export interface RegexRailOptions {

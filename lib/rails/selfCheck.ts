@@ -1,11 +1,10 @@
 import { Template } from '@huggingface/jinja';
 import { map, type Observable, reduce } from 'rxjs';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
-import { assertKnownKeys, assertRailName, describeValue } from '../internal/validateOptions.js';
-import type { ChatModel } from '../models/ChatModel.js';
-import type { UsageTracker } from '../usage/UsageTracker.js';
+import { assertKnownKeys, assertRailName, assertUsageSink, describeValue } from '../internal/validateOptions.js';
+import type { ChatMessage, ChatModel, OutputRail, RailContext, RailDecision, UsageSink } from '../core/types.js';
+import { fanOut } from '../usage/fanOut.js';
 import { defineRail } from './defineRail.js';
-import type { ChatMessage, OutputRail, RailDecision, RailContext } from './OutputRail.js';
 
 /** A prompt: one template (sent as a user message), or chat messages whose contents are templates. */
 export type PromptTemplate = string | readonly { readonly role: string; readonly content: string }[];
@@ -19,8 +18,11 @@ export interface SelfCheckOptions {
    * window text (output), `{{ user_input }}` the user's message.
    */
   readonly prompt: PromptTemplate;
-  /** Where the judge's calls are recorded (task `self_check_output` / `self_check_input`). */
-  readonly usage?: UsageTracker;
+  /**
+   * Where the judge's calls are recorded (task `self_check_output` / `self_check_input`), besides the pipeline's
+   * `context.usage` (guard's `usage` option; LLMRails passes each call's own).
+   */
+  readonly usage?: UsageSink;
   /**
    * Temperature of the judge (NeMo's `lowest_temperature`).
    * @default 0.001
@@ -89,10 +91,12 @@ function selfCheck(
     throw new InvalidOptionError('maxTokens', maxTokens, `${owner}: maxTokens must be a positive integer, got ${describeValue(maxTokens)}`);
   }
   const render = compilePrompt(owner, prompt);
+  if (usage !== undefined) assertUsageSink(owner, 'usage', usage);
   return defineRail(name, (text, context): Observable<RailDecision> => {
-    const context$ = { ...variables(text, context), history: '', general_instructions: '', sample_conversation: '', bot_thinking: '' };
+    const prompt = { ...variables(text, context), history: '', general_instructions: '', sample_conversation: '', bot_thinking: '' };
+    const sink = usage === undefined ? context.usage : context.usage === undefined ? usage : fanOut(usage, context.usage);
     return model
-      .stream(render(context$), { task, usage, signal: context.signal, temperature, max_tokens: maxTokens })
+      .stream(render(prompt), { task, usage: sink, signal: context.signal, temperature, max_tokens: maxTokens })
       .pipe(
         reduce((answer, token) => answer + token, ''),
         map((answer): RailDecision => {

@@ -14,9 +14,9 @@ import { StreamingNotSupportedError } from '../errors/StreamingNotSupportedError
 import { assertKnownKeys, describeValue } from '../internal/validateOptions.js';
 import type { EngineClients } from '../llm/engineModel.js';
 import { LLMRails } from '../llm/LLMRails.js';
-import type { ChatModel } from '../models/ChatModel.js';
+import type { ChatModel } from '../core/types.js';
 import { RailsConfig } from '../node/RailsConfig.js';
-import { DEFAULT_REPLACEMENT } from '../operators/blockOnViolation.js';
+import { REFUSAL } from '../core/refusals.js';
 import { pythonJsonDumps } from '../internal/pythonJson.js';
 import { UsageTracker } from '../usage/UsageTracker.js';
 import {
@@ -312,7 +312,7 @@ async function complete(rails: LLMRails, request: ChatCompletionRequest, ids: Co
       return new Response(payload, { status, headers: { 'content-type': 'application/json' } });
     }
     // As NeMo's server answers a blocked message: the refusal, as a normal completion.
-    content = DEFAULT_REPLACEMENT;
+    content = REFUSAL;
     violation = error.toJSON().error;
   }
   return Response.json({

@@ -2,7 +2,8 @@ import type { Observable } from 'rxjs';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertKnownKeys, describeValue } from '../internal/validateOptions.js';
 import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './sourceArguments.js';
-import { providerStream, type SourceOptions } from './providerStream.js';
+import type { SourceOptions } from '../core/types.js';
+import { providerStream } from './providerStream.js';
 import type { AnthropicClient, AnthropicEvent, AnthropicParams, AnthropicUsage } from './providerTypes.js';
 
 /**

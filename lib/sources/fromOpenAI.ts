@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import { assertKnownKeys } from '../internal/validateOptions.js';
-import { providerStream, type SourceOptions } from './providerStream.js';
+import type { SourceOptions } from '../core/types.js';
+import { providerStream } from './providerStream.js';
 import type { OpenAIChatChunk, OpenAIChatClient, OpenAIChatParams } from './providerTypes.js';
 import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './sourceArguments.js';
 

@@ -2,7 +2,8 @@ import type { Observable } from 'rxjs';
 import { ProviderError } from '../errors/ProviderError.js';
 import { assertKnownKeys } from '../internal/validateOptions.js';
 import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './sourceArguments.js';
-import { providerStream, type SourceOptions } from './providerStream.js';
+import type { SourceOptions } from '../core/types.js';
+import { providerStream } from './providerStream.js';
 import type { OpenAIResponsesClient, OpenAIResponsesEvent, OpenAIResponsesParams } from './providerTypes.js';
 
 /**

@@ -1,23 +1,9 @@
 // Internal: the pump shared by the provider sources: opens the SDK stream with an AbortSignal, emits the text
 // its events carry, records the call's usage once, and turns failures into ProviderError.
 import { Observable } from 'rxjs';
-import type { ChatMessage } from '../rails/OutputRail.js';
+import type { ChatMessage, SourceOptions } from '../core/types.js';
 import { CallRecorder } from '../usage/CallRecorder.js';
-import type { UsageTracker } from '../usage/UsageTracker.js';
 import { toProviderError } from './toProviderError.js';
-
-/** Options every provider source takes. */
-export interface SourceOptions {
-  /** Where to record this call's usage (once, when it ends). */
-  readonly usage?: UsageTracker;
-  /**
-   * The call's task name in usage records, as NeMo names them.
-   * @default 'general'
-   */
-  readonly task?: string;
-  /** Aborts the request from outside; the stream then errors with the signal's reason. */
-  readonly signal?: AbortSignal;
-}
 
 export interface ProviderStreamSpec<E> {
   readonly provider: string;

@@ -1,7 +1,7 @@
 // The parts of the OpenAI and Anthropic SDKs the sources use, described structurally: the SDKs are optional peer
 // dependencies, so neither their code nor their types are imported, and any client with this shape works
 // (the official ones, Azure's, proxies' look-alikes). Type tests check the real clients against these.
-import type { ChatMessage } from '../rails/OutputRail.js';
+import type { ChatMessage } from '../core/types.js';
 
 /** Per-request options both SDKs accept. */
 export interface RequestOptions {

@@ -1,7 +1,7 @@
 // Internal: argument checks and message text shared by the provider sources.
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { describeValue } from '../internal/validateOptions.js';
-import type { ChatMessage } from '../rails/OutputRail.js';
+import type { ChatMessage } from '../core/types.js';
 
 export const SOURCE_OPTION_KEYS = ['usage', 'task', 'signal'] as const;
 

@@ -1,5 +1,5 @@
 import { map, type Observable, of, throwError, timer, mergeMap } from 'rxjs';
-import type { OutputRail, RailContext, RailResult } from '../rails/OutputRail.js';
+import type { OutputRail, RailContext, RailResult } from '../core/types.js';
 import { defineRail } from '../rails/defineRail.js';
 
 /** What a fake rail answers on one call: a result, or an Error it throws / rejects with / errors with. */

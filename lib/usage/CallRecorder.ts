@@ -1,8 +1,6 @@
 // Internal: the record of one LLM call while it streams, written to the tracker exactly once when it ends.
 import { epochMilliseconds, now } from '../internal/clock.js';
-import type { ChatMessage } from '../rails/OutputRail.js';
-import type { LlmCallInfo, Usage } from './LlmCallInfo.js';
-import type { UsageTracker } from './UsageTracker.js';
+import type { ChatMessage, LlmCallInfo, Usage, UsageSink } from '../core/types.js';
 
 export interface CallDescription {
   readonly provider: string;
@@ -39,7 +37,7 @@ export class CallRecorder {
   private finished = false;
 
   constructor(
-    private readonly tracker: UsageTracker | undefined,
+    private readonly sink: UsageSink | undefined,
     private readonly description: CallDescription,
   ) {}
 
@@ -67,12 +65,12 @@ export class CallRecorder {
   finish(outcome: LlmCallInfo['outcome']): void {
     if (this.finished) return;
     this.finished = true;
-    if (!this.tracker) return;
+    if (!this.sink) return;
     const { promptTokens, completionTokens, totalTokens } = this.reported;
     const prompt = promptTokens ?? estimatePromptTokens(this.description.messages);
     const completion = completionTokens ?? estimateCompletionTokens(this.characters, this.pieces);
     const durationMs = Math.max(0, now() - this.started);
-    this.tracker.next({
+    this.sink.next({
       id: this.id,
       task: this.description.task,
       provider: this.description.provider,

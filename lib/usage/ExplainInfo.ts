@@ -1,4 +1,4 @@
-import type { LlmCallInfo } from './LlmCallInfo.js';
+import type { LlmCallInfo } from '../core/types.js';
 
 /**
  * The LLM calls made so far, and NeMo Guardrails' summary of them (`rails.explain()` in NeMo).

@@ -1,8 +1,9 @@
 import { concat, defer, from, type Observable, scan, startWith, Subject } from 'rxjs';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { brand, hasBrand } from '../internal/brand.js';
 import { addUsage } from './addUsage.js';
 import { ExplainInfo } from './ExplainInfo.js';
-import type { LlmCallInfo, Usage } from './LlmCallInfo.js';
+import type { LlmCallInfo, Usage, UsageSink } from '../core/types.js';
 
 /** Running totals over the calls recorded by a UsageTracker. */
 export interface UsageTotals extends Usage {
@@ -52,7 +53,16 @@ function addCall(totals: UsageTotals, call: LlmCallInfo): UsageTotals {
  * usage.explain().printLlmCallsSummary();
  * ```
  */
-export class UsageTracker {
+export class UsageTracker implements UsageSink {
+  static {
+    brand(this, 'UsageTracker');
+  }
+
+  /** Whether `value` is a UsageTracker, from any copy of the package (ESM and CommonJS builds alike). */
+  static isInstance(value: unknown): value is UsageTracker {
+    return hasBrand(value, 'UsageTracker');
+  }
+
   private readonly recorded: LlmCallInfo[] = [];
   private readonly live$ = new Subject<LlmCallInfo>();
   private totals: UsageTotals = NO_CALLS;

@@ -1,4 +1,4 @@
-import type { Usage } from './LlmCallInfo.js';
+import type { Usage } from '../core/types.js';
 
 /**
  * Adds two usages field by field. Unknown (`undefined`) stays apart from 0: the sum of two unknowns is unknown,

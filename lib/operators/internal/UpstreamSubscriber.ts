@@ -8,7 +8,11 @@ import { type Observable, type Observer, Subscription, type Subscriber } from 'r
  * its `subscribe` call, the source sees `closed` and stops, as it would under a built-in operator. Were RxJS to
  * wrap it after all, only that synchronous case would be lost: the subscription `subscribe` returns is chained too.
  *
- * Each operator subclasses it, so its `next` is a direct, monomorphic call on the per-token hot path.
+ * RxJS's guarantee holds as in its own `OperatorSubscriber`: an exception thrown while the operator handles a
+ * value or the completion goes to `destination.error` (and ends the subscription); it never escapes into the
+ * producer that called `next` (a Subject, an event handler).
+ *
+ * Each operator subclasses it; `onNext` is the per-token hot path.
  */
 export abstract class UpstreamSubscriber<T, R> extends Subscription implements Observer<T> {
   constructor(protected readonly destination: Subscriber<R>) {
@@ -21,7 +25,14 @@ export abstract class UpstreamSubscriber<T, R> extends Subscription implements O
     this.add(source.subscribe(this));
   }
 
-  abstract next(value: T): void;
+  next(value: T): void {
+    if (this.closed) return;
+    try {
+      this.onNext(value);
+    } catch (error) {
+      this.error(error);
+    }
+  }
 
   error(error: unknown): void {
     if (this.closed) return;
@@ -31,9 +42,16 @@ export abstract class UpstreamSubscriber<T, R> extends Subscription implements O
 
   complete(): void {
     if (this.closed) return;
-    this.onComplete();
+    try {
+      this.onComplete();
+    } catch (error) {
+      this.destination.error(error);
+    }
     this.unsubscribe();
   }
+
+  /** What a value means for the operator; called only while subscribed. */
+  protected abstract onNext(value: T): void;
 
   /** What completion means for the operator; by default, the destination completes. */
   protected onComplete(): void {

@@ -1,16 +1,8 @@
 // Internal: calls one rail on one window and turns whatever it answers into a RailVerdict.
 import { catchError, defer, finalize, from, isObservable, map, type Observable, of, take, tap, throwError, throwIfEmpty, timeout } from 'rxjs';
-import type { ChatMessage, OutputRail, RailContext, RailDecision, RailResult, RailVerdict } from '../rails/OutputRail.js';
-import type { ChunkBatch } from './bufferChunks.js';
-
-export interface RunRailSettings {
-  readonly messages: readonly ChatMessage[];
-  readonly userMessage: string | undefined;
-  /** Milliseconds an asynchronous answer may take; undefined = no limit. */
-  readonly timeout: number | undefined;
-  /** What a failed rail means for the window. */
-  readonly onError: 'block' | 'allow';
-}
+import type { ChatMessage, ChunkBatch, OutputRail, RailContext, RailDecision, RailResult, RailVerdict, UsageSink } from '../../core/types.js';
+import { errorDetail } from '../../internal/errorDetail.js';
+import type { RunRailSettings } from './settings.js';
 
 /**
  * Calls `rail.check` now. A synchronous answer comes back as a verdict (so synchronous rails stay synchronous);
@@ -54,6 +46,7 @@ export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSe
 class LazyRailContext implements RailContext {
   readonly userMessage: string | undefined;
   readonly messages: readonly ChatMessage[];
+  readonly usage: UsageSink | undefined;
   private controller: AbortController | undefined;
 
   constructor(
@@ -62,6 +55,7 @@ class LazyRailContext implements RailContext {
   ) {
     this.userMessage = settings.userMessage;
     this.messages = settings.messages;
+    this.usage = settings.usage;
   }
 
   get signal(): AbortSignal {
@@ -85,7 +79,7 @@ function toVerdict(rail: string, result: unknown, onError: 'block' | 'allow'): R
   if (result === true || result === false) return { rail, allowed: result, kind: result ? 'pass' : 'violation' };
   if (result !== null && typeof result === 'object' && typeof (result as { allowed?: unknown }).allowed === 'boolean') {
     const { allowed, reason, match, details } = result as RailDecision;
-    // Spelled out (no spread): see checked() in checkRail.ts.
+    // Spelled out (no spread): see checked() in WindowChecker.ts.
     return { rail, allowed, kind: allowed ? 'pass' : 'violation', reason, match, details };
   }
   return failedVerdict(
@@ -97,16 +91,6 @@ function toVerdict(rail: string, result: unknown, onError: 'block' | 'allow'): R
 
 function failedVerdict(rail: string, error: unknown, onError: 'block' | 'allow'): RailVerdict {
   return { rail, allowed: onError === 'allow', kind: 'internal_error', reason: errorDetail(error), error };
-}
-
-/** The text NeMo puts after "Internal error in <rail> rail: ". */
-export function errorDetail(error: unknown): string {
-  // By shape, not instanceof: errors may come from another realm (a vm, a worker, Node's own fetch).
-  if (error !== null && typeof error === 'object' && typeof (error as Error).message === 'string') {
-    const { message, name } = error as Error;
-    return message || (typeof name === 'string' ? name : 'Error');
-  }
-  return String(error);
 }
 
 function describeAnswer(value: unknown): string {

@@ -1,9 +1,8 @@
 // Internal: checks windows one at a time, in order, as concatMap would, but without an inner subscription per
 // window while the rails answer synchronously. Shared by checkRail and guard's streamFirst path.
 import { concatMap, isObservable, map, merge, type Observable, of, Subscription, takeWhile, toArray } from 'rxjs';
-import type { RailVerdict } from '../rails/OutputRail.js';
-import type { ChunkBatch } from './bufferChunks.js';
-import type { CheckedBatch, CheckSettings } from './checkRail.js';
+import type { CheckedBatch, ChunkBatch, RailVerdict } from '../../core/types.js';
+import type { CheckSettings } from './settings.js';
 import { railVerdict$, runRail } from './runRail.js';
 
 /** Where a WindowChecker reports. */

@@ -3,10 +3,9 @@
 // path: items go straight to the subscriber and into the window cutter, windows straight to the checker, with no
 // Subject or inner subscription in between.
 import { type MonoTypeOperatorFunction, Observable, type Subscriber } from 'rxjs';
-import { InvalidItemError } from '../errors/InvalidItemError.js';
-import { signalViolation, type ViolationSettings } from './blockOnViolation.js';
-import type { WindowSize } from './bufferChunks.js';
-import type { CheckSettings } from './checkRail.js';
+import { InvalidItemError } from '../../errors/InvalidItemError.js';
+import { signalViolation } from './releaseOrBlock.js';
+import type { CheckSettings, ViolationSettings, WindowSize } from './settings.js';
 import { UpstreamSubscriber } from './UpstreamSubscriber.js';
 import { WindowChecker } from './WindowChecker.js';
 import { WindowCutter } from './WindowCutter.js';
@@ -34,8 +33,7 @@ class ReleasingSubscriber extends UpstreamSubscriber<unknown, string> {
     destination.add(() => this.checker.stop());
   }
 
-  next(item: unknown): void {
-    if (this.closed) return;
+  protected onNext(item: unknown): void {
     if (typeof item !== 'string') {
       this.error(new InvalidItemError('guard', this.position, item));
       return;

@@ -1,5 +1,6 @@
 // Internal: the window geometry of bufferChunks as a plain state machine, shared by bufferChunks and guard.
-import type { ChunkBatch, WindowSize } from './bufferChunks.js';
+import type { ChunkBatch } from '../../core/types.js';
+import type { WindowSize } from './settings.js';
 
 /**
  * Cuts items into windows of `chunkSize` items, each starting `chunkSize - contextSize` items after the previous

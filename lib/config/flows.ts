@@ -1,0 +1,140 @@
+// The built-in flows, in one place: per NeMo flow name, what the flow is, what config it needs and how its rail is
+// built. RailsConfig validation, the LLMRails rail plan and the activated-rails log all read this registry; adding a
+// flow means adding one entry here and its rail module under rails/.
+import type { OutputRail } from '../core/types.js';
+import { keywordRail } from '../rails/keywordRail.js';
+import { regexRail } from '../rails/regexRail.js';
+import { type SelfCheckOptions, selfCheckInput, selfCheckOutput } from '../rails/selfCheck.js';
+import type { RailsConfigData } from './railsConfigSchema.js';
+
+/** The rule settings under `rails.config` (`keyword_check`, `regex_check`, ...). */
+type RuleSettings = RailsConfigData['rails']['config'];
+
+/**
+ * A flow whose rail asks an LLM (NeMo's LLM-judged rails). Its prompt is the config's prompt of `task`; its model
+ * the `models` entry of type `task`, else the main model; its LLM calls are recorded under `task`.
+ */
+export interface JudgeFlow {
+  readonly kind: 'judge';
+  /** NeMo's task name: the prompt's `task`, the judge model's `type`, the usage records' `task`. */
+  readonly task: string;
+  /**
+   * Whether the flow takes NeMo's `$model=<type>` parameter (`content safety check output $model=content_safety`):
+   * the judge is then the `models` entry of that type, and the task gains the parameter, as NeMo names it
+   * (`content_safety_check_output $model=content_safety`).
+   */
+  readonly modelParameter?: boolean;
+  /** Makes the rail from the plan's model, compiled prompt and settings. */
+  readonly rail: (options: SelfCheckOptions) => OutputRail;
+}
+
+/** A flow whose rail follows fixed rules configured under `rails.config.<settings>` (keywords, patterns). */
+export interface RuleFlow {
+  readonly kind: 'keyword' | 'regex';
+  /** The key under `rails.config` holding its settings, which it needs. */
+  readonly settings: keyof RuleSettings;
+  /** What `rails.config.<settings>` must hold, for the message when it is missing. */
+  readonly needs: string;
+  /**
+   * Makes the rail from the config's rule settings, or answers undefined when its settings are missing. It may
+   * throw InvalidOptionError for settings the schema cannot judge (a pattern that does not compile).
+   */
+  readonly build: (rules: RuleSettings, name: string) => OutputRail | undefined;
+}
+
+export type FlowDefinition = JudgeFlow | RuleFlow;
+
+/** A rule flow reading `rails.config.<settings>`, typed by its settings key. */
+function ruleFlow<K extends keyof RuleSettings>(
+  kind: RuleFlow['kind'],
+  settings: K,
+  needs: string,
+  rail: (settings: NonNullable<RuleSettings[K]>, name: string) => OutputRail,
+): RuleFlow {
+  return {
+    kind,
+    settings,
+    needs,
+    build: (rules, name) => {
+      const configured: RuleSettings[K] | undefined = rules[settings];
+      return configured === undefined || configured === null ? undefined : rail(configured, name);
+    },
+  };
+}
+
+export const FLOWS = {
+  'self check input': { kind: 'judge', task: 'self_check_input', rail: selfCheckInput },
+  'self check output': { kind: 'judge', task: 'self_check_output', rail: selfCheckOutput },
+  'keyword check': ruleFlow('keyword', 'keyword_check', 'its keywords under rails.config.keyword_check.keywords', (settings, name) =>
+    keywordRail(settings.keywords, { name, caseSensitive: settings.case_sensitive, wordBoundary: settings.word_boundary }),
+  ),
+  'regex check': ruleFlow('regex', 'regex_check', 'its patterns under rails.config.regex_check.patterns', (settings, name) => regexRail(settings.patterns, { name })),
+} as const satisfies Readonly<Record<string, FlowDefinition>>;
+
+export type BuiltInFlow = keyof typeof FLOWS;
+
+/** The flows rxguardrails implements; `rails.js` (or the `rails` option) may add others. */
+export const BUILT_IN_FLOWS = Object.keys(FLOWS) as readonly BuiltInFlow[];
+
+/** A flow as the config names it: `name $parameter=value ...`. */
+export interface FlowReference {
+  /** The flow name without its parameters. */
+  readonly name: string;
+  /** NeMo's `$name=value` parameters (`$model=content_safety`), by name. */
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+/** Splits NeMo's trailing `$name=value` parameters off a flow name. */
+export function parseFlow(flow: string): FlowReference {
+  const words = flow.trim().split(/\s+/);
+  const parameters: Record<string, string> = {};
+  while (words.length > 1) {
+    const parameter = /^\$(\w+)=(\S+)$/.exec(words.at(-1)!);
+    if (!parameter) break;
+    parameters[parameter[1]!] ??= parameter[2]!;
+    words.pop();
+  }
+  return { name: words.join(' '), parameters };
+}
+
+/** The definition of a built-in flow, if `flow` (with or without parameters) names one. */
+export function builtInFlow(flow: string): FlowDefinition | undefined {
+  const { name } = parseFlow(flow);
+  return Object.prototype.hasOwnProperty.call(FLOWS, name) ? FLOWS[name as BuiltInFlow] : undefined;
+}
+
+/** What is wrong with a built-in flow's parameters, if anything. */
+export function flowParameterProblem(flow: string): string | undefined {
+  const definition = builtInFlow(flow);
+  const { name, parameters } = parseFlow(flow);
+  const given = Object.keys(parameters);
+  const accepted = definition?.kind === 'judge' && definition.modelParameter ? ['model'] : [];
+  const unknown = given.filter((parameter) => !accepted.includes(parameter));
+  if (unknown.length === 0) return undefined;
+  return accepted.length === 0
+    ? `flow '${name}' takes no parameters, got $${unknown.join(', $')}`
+    : `flow '${name}' takes $${accepted.join(', $')}, not $${unknown.join(', $')}`;
+}
+
+/** An LLM-judged flow's task as NeMo names it: with its `$model=` parameter, when it has one. */
+export function judgeTask(flow: string, definition: JudgeFlow): string {
+  const model = parseFlow(flow).parameters.model;
+  return definition.modelParameter && model !== undefined ? `${definition.task} $model=${model}` : definition.task;
+}
+
+/** The `models` type an LLM-judged flow's judge is found by (before falling back to the main model). */
+export function judgeModelType(flow: string, definition: JudgeFlow): string {
+  return (definition.modelParameter ? parseFlow(flow).parameters.model : undefined) ?? definition.task;
+}
+
+/** The task a flow's LLM calls are recorded under, for LLM-judged flows. */
+export function flowTask(flow: string): string | undefined {
+  const definition = builtInFlow(flow);
+  return definition?.kind === 'judge' ? judgeTask(flow, definition) : undefined;
+}
+
+/** `'a', 'b' and 'c'`: the built-in flow names, for messages. */
+export function listBuiltInFlows(): string {
+  const names = BUILT_IN_FLOWS.map((flow) => `'${flow}'`);
+  return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
+}

@@ -1,0 +1,184 @@
+// The shared vocabulary of rxguardrails, on the ground floor: types only. Every layer above (errors, usage, rails,
+// operators, sources, models, config, the facade, server and CLI) speaks in these words; this file imports nothing
+// but RxJS's Observable type.
+import type { Observable } from 'rxjs';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Conversations
+
+/** One message of a chat conversation, as OpenAI-style APIs exchange them. */
+export interface ChatMessage {
+  readonly role: 'system' | 'user' | 'assistant' | 'tool' | (string & {});
+  readonly content: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Windows
+
+/** One window of the token stream, as the rails see it. */
+export interface ChunkBatch {
+  /** Position of the window in the stream, from 0. */
+  readonly index: number;
+  /** All items of the window, concatenated: what the rails check. */
+  readonly text: string;
+  /** The items no earlier window contained: all of window 0, the last `chunkSize - contextSize` items after it. */
+  readonly chunks: readonly string[];
+  /** True for the window emitted when the source completed (it covers the items no full window reached). */
+  readonly final: boolean;
+  /** How many trailing items of this window the next window checks again: `contextSize`, or 0 for the final one. */
+  readonly overlap: number;
+}
+
+/** A window with the verdicts of the rails that ran on it. */
+export interface CheckedBatch extends ChunkBatch {
+  /** Verdicts of the rails that decided, in rail order (a cancelled rail has none). */
+  readonly verdicts: readonly RailVerdict[];
+  /** The verdict that blocked this window, if one did. */
+  readonly blocked?: RailVerdict;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rails
+
+/** Where a rail found what it objects to, inside the window text it was given. */
+export interface RailMatch {
+  /** The matched text, as it appears in the window. */
+  readonly text: string;
+  /** Offset of the match in the window text. */
+  readonly index: number;
+}
+
+/** What a rail may answer with, besides a plain boolean (`true` = allowed). */
+export interface RailDecision {
+  readonly allowed: boolean;
+  /** Why, in words a log reader understands ("matched keyword \"secret\""). */
+  readonly reason?: string;
+  readonly match?: RailMatch;
+  /** Anything else the rail wants to report (scores, categories). */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** Everything a rail check may return: synchronously, as a Promise, or as an Observable (its first value counts). */
+export type RailResult = boolean | RailDecision;
+
+/**
+ * A rail's decision on one window, as `checkRail` records it.
+ * - `kind: 'pass'`: the rail allowed the window.
+ * - `kind: 'violation'`: the rail blocked it.
+ * - `kind: 'internal_error'`: the rail threw, rejected, timed out or answered nothing; `allowed` then follows the
+ *   `onError` policy (fail closed by default) and `error` holds what went wrong.
+ */
+export interface RailVerdict extends RailDecision {
+  /** Name of the rail that decided. */
+  readonly rail: string;
+  readonly kind: 'pass' | 'violation' | 'internal_error';
+  readonly error?: unknown;
+}
+
+/** What a rail knows besides the window text. */
+export interface RailContext {
+  /** Text of the last user message, when the pipeline was given messages. */
+  readonly userMessage?: string;
+  /** The conversation the guarded answer belongs to (empty when none was given). */
+  readonly messages: readonly ChatMessage[];
+  /** The window being checked. */
+  readonly batch: ChunkBatch;
+  /**
+   * Aborts when the check is no longer wanted: the pipeline was unsubscribed (a violation, the consumer left) or,
+   * in parallel mode, a sibling rail already blocked this window. Pass it on to `fetch`/SDK calls.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Where the LLM calls a rail makes are recorded, when the pipeline was given one (`checkRail` / `guard` option
+   * `usage`; `LLMRails` passes each call's own). LLM-judged rails pass it on to their model, as they pass `signal`.
+   */
+  readonly usage?: UsageSink;
+}
+
+/**
+ * An output rail: a named check of the text of each window.
+ *
+ * `check` may answer synchronously (and then stays synchronous, so marble tests can drive it), with a Promise, or
+ * with an Observable whose first value counts. `true` or `{ allowed: true }` means allowed.
+ */
+export interface OutputRail {
+  /** Unique within a pipeline; shown in verdicts and in NeMo's error payload (`Blocked by <name> rails.`). */
+  readonly name: string;
+  check(text: string, context: RailContext): RailResult | PromiseLike<RailResult> | Observable<RailResult>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Usage
+
+/**
+ * Token counts of one LLM call or of many. `undefined` means unknown, which is not the same as 0: a provider that
+ * reported nothing has unknown usage, a provider that reported 0 tokens has 0.
+ */
+export interface Usage {
+  readonly promptTokens?: number;
+  readonly completionTokens?: number;
+  readonly totalTokens?: number;
+}
+
+/** One LLM call (the main model or an LLM-judged rail), as a UsageTracker records it. */
+export interface LlmCallInfo extends Usage {
+  /** Unique per call. */
+  readonly id: string;
+  /** What the call was for, in NeMo's task names: `general`, `self_check_input`, `self_check_output`, ... */
+  readonly task: string;
+  /** `openai`, `anthropic`, `scripted`, or whatever a custom source reports. */
+  readonly provider: string;
+  readonly model: string;
+  readonly durationMs: number;
+  /** Epoch milliseconds. */
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  /**
+   * True when some counts are estimates: the stream ended (a violation, an unsubscription, an error) before the
+   * provider sent its usage, or the provider never sends any.
+   */
+  readonly estimated: boolean;
+  /** How the call ended. */
+  readonly outcome: 'completed' | 'error' | 'cancelled';
+}
+
+/**
+ * Where LLM calls are recorded: anything with `next(call)`. A `UsageTracker` is one; so is an RxJS `Subject` (only
+ * `next` is ever called, so it is never completed by the end of one stream).
+ */
+export interface UsageSink {
+  next(call: LlmCallInfo): void;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sources and models
+
+/** Options every provider source takes. */
+export interface SourceOptions {
+  /** Where to record this call's usage (once, when it ends): a UsageTracker or any {@link UsageSink}. */
+  readonly usage?: UsageSink;
+  /**
+   * The call's task name in usage records, as NeMo names them.
+   * @default 'general'
+   */
+  readonly task?: string;
+  /** Aborts the request from outside; the stream then errors with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of one model call: the source options, plus provider parameters passed through (temperature, ...). */
+export interface ChatModelCallOptions extends SourceOptions {
+  readonly [parameter: string]: unknown;
+}
+
+/**
+ * A chat model as the rest of rxguardrails calls it: messages in, a cold token stream out. Each subscription is
+ * one call; unsubscribing aborts it. `openAIModel`, `anthropicModel` and `scriptedModel` make one; any object of
+ * this shape works.
+ */
+export interface ChatModel {
+  /** `openai`, `anthropic`, `scripted`, ...: shown in usage records. */
+  readonly provider: string;
+  readonly model: string;
+  stream(messages: readonly ChatMessage[], options?: ChatModelCallOptions): Observable<string>;
+}

@@ -1,0 +1,58 @@
+import type { Observable } from 'rxjs';
+import type { ChatModel, OutputRail, UsageSink } from '../core/types.js';
+import type { EngineClients } from './engineModel.js';
+import type { GenerationLogOptions } from './GenerationResponse.js';
+import type { StreamingHandler } from './StreamingHandler.js';
+
+/** Options of {@link LLMRails}. */
+export interface LLMRailsOptions {
+  /**
+   * Models by type (`main`, `self_check_output`, `self_check_input`), instead of or over the config's entries.
+   * A judge without a model of its own uses the main model.
+   */
+  readonly models?: Readonly<Record<string, ChatModel>>;
+  /** SDK clients for the config's `openai` / `anthropic` entries; without one, a client is made from the environment. */
+  readonly clients?: EngineClients;
+  /** Rails for flow names of your own (or to replace a built-in flow), by flow name. */
+  readonly rails?: Readonly<Record<string, OutputRail | OutputRail['check']>>;
+  /** Also record every LLM call here: a UsageTracker or any {@link UsageSink} (explain() always covers this instance's calls). */
+  readonly usage?: UsageSink;
+  /**
+   * How an output-rail violation reaches you; overrides `rails.output.streaming.on_violation`.
+   * `'error'`: a RailViolationError; `'chunk'`: NeMo's JSON payload as the last item; `'replace'`: the refusal text.
+   */
+  readonly onViolation?: 'error' | 'chunk' | 'replace';
+  /**
+   * What an input-rail block gives: NeMo's refusal text as the whole answer, or a RailViolationError.
+   * @default 'refuse'
+   */
+  readonly onInputViolation?: 'refuse' | 'error';
+  /**
+   * How many of the latest LLM calls `explain()` keeps (a long-running server should bound it).
+   * @default all of them
+   */
+  readonly keepCalls?: number;
+}
+
+/** Options of {@link LLMRails.stream}, {@link LLMRails.streamAsync} and {@link LLMRails.answer}. */
+export interface StreamOptions {
+  /**
+   * Tokens from elsewhere (an external generator): input rails and the model are skipped, the output rails
+   * still apply (NeMo's `generator`).
+   */
+  readonly generator?: AsyncIterable<string> | Observable<string>;
+  /** Request parameters for the main model's call (temperature, max_tokens, ...; NeMo's `options.llm_params`). */
+  readonly llmParams?: Readonly<Record<string, unknown>>;
+  /** Also record this call's LLM calls here: a UsageTracker or any {@link UsageSink} (the instance records them for explain() either way). */
+  readonly usage?: UsageSink;
+}
+
+/** Options of {@link LLMRails.generate}. */
+export interface GenerateOptions extends StreamOptions {
+  /** Receives the chunks while the answer is produced. */
+  readonly streamingHandler?: StreamingHandler;
+  /** Ask for a GenerationResponse with a log (NeMo's `options`). */
+  readonly options?: { readonly log?: GenerationLogOptions };
+  /** Aborts the generation: the returned promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}

@@ -1,0 +1,177 @@
+// Internal: the config interpreted once per LLMRails. The models, the rails of each side (custom or built from the
+// flow registry, prompts compiled), and the validated operator settings are made here, at construction; a call only
+// adds its own messages, usage sink and log recorder.
+import { concatMap, type MonoTypeOperatorFunction, type Observable, of, throwError } from 'rxjs';
+import { REFUSAL } from '../core/refusals.js';
+import type { ChatMessage, ChatModel, OutputRail, UsageSink } from '../core/types.js';
+import { builtInFlow, judgeModelType, judgeTask, listBuiltInFlows } from '../config/flows.js';
+import type { RailsConfig } from '../config/RailsConfig.js';
+import type { PromptConfig } from '../config/railsConfigSchema.js';
+import { ConfigError, type ConfigIssue } from '../errors/ConfigError.js';
+import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { RailViolationError } from '../errors/RailViolationError.js';
+import { resolveViolationSettings } from '../operators/blockOnViolation.js';
+import { resolveCheckSettings } from '../operators/checkRail.js';
+import { resolveGuardSettings } from '../operators/guard.js';
+import { checkWith } from '../operators/internal/checkWith.js';
+import { guardWith } from '../operators/internal/guardWith.js';
+import type { CheckSettings, GuardSettings, ViolationSettings } from '../operators/internal/settings.js';
+import { wholeAnswer } from '../operators/internal/wholeAnswer.js';
+import { railNamed } from '../rails/defineRail.js';
+import type { PromptTemplate } from '../rails/selfCheck.js';
+import { type EngineClients, engineModel } from './engineModel.js';
+import type { RailRecorder } from './RailRecorder.js';
+
+export type Side = 'input' | 'output';
+
+/** What the plan is built from, besides the config: LLMRails' options. */
+export interface PlanOptions {
+  readonly models: Readonly<Record<string, ChatModel>>;
+  readonly clients: EngineClients;
+  readonly rails: Readonly<Record<string, OutputRail | OutputRail['check']>>;
+  readonly onViolation: 'error' | 'chunk' | 'replace' | undefined;
+  readonly onInputViolation: 'refuse' | 'error';
+}
+
+/** How the output rails run: on windows as the answer streams, or once on the whole answer. */
+type OutputPlan = { readonly streaming: true; readonly guard: GuardSettings } | { readonly streaming: false; readonly check: CheckSettings; readonly violation: ViolationSettings };
+
+export interface RailPlan {
+  /** The main model, if the config or the options have one. */
+  readonly main: ChatModel | undefined;
+  /** Input rails, checked once on the last user message; undefined without input flows. */
+  readonly input: CheckSettings | undefined;
+  /** Output rails; undefined without output flows. */
+  readonly output: OutputPlan | undefined;
+  readonly onInputViolation: 'refuse' | 'error';
+}
+
+/** One call's own part: its conversation, where its LLM calls are recorded, and the log recorder if asked for. */
+export interface CallContext {
+  readonly messages: readonly ChatMessage[];
+  readonly userMessage: string | undefined;
+  readonly usage: UsageSink;
+  readonly recorder: RailRecorder | undefined;
+}
+
+/** @throws ConfigError for an unknown flow, a judge without a model, a prompt that is not a template, a missing API key. */
+export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPlan {
+  const { data } = config;
+  const custom: Record<string, OutputRail> = { ...config.customRails };
+  for (const [name, rail] of Object.entries(options.rails)) custom[name] = railNamed(name, rail);
+  const modelOf = (type: string): ChatModel | undefined => {
+    if (options.models[type]) return options.models[type];
+    const index = config.models.findIndex((model) => model.type === type);
+    return index === -1 ? undefined : engineModel(config, index, options.clients);
+  };
+  const main = modelOf('main');
+  const problems: ConfigIssue[] = [];
+
+  const railOf = (side: Side, flow: string, index: number): OutputRail | undefined => {
+    const customRail = custom[flow];
+    if (customRail) return { name: flow, check: customRail.check };
+    const definition = builtInFlow(flow);
+    const place = ['rails', side, 'flows', index];
+    if (!definition) {
+      problems.push(
+        config.issue(place, `unknown flow '${flow}': rxguardrails knows ${listBuiltInFlows()}; export a rail of that name from rails.js, or pass it in LLMRails({ rails })`),
+      );
+      return undefined;
+    }
+    // Rule settings were checked when the config was loaded.
+    if (definition.kind !== 'judge') return definition.build(data.rails.config, flow);
+    const task = judgeTask(flow, definition);
+    const type = judgeModelType(flow, definition);
+    const model = modelOf(type) ?? main;
+    if (!model) {
+      problems.push(config.issue(place, `flow '${flow}' needs a model: add a models entry of type main or ${type}`));
+      return undefined;
+    }
+    // The prompt's presence was checked when the config was loaded; its templates are compiled here, once.
+    const prompt = config.prompt(task, config.model(type) ?? config.model('main'))!;
+    try {
+      return definition.rail({ name: flow, model, prompt: templateOf(prompt), temperature: data.lowest_temperature, maxTokens: prompt.max_tokens ?? 3 });
+    } catch (error) {
+      if (!InvalidOptionError.isInstance(error) || !error.option.startsWith('prompt')) throw error;
+      const key = prompt.content === undefined ? 'messages' : 'content';
+      problems.push(config.issue(['prompts', data.prompts.indexOf(prompt), key], error.message.replace(/^\w+: /, '')));
+      return undefined;
+    }
+  };
+  const railsOf = (side: Side) => data.rails[side].flows.map((flow, index) => railOf(side, flow, index)).filter((rail) => rail !== undefined);
+  const inputRails = railsOf('input');
+  const outputRails = railsOf('output');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const { input, output } = data.rails;
+  const mode = options.onViolation ?? output.streaming.on_violation;
+  return {
+    main,
+    input: inputRails.length === 0 ? undefined : resolveCheckSettings('LLMRails', inputRails, { parallel: input.parallel }),
+    output:
+      outputRails.length === 0
+        ? undefined
+        : output.streaming.enabled
+          ? {
+              streaming: true,
+              guard: resolveGuardSettings('LLMRails', outputRails, {
+                chunkSize: output.streaming.chunk_size,
+                contextSize: output.streaming.context_size,
+                streamFirst: output.streaming.stream_first,
+                parallel: output.parallel,
+                mode,
+              }),
+            }
+          : { streaming: false, check: resolveCheckSettings('LLMRails', outputRails, { parallel: output.parallel }), violation: resolveViolationSettings('LLMRails', { mode }) },
+    onInputViolation: options.onInputViolation,
+  };
+}
+
+/** The output rails of one call, as an operator on the answer's tokens. */
+export function outputRails(plan: RailPlan, call: CallContext): MonoTypeOperatorFunction<string> {
+  const { output } = plan;
+  if (!output) return (tokens$) => tokens$;
+  if (output.streaming) return guardWith({ ...output.guard, check: forCall(output.guard.check, 'output', call) });
+  return wholeAnswer(forCall(output.check, 'output', call), output.violation);
+}
+
+/**
+ * The answer behind the input rails of one call: `answer$` when they pass (or there are none, or no user message),
+ * else NeMo's refusal or a RailViolationError, per `onInputViolation`; the main model is then never called.
+ */
+export function behindInputRails(plan: RailPlan, call: CallContext, answer$: Observable<string>): Observable<string> {
+  const { input } = plan;
+  const text = call.userMessage;
+  if (!input || text === undefined) return answer$;
+  return of({ index: 0, text, chunks: [text], final: true, overlap: 0 }).pipe(
+    checkWith(forCall(input, 'input', call)),
+    concatMap((checked) => {
+      if (!checked.blocked) return answer$;
+      if (plan.onInputViolation === 'refuse') return of(REFUSAL);
+      const { blocked } = checked;
+      return throwError(() => new RailViolationError({ rail: blocked.rail, batchIndex: 0, verdict: blocked }));
+    }),
+  );
+}
+
+/** A side's check settings with the call's own part; rails wrapped for the log when it records. */
+function forCall(check: CheckSettings, side: Side, call: CallContext): CheckSettings {
+  const { recorder } = call;
+  return {
+    ...check,
+    rails: recorder ? check.rails.map((rail) => recorder.wrap(rail, side)) : check.rails,
+    messages: call.messages,
+    userMessage: call.userMessage,
+    usage: call.usage,
+  };
+}
+
+/** A prompt entry as the rails take it: one template, or chat messages whose contents are templates. */
+function templateOf(prompt: PromptConfig): PromptTemplate {
+  return prompt.content ?? prompt.messages!.map((message) => ({ role: roleOf(message.role ?? message.type), content: message.content }));
+}
+
+function roleOf(type: string | undefined): string {
+  if (type === 'bot') return 'assistant';
+  return type ?? 'user';
+}

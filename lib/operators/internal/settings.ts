@@ -1,0 +1,42 @@
+// Internal: the validated settings the hand-written operators run on. The public operator files validate options
+// into these (once, in their factories); guard and the LLMRails rail plan hand them to the hot path directly, so
+// nothing is validated twice and nothing is re-derived per token.
+import type { ChatMessage, OutputRail, UsageSink } from '../../core/types.js';
+
+/** Window geometry: `chunkSize` items per window, `contextSize` of them repeated from the previous window. */
+export interface WindowSize {
+  readonly chunkSize: number;
+  readonly contextSize: number;
+}
+
+/** What one rail call needs besides the rail and the window. */
+export interface RunRailSettings {
+  readonly messages: readonly ChatMessage[];
+  readonly userMessage: string | undefined;
+  /** Where rails record their LLM calls (RailContext.usage). */
+  readonly usage: UsageSink | undefined;
+  /** Milliseconds an asynchronous answer may take; undefined = no limit. */
+  readonly timeout: number | undefined;
+  /** What a failed rail means for the window. */
+  readonly onError: 'block' | 'allow';
+}
+
+/** How the windows are checked. */
+export interface CheckSettings extends RunRailSettings {
+  readonly rails: readonly OutputRail[];
+  readonly parallel: boolean;
+}
+
+/** How a blocked window reaches the subscriber. */
+export interface ViolationSettings {
+  readonly mode: 'error' | 'chunk' | 'replace';
+  readonly replacement: string;
+}
+
+/** Everything guard runs on. */
+export interface GuardSettings {
+  readonly size: WindowSize;
+  readonly check: CheckSettings;
+  readonly violation: ViolationSettings;
+  readonly streamFirst: boolean;
+}
