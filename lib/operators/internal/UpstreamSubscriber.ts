@@ -12,7 +12,10 @@ import { type Observable, type Observer, Subscription, type Subscriber } from 'r
  * value or the completion goes to `destination.error` (and ends the subscription); it never escapes into the
  * producer that called `next` (a Subject, an event handler).
  *
- * Each operator subclasses it; `onNext` is the per-token hot path.
+ * Each operator subclasses it and writes its own `next`, the per-token hot path, in this shape:
+ * `if (this.closed) return; try { ... } catch (error) { this.error(error); }`. Written out in each rather than a
+ * shared `next` calling an abstract handler: that one call site, shared by the four operators, is polymorphic, and
+ * it cost about 10 % per item on guard's pipelines (measured against this layout in one process).
  */
 export abstract class UpstreamSubscriber<T, R> extends Subscription implements Observer<T> {
   constructor(protected readonly destination: Subscriber<R>) {
@@ -25,14 +28,8 @@ export abstract class UpstreamSubscriber<T, R> extends Subscription implements O
     this.add(source.subscribe(this));
   }
 
-  next(value: T): void {
-    if (this.closed) return;
-    try {
-      this.onNext(value);
-    } catch (error) {
-      this.error(error);
-    }
-  }
+  /** Handles a value; see the class comment for the shape every implementation keeps. */
+  abstract next(value: T): void;
 
   error(error: unknown): void {
     if (this.closed) return;
@@ -49,9 +46,6 @@ export abstract class UpstreamSubscriber<T, R> extends Subscription implements O
     }
     this.unsubscribe();
   }
-
-  /** What a value means for the operator; called only while subscribed. */
-  protected abstract onNext(value: T): void;
 
   /** What completion means for the operator; by default, the destination completes. */
   protected onComplete(): void {

@@ -25,8 +25,13 @@ class CheckingSubscriber extends UpstreamSubscriber<ChunkBatch, CheckedBatch> {
     destination.add(() => this.checker.stop());
   }
 
-  protected onNext(batch: ChunkBatch): void {
-    this.checker.push(batch);
+  next(batch: ChunkBatch): void {
+    if (this.closed) return;
+    try {
+      this.checker.push(batch);
+    } catch (error) {
+      this.error(error);
+    }
   }
 
   protected override onComplete(): void {

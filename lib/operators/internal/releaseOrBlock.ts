@@ -21,23 +21,28 @@ class SettlingSubscriber extends UpstreamSubscriber<CheckedBatch, string> {
     super(destination);
   }
 
-  protected onNext(batch: CheckedBatch): void {
-    if (batch.blocked) {
-      signalViolation(this.destination, batch, this.settings);
-      return;
+  next(batch: CheckedBatch): void {
+    if (this.closed) return;
+    try {
+      if (batch.blocked) {
+        signalViolation(this.destination, batch, this.settings);
+        return;
+      }
+      // Everything held and new is released except the last `overlap` items, oldest first.
+      const { held, destination } = this;
+      const { chunks } = batch;
+      let release = held.length + chunks.length - Math.min(batch.overlap, held.length + chunks.length);
+      let position = 0;
+      for (; position < held.length && release > 0 && !this.closed; position++, release--) destination.next(held[position]!);
+      if (position < held.length) {
+        this.held = held.slice(position).concat(chunks);
+        return;
+      }
+      for (let fresh = 0; fresh < release && !this.closed; fresh++) destination.next(chunks[fresh]!);
+      this.held = release === 0 ? chunks : chunks.slice(release);
+    } catch (error) {
+      this.error(error);
     }
-    // Everything held and new is released except the last `overlap` items, oldest first.
-    const { held, destination } = this;
-    const { chunks } = batch;
-    let release = held.length + chunks.length - Math.min(batch.overlap, held.length + chunks.length);
-    let position = 0;
-    for (; position < held.length && release > 0 && !this.closed; position++, release--) destination.next(held[position]!);
-    if (position < held.length) {
-      this.held = held.slice(position).concat(chunks);
-      return;
-    }
-    for (let fresh = 0; fresh < release && !this.closed; fresh++) destination.next(chunks[fresh]!);
-    this.held = release === 0 ? chunks : chunks.slice(release);
   }
 
   protected override onComplete(): void {

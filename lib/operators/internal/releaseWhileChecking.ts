@@ -33,15 +33,20 @@ class ReleasingSubscriber extends UpstreamSubscriber<unknown, string> {
     destination.add(() => this.checker.stop());
   }
 
-  protected onNext(item: unknown): void {
-    if (typeof item !== 'string') {
-      this.error(new InvalidItemError('guard', this.position, item));
-      return;
+  next(item: unknown): void {
+    if (this.closed) return;
+    try {
+      if (typeof item !== 'string') {
+        this.error(new InvalidItemError('guard', this.position, item));
+        return;
+      }
+      this.position++;
+      this.destination.next(item);
+      const batch = this.cutter.push(item);
+      if (batch && !this.closed) this.checker.push(batch);
+    } catch (error) {
+      this.error(error);
     }
-    this.position++;
-    this.destination.next(item);
-    const batch = this.cutter.push(item);
-    if (batch && !this.closed) this.checker.push(batch);
   }
 
   // The last window is checked after the source completes; the checker then completes the destination.

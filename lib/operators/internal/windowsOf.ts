@@ -29,14 +29,19 @@ class WindowsSubscriber extends UpstreamSubscriber<unknown, ChunkBatch> {
     this.cutter = new WindowCutter(size);
   }
 
-  protected onNext(item: unknown): void {
-    if (typeof item !== 'string') {
-      this.error(new InvalidItemError(this.operator, this.position, item));
-      return;
+  next(item: unknown): void {
+    if (this.closed) return;
+    try {
+      if (typeof item !== 'string') {
+        this.error(new InvalidItemError(this.operator, this.position, item));
+        return;
+      }
+      this.position++;
+      const batch = this.cutter.push(item);
+      if (batch) this.destination.next(batch);
+    } catch (error) {
+      this.error(error);
     }
-    this.position++;
-    const batch = this.cutter.push(item);
-    if (batch) this.destination.next(batch);
   }
 
   protected override onComplete(): void {
