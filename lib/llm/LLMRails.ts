@@ -17,6 +17,7 @@ import type { AssistantMessage, GenerationResponse } from './GenerationResponse.
 import { generationLog } from './generationLog.js';
 import type { GenerateOptions, LLMRailsOptions, StreamOptions } from './LLMRailsOptions.js';
 import { RailRecorder } from './RailRecorder.js';
+import { StreamingHandler } from './StreamingHandler.js';
 import { behindInputRails, buildRailPlan, outputRails, type RailPlan } from './railPlan.js';
 
 const STREAM_OPTION_KEYS = ['generator', 'llmParams', 'usage'] as const;
@@ -127,6 +128,9 @@ export class LLMRails {
     assertMessages('LLMRails.generate', 'messages', messages);
     assertKnownKeys('LLMRails.generate', options, GENERATE_OPTION_KEYS);
     const { streamingHandler, options: generationOptions, signal } = options;
+    if (streamingHandler !== undefined && !StreamingHandler.isInstance(streamingHandler)) {
+      throw new InvalidOptionError('streamingHandler', streamingHandler, `LLMRails.generate: streamingHandler must be a StreamingHandler, got ${describeValue(streamingHandler)}`);
+    }
     const started = now();
     const logged = generationOptions?.log ? { calls: new UsageTracker(), recorder: new RailRecorder() } : undefined;
     const usage = fanOut(this.callUsage('LLMRails.generate', options.usage), logged?.calls);

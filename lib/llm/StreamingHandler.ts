@@ -1,5 +1,6 @@
 import { type Observable, type Observer, ReplaySubject, type Subscribable, type Unsubscribable } from 'rxjs';
 import { InvalidItemError } from '../errors/InvalidItemError.js';
+import { brand, hasBrand } from '../internal/brand.js';
 import { toAsyncIterable } from '../internal/toAsyncIterable.js';
 
 /** Writes without a newline where there is a stdout (Node), else logs to the console (browsers). */
@@ -39,6 +40,15 @@ export interface StreamingHandlerOptions {
  * ```
  */
 export class StreamingHandler implements AsyncIterable<string>, Subscribable<string> {
+  static {
+    brand(this, 'StreamingHandler');
+  }
+
+  /** Whether `value` is a StreamingHandler, from any copy of the package (ESM and CommonJS builds alike). */
+  static isInstance(value: unknown): value is StreamingHandler {
+    return hasBrand(value, 'StreamingHandler');
+  }
+
   private readonly chunks$ = new ReplaySubject<string>();
   private readonly enablePrint: boolean;
   private text = '';

@@ -1,5 +1,6 @@
 import { defer, finalize, type Observable, ReplaySubject } from 'rxjs';
 import { InvalidItemError } from '../errors/InvalidItemError.js';
+import { brand, hasBrand } from '../internal/brand.js';
 import { toAsyncIterable } from '../internal/toAsyncIterable.js';
 
 /**
@@ -26,6 +27,15 @@ import { toAsyncIterable } from '../internal/toAsyncIterable.js';
  * ```
  */
 export class AsyncTextIteratorStreamer implements AsyncIterable<string> {
+  static {
+    brand(this, 'AsyncTextIteratorStreamer');
+  }
+
+  /** Whether `value` is an AsyncTextIteratorStreamer, from any copy of the package (ESM and CommonJS builds alike). */
+  static isInstance(value: unknown): value is AsyncTextIteratorStreamer {
+    return hasBrand(value, 'AsyncTextIteratorStreamer');
+  }
+
   private readonly text$ = new ReplaySubject<string>();
   private readonly controller = new AbortController();
   private ended = false;

@@ -1,4 +1,5 @@
 import type { LlmCallInfo } from '../core/types.js';
+import { brand, hasBrand } from '../internal/brand.js';
 
 /**
  * The LLM calls made so far, and NeMo Guardrails' summary of them (`rails.explain()` in NeMo).
@@ -16,6 +17,15 @@ import type { LlmCallInfo } from '../core/types.js';
  * ```
  */
 export class ExplainInfo {
+  static {
+    brand(this, 'ExplainInfo');
+  }
+
+  /** Whether `value` is an ExplainInfo, from any copy of the package (ESM and CommonJS builds alike). */
+  static isInstance(value: unknown): value is ExplainInfo {
+    return hasBrand(value, 'ExplainInfo');
+  }
+
   constructor(readonly llmCalls: readonly LlmCallInfo[]) {}
 
   /**

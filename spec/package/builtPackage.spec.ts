@@ -91,6 +91,50 @@ describe('the built package', () => {
     expect(JSON.parse(output)).toEqual({ sameClass: false, instanceOf: false, isInstance: true, base: true, other: false });
   });
 
+  // An app's ESM code and a CommonJS dependency each load their own copy of the package: what one copy makes, the
+  // other takes (brands, not instanceof).
+  it.each([
+    ['ESM-built config, trackers and handler to the CommonJS-built LLMRails', 'esm', 'cjs'],
+    ['CommonJS-built config, trackers and handler to the ESM-built LLMRails', 'cjs', 'esm'],
+  ])('should pass %s', (_, maker, user) => {
+    const output = node([
+      '--input-type=module',
+      '-e',
+      `
+      import { createRequire } from 'node:module';
+      const copies = { esm: await import('rxguardrails'), cjs: createRequire(import.meta.url)('rxguardrails') };
+      const make = copies.${maker};
+      const use = copies.${user};
+      const config = make.RailsConfig.fromContent({ models: [{ engine: 'scripted', parameters: { responses: ['Hello there'] } }], streaming: true });
+      const instanceUsage = new make.UsageTracker();
+      const callUsage = new make.UsageTracker();
+      const handler = new make.StreamingHandler();
+      const rails = new use.LLMRails(config, { usage: instanceUsage });
+      const message = await rails.generate([{ role: 'user', content: 'Hi' }], { usage: callUsage, streamingHandler: handler });
+      console.log(JSON.stringify({
+        sameClass: make.LLMRails === use.LLMRails,
+        content: message.content,
+        handler: handler.completion,
+        calls: [instanceUsage.snapshot().totals.calls, callUsage.snapshot().totals.calls],
+        recognised: {
+          config: use.RailsConfig.isInstance(config),
+          usage: use.UsageTracker.isInstance(callUsage),
+          handler: use.StreamingHandler.isInstance(handler),
+          rails: make.LLMRails.isInstance(rails),
+          explain: make.ExplainInfo.isInstance(rails.explain()),
+        },
+      }));
+      `,
+    ]);
+    expect(JSON.parse(output)).toEqual({
+      sameClass: false,
+      content: 'Hello there',
+      handler: 'Hello there',
+      calls: [1, 1],
+      recognised: { config: true, usage: true, handler: true, rails: true, explain: true },
+    });
+  });
+
   it('should ship declarations for both module systems', () => {
     for (const file of ['dist/esm/index.d.ts', 'dist/cjs/index.d.ts', 'dist/esm/testing/index.d.ts', 'dist/cjs/testing/index.d.ts']) {
       expect(readFileSync(resolve(root, file), 'utf8')).toContain('export');
