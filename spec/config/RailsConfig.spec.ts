@@ -90,6 +90,27 @@ rails:
     });
   });
 
+  describe('models, by engine', () => {
+    it("should check an anthropic entry's max_tokens, which the Messages API requires", () => {
+      expect(() => CoreRailsConfig.fromContent('models:\n  - engine: anthropic\n    model: claude\n    parameters: { max_tokens: many }\n', { file: 'c.yml' })).toThrow(
+        'c.yml:4:31: models[0].parameters.max_tokens: expected a number',
+      );
+    });
+
+    it('should warn about a key another engine has (api is for openai only) and load the rest', () => {
+      const warnings: ConfigIssue[] = [];
+      const config = CoreRailsConfig.fromContent('models:\n  - engine: anthropic\n    model: claude\n    api: responses\n', { file: 'c.yml', onWarning: (warning) => warnings.push(warning) });
+      expect(warnings).toEqual([{ file: 'c.yml', line: 4, column: 5, key: 'models[0].api', message: 'unknown key, ignored' }]);
+      expect(config.model('main')).toEqual({ type: 'main', engine: 'anthropic', model: 'claude', parameters: {} });
+    });
+
+    it("should check a scripted entry's delay_ms", () => {
+      expect(() => CoreRailsConfig.fromContent('models:\n  - engine: scripted\n    parameters: { responses: [Hi], delay_ms: -1 }\n', { file: 'c.yml' })).toThrow(
+        'c.yml:3:46: models[0].parameters.delay_ms: must be a number of milliseconds, at least 0',
+      );
+    });
+  });
+
   describe('config errors, one fixture folder per kind (file, line, column and key)', () => {
     it.each([
       ['yaml-syntax', 'config.yml:9:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]', undefined],
