@@ -4,20 +4,24 @@ const verdict: RailVerdict = { rail: 'self check output', allowed: false, kind: 
 
 describe('errors', () => {
   describe('GuardrailError.isInstance', () => {
-    it('should recognise each class and its subclasses, and nothing else', () => {
-      const violation = new RailViolationError({ rail: 'r', batchIndex: 0, verdict });
-      const option = new InvalidOptionError('chunkSize', 0, 'bad');
-      const item = new InvalidItemError('guard', 3, 42);
-      expect(GuardrailError.isInstance(violation)).toBe(true);
-      expect(GuardrailError.isInstance(option)).toBe(true);
-      expect(GuardrailError.isInstance(item)).toBe(true);
-      expect(RailViolationError.isInstance(violation)).toBe(true);
-      expect(RailViolationError.isInstance(option)).toBe(false);
-      expect(InvalidOptionError.isInstance(violation)).toBe(false);
-      expect(InvalidItemError.isInstance(item)).toBe(true);
-      expect(GuardrailError.isInstance(new Error('plain'))).toBe(false);
-      expect(GuardrailError.isInstance(undefined)).toBe(false);
-      expect(GuardrailError.isInstance('Blocked')).toBe(false);
+    const violation = new RailViolationError({ rail: 'r', batchIndex: 0, verdict });
+    const option = new InvalidOptionError('chunkSize', 0, 'bad');
+    const item = new InvalidItemError('guard', 3, 42);
+
+    it.each<[string, unknown, boolean, boolean, boolean, boolean]>([
+      ['a RailViolationError', violation, true, true, false, false],
+      ['an InvalidOptionError', option, true, false, true, false],
+      ['an InvalidItemError', item, true, false, false, true],
+      ['a plain Error', new Error('plain'), false, false, false, false],
+      ['undefined', undefined, false, false, false, false],
+      ['a string', 'Blocked', false, false, false, false],
+    ])('should tell whether %s is a GuardrailError (%s), a RailViolationError (%s), an InvalidOptionError (%s), an InvalidItemError (%s)', (_, value, guardrail, railViolation, invalidOption, invalidItem) => {
+      expect([
+        GuardrailError.isInstance(value),
+        RailViolationError.isInstance(value),
+        InvalidOptionError.isInstance(value),
+        InvalidItemError.isInstance(value),
+      ]).toEqual([guardrail, railViolation, invalidOption, invalidItem]);
     });
 
     it('should recognise an error from another copy of the package by its registered marker', () => {
@@ -55,15 +59,24 @@ describe('errors', () => {
       });
     });
 
-    it('should describe a failed rail as an internal error with its cause', () => {
+    describe('for a rail that failed (kind internal_error)', () => {
       const cause = new Error('ETIMEDOUT');
       const failed: RailVerdict = { rail: 'moderation', allowed: false, kind: 'internal_error', reason: 'timed out after 500 ms', error: cause };
       const error = new RailViolationError({ rail: 'moderation', batchIndex: 1, verdict: failed });
-      expect(error.message).toBe('Internal error in moderation rail: timed out after 500 ms');
-      expect(error.cause).toBe(cause);
-      expect(error.toChunk()).toBe(
-        '{"error": {"message": "Internal error in moderation rail: timed out after 500 ms", "type": "internal_error", "param": "moderation", "code": "rail_execution_failure"}}',
-      );
+
+      it("should say 'Internal error in <rail> rail' with the reason", () => {
+        expect(error.message).toBe('Internal error in moderation rail: timed out after 500 ms');
+      });
+
+      it("should keep the rail's error as its cause", () => {
+        expect(error.cause).toBe(cause);
+      });
+
+      it("should give NeMo's internal error chunk", () => {
+        expect(error.toChunk()).toBe(
+          '{"error": {"message": "Internal error in moderation rail: timed out after 500 ms", "type": "internal_error", "param": "moderation", "code": "rail_execution_failure"}}',
+        );
+      });
     });
 
     it('should escape control characters and non-ASCII text in the chunk as Python does', () => {

@@ -12,22 +12,37 @@ const conversation = [
 describe('provider models (real clients against recorded streams)', () => {
   const replay = useReplayServer();
 
-  it('should call Chat Completions with the model, its parameters and the per-call ones', async () => {
-    const { server } = replay;
-    const usage = new UsageTracker();
-    const model = openAIModel(openAIClient(server), { model: 'gpt-4o-mini', parameters: { temperature: 0.2, max_tokens: 50 } });
-    server.plan('openai-chat-basic.sse');
-    const tokens = await lastValueFrom(model.stream(conversation, { usage, task: 'self_check_output', max_tokens: 3 }).pipe(toArray()));
-    expect(tokens.join('')).toBe('Hello! How can I assist you today?');
-    expect(server.requests.at(-1)!.body).toEqual({
-      model: 'gpt-4o-mini',
-      temperature: 0.2,
-      max_tokens: 3,
-      messages: conversation,
-      stream: true,
-      stream_options: { include_usage: true },
+  describe('Chat Completions', () => {
+    async function chatRun() {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      const model = openAIModel(openAIClient(server), { model: 'gpt-4o-mini', parameters: { temperature: 0.2, max_tokens: 50 } });
+      server.plan('openai-chat-basic.sse');
+      const tokens = await lastValueFrom(model.stream(conversation, { usage, task: 'self_check_output', max_tokens: 3 }).pipe(toArray()));
+      return { tokens, usage, request: server.requests.at(-1)! };
+    }
+
+    it('should stream the answer', async () => {
+      const { tokens } = await chatRun();
+      expect(tokens.join('')).toBe('Hello! How can I assist you today?');
     });
-    expect(usage.snapshot().calls).toEqual([expect.objectContaining({ task: 'self_check_output', provider: 'openai', model: 'gpt-4o-mini' })]);
+
+    it('should send the model and its parameters, the per-call ones winning', async () => {
+      const { request } = await chatRun();
+      expect(request.body).toEqual({
+        model: 'gpt-4o-mini',
+        temperature: 0.2,
+        max_tokens: 3,
+        messages: conversation,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+    });
+
+    it('should record the call with the task it was given', async () => {
+      const { usage } = await chatRun();
+      expect(usage.snapshot().calls).toEqual([expect.objectContaining({ task: 'self_check_output', provider: 'openai', model: 'gpt-4o-mini' })]);
+    });
   });
 
   it('should call the Responses API when asked to', async () => {

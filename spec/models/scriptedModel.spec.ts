@@ -1,7 +1,8 @@
-import { lastValueFrom, take, toArray } from 'rxjs';
+import { lastValueFrom, take, tap, toArray } from 'rxjs';
 import { InvalidOptionError, scriptedModel, UsageTracker } from 'rxguardrails';
 import { createTestScheduler, scriptedModel as fromTestKit } from 'rxguardrails/testing';
 import { collect } from '../support/collect.js';
+import { deferred } from '../support/deferred.js';
 
 const ask = [{ role: 'user', content: 'How are you today?' }];
 
@@ -9,7 +10,10 @@ describe('scriptedModel', () => {
   it('should stream an answer word by word, keeping the spaces (NeMo test_streaming_generate_async_api)', async () => {
     const model = scriptedModel(['Hello there! How are you?']);
     expect(await lastValueFrom(model.stream(ask).pipe(toArray()))).toEqual(['Hello ', 'there! ', 'How ', 'are ', 'you?']);
-    expect(model).toEqual(expect.objectContaining({ provider: 'scripted', model: 'scripted' }));
+  });
+
+  it("should call itself provider 'scripted' and model 'scripted' by default", () => {
+    expect(scriptedModel(['x'])).toEqual(expect.objectContaining({ provider: 'scripted', model: 'scripted' }));
   });
 
   it('should use the answers in turn, starting over after the last', async () => {
@@ -17,6 +21,12 @@ describe('scriptedModel', () => {
     const answers = [];
     for (let call = 0; call < 3; call++) answers.push((await lastValueFrom(model.stream(ask).pipe(toArray()))).join(''));
     expect(answers).toEqual(['one', 'two', 'one']);
+  });
+
+  it('should move on to the next answer after a call that was unsubscribed', async () => {
+    const model = scriptedModel(['one two three', 'four']);
+    expect(await lastValueFrom(model.stream(ask).pipe(take(1), toArray()))).toEqual(['one ']);
+    expect(await lastValueFrom(model.stream(ask).pipe(toArray()))).toEqual(['four']);
   });
 
   it('should take a function of the messages and the call number', async () => {
@@ -33,10 +43,16 @@ describe('scriptedModel', () => {
     });
   });
 
-  it('should stop pacing when unsubscribed, and complete an empty answer at once', () => {
+  it('should stop pacing when unsubscribed', () => {
     createTestScheduler().run(({ expectObservable }) => {
-      const model = scriptedModel(['a b c', ''], { delayMs: 3 });
+      const model = scriptedModel(['a b c'], { delayMs: 3 });
       expectObservable(model.stream(ask), '^---!').toBe('---a', { a: 'a ' });
+    });
+  });
+
+  it('should complete an empty answer at once, even with a delay', () => {
+    createTestScheduler().run(({ expectObservable }) => {
+      const model = scriptedModel([''], { delayMs: 3 });
       expectObservable(model.stream(ask)).toBe('|');
     });
   });
@@ -79,11 +95,15 @@ describe('scriptedModel', () => {
 
   it('should error with the reason when its signal aborts', async () => {
     const controller = new AbortController();
-    const pending = collect(scriptedModel(['slow answer here'], { delayMs: 20 }).stream(ask, { signal: controller.signal }));
-    setTimeout(() => controller.abort(new Error('stopped')), 30);
+    const firstWord = deferred<void>();
+    const pending = collect(scriptedModel(['slow answer here'], { delayMs: 20 }).stream(ask, { signal: controller.signal }).pipe(tap(() => firstWord.resolve())));
+    // Between two words: the next one is 20 ms away, and only Promise callbacks run before the abort.
+    await firstWord.promise;
+    const reason = new Error('stopped');
+    controller.abort(reason);
     const outcome = await pending;
     expect(outcome.items).toEqual(['slow ']);
-    expect(String(outcome.error)).toBe('Error: stopped');
+    expect(outcome.error).toBe(reason);
   });
 
   it('should be exported from the test kit too', () => {

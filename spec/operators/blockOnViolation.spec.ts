@@ -152,13 +152,16 @@ describe('blockOnViolation', () => {
       });
     });
 
-    it('should report a rail that failed closed as an internal error, with its cause', async () => {
-      const blocked = window(0, ['a'], { blocked: failure });
-      const chunk = await lastValueFrom(of(blocked).pipe(blockOnViolation({ mode: 'chunk' })));
+    it("should emit NeMo's internal error payload in mode 'chunk' for a rail that failed closed", async () => {
+      const chunk = await lastValueFrom(of(window(0, ['a'], { blocked: failure })).pipe(blockOnViolation({ mode: 'chunk' })));
       expect(chunk).toBe(
         '{"error": {"message": "Internal error in moderation rail: HTTP 503", "type": "internal_error", "param": "moderation", "code": "rail_execution_failure"}}',
       );
-      const error = await lastValueFrom(of(blocked).pipe(blockOnViolation(), catchError((caught: unknown) => of(caught))));
+    });
+
+    it('should error with an internal error message and the cause for a rail that failed closed', async () => {
+      const error = await lastValueFrom(of(window(0, ['a'], { blocked: failure })).pipe(blockOnViolation(), catchError((caught: unknown) => of(caught))));
+      expect(RailViolationError.isInstance(error)).toBe(true);
       expect((error as RailViolationError).message).toBe('Internal error in moderation rail: HTTP 503');
       expect((error as RailViolationError).cause).toBe(failure.error);
     });

@@ -156,9 +156,11 @@ describe('bufferChunks', () => {
       expect(windowsOf([], 4, 1)).toEqual([]);
     });
 
-    it('should not re-check the context once more when the length is an exact multiple', () => {
-      expect(windowsOf(letters(4), 4, 1)).toEqual([batch(0, 'abcd', ['a', 'b', 'c', 'd'], false, 1)]);
-      expect(windowsOf(letters(8), 4, 0)).toEqual([batch(0, 'abcd', ['a', 'b', 'c', 'd'], false, 0), batch(1, 'efgh', ['e', 'f', 'g', 'h'], false, 0)]);
+    it.each([
+      [4, 4, 1, [batch(0, 'abcd', ['a', 'b', 'c', 'd'], false, 1)]],
+      [8, 4, 0, [batch(0, 'abcd', ['a', 'b', 'c', 'd'], false, 0), batch(1, 'efgh', ['e', 'f', 'g', 'h'], false, 0)]],
+    ])('should not re-check the context once more when the length is an exact multiple (%i items, chunk %i / context %i)', (count, chunkSize, contextSize, expected) => {
+      expect(windowsOf(letters(count), chunkSize, contextSize)).toEqual(expected);
     });
 
     it('should emit the uncovered items with the context before them when the source completes', () => {
@@ -181,10 +183,9 @@ describe('bufferChunks', () => {
 
     it('should use NeMo defaults, chunk 200 / context 50, when given no options', () => {
       const items = Array.from({ length: 351 }, (_, position) => `${position} `);
-      const batches = windowsOf.call(null, items, 200, 50);
       let defaults: ChunkBatch[] = [];
       from(items).pipe(bufferChunks(), toArray()).subscribe((result) => (defaults = result));
-      expect(defaults).toEqual(batches);
+      expect(defaults).toEqual(windowsOf(items, 200, 50));
       expect(defaults.map((window) => window.chunks.length)).toEqual([200, 150, 1]);
     });
 
@@ -278,7 +279,9 @@ describe('bufferChunks', () => {
     });
 
     it('should reject options that are not an object', () => {
-      expect(() => bufferChunks(200 as never)).toThrow('bufferChunks: options must be an object, got 200');
+      const create = () => bufferChunks(200 as never);
+      expect(create).toThrow(InvalidOptionError);
+      expect(create).toThrow('bufferChunks: options must be an object, got 200');
     });
   });
 });

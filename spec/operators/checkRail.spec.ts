@@ -10,6 +10,7 @@ import {
   type RailVerdict,
 } from 'rxguardrails';
 import { createTestScheduler, fakeRail } from 'rxguardrails/testing';
+import { type Deferred, deferred, settle } from '../support/deferred.js';
 
 const window = (index: number, text: string): ChunkBatch => ({ index, text, chunks: [text], final: false, overlap: 0 });
 const pass = (rail: string): RailVerdict => ({ rail, allowed: true, kind: 'pass' });
@@ -24,6 +25,8 @@ const secretVerdict = (index: number): RailVerdict => ({
 });
 
 describe('checkRail', () => {
+  afterEach(() => jest.useRealTimers());
+
   describe('marbles (synchronous rails)', () => {
     const a = window(0, 'all good');
     const b = window(1, 'a secret');
@@ -196,23 +199,36 @@ describe('checkRail', () => {
       expect(result.blocked).toEqual(expect.objectContaining({ rail: 'odd', allowed: false, kind: 'internal_error', reason }));
     });
 
-    it('should resolve asynchronous rails one window after another, never two windows at once', async () => {
-      let running = 0;
-      let maxRunning = 0;
-      const slow = defineRail('slow', async (text) => {
-        running++;
-        maxRunning = Math.max(maxRunning, running);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        running--;
-        return text !== 'b';
+    it('should check the windows one after another with an asynchronous rail, never two at once', async () => {
+      const answers: Deferred<boolean>[] = [];
+      const slow = defineRail('slow', () => {
+        const answer = deferred<boolean>();
+        answers.push(answer);
+        return answer.promise;
       });
-      const results = await lastValueFrom(from([window(0, 'a'), window(1, 'b'), window(2, 'c')]).pipe(checkRail([slow]), toArray()));
+      const results: CheckedBatch[] = [];
+      let completed = false;
+      from([window(0, 'a'), window(1, 'b'), window(2, 'c')])
+        .pipe(checkRail([slow]))
+        .subscribe({ next: (result) => results.push(result), complete: () => (completed = true) });
+      // The three windows arrived at once; the rail has been asked about the first only.
+      expect(answers).toHaveLength(1);
+      answers[0]!.resolve(true);
+      await settle();
+      expect(results.map((result) => result.index)).toEqual([0]);
+      expect(answers).toHaveLength(2);
+      answers[1]!.resolve(false);
+      await settle();
+      expect(answers).toHaveLength(3);
+      expect(completed).toBe(false);
+      answers[2]!.resolve(true);
+      await settle();
       expect(results.map((result) => [result.index, result.blocked?.rail])).toEqual([
         [0, undefined],
         [1, 'slow'],
         [2, undefined],
       ]);
-      expect(maxRunning).toBe(1);
+      expect(completed).toBe(true);
     });
 
     it('should give rails the user message, the conversation and the window', async () => {
@@ -232,7 +248,7 @@ describe('checkRail', () => {
       expect(rail.calls[0]!.context.batch).toBe(batch);
     });
 
-    it('should leave userMessage undefined when there is no user message', async () => {
+    it('should give rails no userMessage and an empty conversation when given no messages', async () => {
       const rail = fakeRail();
       await lastValueFrom(of(window(0, 'x')).pipe(checkRail([rail])));
       expect(rail.calls[0]!.context.userMessage).toBeUndefined();
@@ -260,9 +276,11 @@ describe('checkRail', () => {
     });
 
     it('should abort a rail that timed out', async () => {
+      jest.useFakeTimers();
       const rail = fakeRail({ respond: 'promise', delayMs: 1_000 });
-      const result = await lastValueFrom(of(window(0, 'x')).pipe(checkRail([rail], { timeout: 20 })));
-      expect(result.blocked).toEqual(expect.objectContaining({ kind: 'internal_error', reason: 'timed out after 20 ms' }));
+      const result = firstValueFrom(of(window(0, 'x')).pipe(checkRail([rail], { timeout: 20 })));
+      await jest.advanceTimersByTimeAsync(20);
+      expect((await result).blocked).toEqual(expect.objectContaining({ kind: 'internal_error', reason: 'timed out after 20 ms' }));
       expect(rail.calls[0]!.context.signal.aborted).toBe(true);
     });
 
@@ -276,30 +294,61 @@ describe('checkRail', () => {
   });
 
   describe('parallel rails', () => {
-    it('should run the rails of a window together', async () => {
-      const order: string[] = [];
-      const rail = (name: string, delayMs: number) =>
-        defineRail(name, async () => {
-          order.push(`start ${name}`);
-          await new Promise((resolve) => setTimeout(resolve, delayMs));
-          order.push(`end ${name}`);
-          return true;
-        });
-      const result = await firstValueFrom(of(window(0, 'x')).pipe(checkRail([rail('slow', 20), rail('fast', 1)], { parallel: true })));
-      expect(order).toEqual(['start slow', 'start fast', 'end fast', 'end slow']);
-      expect(result.verdicts).toEqual([pass('slow'), pass('fast')]);
+    /** A rail that answers when the test resolves `answer`, and records that it was called. */
+    const controlled = (name: string, answer: Deferred<boolean>, started: string[]) =>
+      defineRail(name, () => {
+        started.push(name);
+        return answer.promise;
+      });
+
+    it('should start every rail of a window before any has answered', () => {
+      const started: string[] = [];
+      const subscription = of(window(0, 'x'))
+        .pipe(checkRail([controlled('slow', deferred(), started), controlled('fast', deferred(), started)], { parallel: true }))
+        .subscribe();
+      expect(started).toEqual(['slow', 'fast']);
+      subscription.unsubscribe();
     });
 
-    it('should let the first block win and abort the rails still working', async () => {
+    it('should wait for every rail, and give the verdicts in rail order whatever order they answer in', async () => {
+      const slow = deferred<boolean>();
+      const fast = deferred<boolean>();
+      let result: CheckedBatch | undefined;
+      of(window(0, 'x'))
+        .pipe(checkRail([controlled('slow', slow, []), controlled('fast', fast, [])], { parallel: true }))
+        .subscribe((checkedBatch) => (result = checkedBatch));
+      fast.resolve(true);
+      await settle();
+      expect(result).toBeUndefined();
+      slow.resolve(true);
+      await settle();
+      expect(result).toEqual(checked(window(0, 'x'), [pass('slow'), pass('fast')]));
+    });
+
+    it('should let the first block win without waiting for the rails still working', async () => {
+      jest.useFakeTimers();
       const slow = fakeRail({ name: 'slow', respond: 'promise', delayMs: 1_000 });
       const blocker = fakeRail({ name: 'blocker', respond: 'promise', delayMs: 5, answer: { allowed: false, reason: 'unsafe' } });
-      const started = Date.now();
-      const result = await firstValueFrom(of(window(0, 'x')).pipe(checkRail([slow, blocker], { parallel: true })));
-      expect(Date.now() - started).toBeLessThan(900);
-      expect(result.blocked).toEqual({ rail: 'blocker', allowed: false, kind: 'violation', reason: 'unsafe' });
-      expect(result.verdicts).toEqual([result.blocked]);
+      let result: CheckedBatch | undefined;
+      of(window(0, 'x'))
+        .pipe(checkRail([slow, blocker], { parallel: true }))
+        .subscribe((checkedBatch) => (result = checkedBatch));
+      await jest.advanceTimersByTimeAsync(5);
+      const blocked: RailVerdict = { rail: 'blocker', allowed: false, kind: 'violation', reason: 'unsafe' };
+      expect(result).toEqual(checked(window(0, 'x'), [blocked], blocked));
+    });
+
+    it('should abort the rails still working when one blocks, so their answer never comes', async () => {
+      jest.useFakeTimers();
+      let slowAnswers = 0;
+      const slow = fakeRail({ name: 'slow', respond: 'promise', delayMs: 1_000, answer: () => (slowAnswers++, true) });
+      const blocker = fakeRail({ name: 'blocker', respond: 'promise', delayMs: 5, answer: false });
+      of(window(0, 'x')).pipe(checkRail([slow, blocker], { parallel: true })).subscribe();
+      await jest.advanceTimersByTimeAsync(5);
       expect(slow.calls[0]!.context.signal.aborted).toBe(true);
       expect(blocker.calls[0]!.context.signal.aborted).toBe(false);
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(slowAnswers).toBe(0);
     });
 
     it('should not call the rails after one that blocks synchronously', async () => {
@@ -321,9 +370,12 @@ describe('checkRail', () => {
     });
 
     it('should fail closed when a parallel rail fails', async () => {
-      const broken = fakeRail({ name: 'broken', respond: 'promise', answer: new Error('boom') });
-      const result = await firstValueFrom(of(window(0, 'x')).pipe(checkRail([fakeRail({ name: 'ok', respond: 'promise', delayMs: 20 }), broken], { parallel: true })));
-      expect(result.blocked).toEqual(expect.objectContaining({ rail: 'broken', kind: 'internal_error', reason: 'boom' }));
+      jest.useFakeTimers();
+      const failure = new Error('boom');
+      const broken = fakeRail({ name: 'broken', respond: 'promise', answer: failure });
+      const result = firstValueFrom(of(window(0, 'x')).pipe(checkRail([fakeRail({ name: 'ok', respond: 'promise', delayMs: 20 }), broken], { parallel: true })));
+      await jest.advanceTimersByTimeAsync(0);
+      expect((await result).blocked).toEqual({ rail: 'broken', allowed: false, kind: 'internal_error', reason: 'boom', error: failure });
     });
 
     it('should abort every rail still working when unsubscribed', () => {

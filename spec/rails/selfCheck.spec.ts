@@ -27,45 +27,72 @@ describe('NeMo is_content_safe, as the self-check rails read the judge', () => {
 });
 
 describe('selfCheckOutput / selfCheckInput', () => {
-  it('should ask the judge with the rendered prompt and block on Yes, recording the call as self_check_output', async () => {
+  /** A judge that answers `answer` and records the messages it was asked with. */
+  const recordingJudge = (answer: string) => {
     const asked: unknown[] = [];
-    const usage = new UsageTracker();
-    const judge = scriptedModel((messages) => {
-      asked.push(messages);
-      return 'Yes';
-    });
-    const rail = selfCheckOutput({ model: judge, usage, prompt: 'User: "{{ user_input }}" Bot: "{{ bot_response }}" Block?' });
+    const model = scriptedModel((messages) => (asked.push(messages), answer));
+    return { model, asked };
+  };
+  const outputPrompt = 'User: "{{ user_input }}" Bot: "{{ bot_response }}" Block?';
+
+  it("should be named 'self check output' and answer with an Observable", () => {
+    const rail = selfCheckOutput({ model: recordingJudge('No').model, prompt: outputPrompt });
     expect(rail.name).toBe('self check output');
-    const answer = rail.check('the secret is out', context('tell me'));
-    expect(isObservable(answer)).toBe(true);
-    expect(await firstValueFrom(answer as Observable<RailDecision>)).toEqual({ allowed: false, reason: 'the judge answered "Yes"' });
-    expect(asked).toEqual([[{ role: 'user', content: 'User: "tell me" Bot: "the secret is out" Block?' }]]);
+    expect(isObservable(rail.check('the secret is out', context('tell me')))).toBe(true);
+  });
+
+  it('should ask the judge with the prompt rendered from the user message and the window', async () => {
+    const judge = recordingJudge('No');
+    const rail = selfCheckOutput({ model: judge.model, prompt: outputPrompt });
+    await firstValueFrom(rail.check('the secret is out', context('tell me')) as Observable<RailDecision>);
+    expect(judge.asked).toEqual([[{ role: 'user', content: 'User: "tell me" Bot: "the secret is out" Block?' }]]);
+  });
+
+  it('should block when the judge answers Yes, saying so', async () => {
+    const rail = selfCheckOutput({ model: recordingJudge('Yes').model, prompt: outputPrompt });
+    expect(await firstValueFrom(rail.check('the secret is out', context('tell me')) as Observable<RailDecision>)).toEqual({
+      allowed: false,
+      reason: 'the judge answered "Yes"',
+    });
+  });
+
+  it('should record the call of an output check as self_check_output', async () => {
+    const usage = new UsageTracker();
+    const rail = selfCheckOutput({ model: recordingJudge('Yes').model, usage, prompt: outputPrompt });
+    await firstValueFrom(rail.check('the secret is out', context('tell me')) as Observable<RailDecision>);
     expect(usage.snapshot().calls).toEqual([expect.objectContaining({ task: 'self_check_output' })]);
   });
 
-  it('should take chat messages as the prompt, and record input checks as self_check_input', async () => {
-    const asked: unknown[] = [];
-    const usage = new UsageTracker();
-    const judge = scriptedModel((messages) => (asked.push(messages), 'No'));
-    const rail = selfCheckInput({
-      model: judge,
-      usage,
-      prompt: [
-        { role: 'system', content: 'You moderate.' },
-        { role: 'user', content: 'Message: {{ user_input | upper }}' },
-      ],
+  describe('selfCheckInput with chat messages as the prompt', () => {
+    const prompt = [
+      { role: 'system', content: 'You moderate.' },
+      { role: 'user', content: 'Message: {{ user_input | upper }}' },
+    ];
+
+    it('should ask the judge with each message rendered, and allow when it answers No', async () => {
+      const judge = recordingJudge('No');
+      const rail = selfCheckInput({ model: judge.model, prompt });
+      expect(await firstValueFrom(rail.check('hi', context()) as Observable<RailDecision>)).toEqual({ allowed: true, reason: 'the judge answered "No"' });
+      expect(judge.asked).toEqual([[{ role: 'system', content: 'You moderate.' }, { role: 'user', content: 'Message: HI' }]]);
     });
-    expect(await firstValueFrom(rail.check('hi', context()) as Observable<RailDecision>)).toEqual({ allowed: true, reason: 'the judge answered "No"' });
-    expect(asked).toEqual([[{ role: 'system', content: 'You moderate.' }, { role: 'user', content: 'Message: HI' }]]);
-    expect(usage.snapshot().calls[0]!.task).toBe('self_check_input');
+
+    it('should record the call of an input check as self_check_input', async () => {
+      const usage = new UsageTracker();
+      const rail = selfCheckInput({ model: recordingJudge('No').model, usage, prompt });
+      await firstValueFrom(rail.check('hi', context()) as Observable<RailDecision>);
+      expect(usage.snapshot().calls).toEqual([expect.objectContaining({ task: 'self_check_input' })]);
+    });
   });
 
-  it('should reject a prompt that is not a valid template, and other bad options, when created', () => {
-    const model = scriptedModel(['No']);
-    expect(() => selfCheckOutput({ model, prompt: '{{ bot_response ' })).toThrow(InvalidOptionError);
-    expect(() => selfCheckOutput({ model, prompt: '{{ bot_response ' })).toThrow('selfCheckOutput: the prompt is not a valid Jinja template');
-    expect(() => selfCheckOutput({ model: {} as never, prompt: 'x' })).toThrow('selfCheckOutput: model must be a ChatModel');
-    expect(() => selfCheckOutput({ model, prompt: 'x', maxTokens: 0 })).toThrow('selfCheckOutput: maxTokens must be a positive integer, got 0');
-    expect(() => selfCheckOutput({ model, prompt: [] })).toThrow('selfCheckOutput: prompt must be a template string or a non-empty list of { role, content }');
+  const model = scriptedModel(['No']);
+
+  it.each([
+    ['a prompt that is not a valid template', () => selfCheckOutput({ model, prompt: '{{ bot_response ' }), 'selfCheckOutput: the prompt is not a valid Jinja template'],
+    ['a model that is not a ChatModel', () => selfCheckOutput({ model: {} as never, prompt: 'x' }), 'selfCheckOutput: model must be a ChatModel'],
+    ['maxTokens 0', () => selfCheckOutput({ model, prompt: 'x', maxTokens: 0 }), 'selfCheckOutput: maxTokens must be a positive integer, got 0'],
+    ['an empty list of prompt messages', () => selfCheckOutput({ model, prompt: [] }), 'selfCheckOutput: prompt must be a template string or a non-empty list of { role, content }'],
+  ])('should throw InvalidOptionError when created with %s', (_, create, message) => {
+    expect(create).toThrow(InvalidOptionError);
+    expect(create).toThrow(message);
   });
 });

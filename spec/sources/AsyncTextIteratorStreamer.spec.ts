@@ -39,18 +39,28 @@ describe('AsyncTextIteratorStreamer', () => {
     expect(streamer.isEnded).toBe(true);
   });
 
-  it('should end with the error passed to error()', async () => {
+  it('should end its Observable with the error passed to error(), after the text so far', async () => {
     const streamer = new AsyncTextIteratorStreamer();
+    const failure = new Error('CUDA out of memory');
     streamer.put('partial');
-    streamer.error(new Error('CUDA out of memory'));
+    streamer.error(failure);
     const outcome = await collect(streamer.asObservable());
     expect(outcome.items).toEqual(['partial']);
-    expect(String(outcome.error)).toBe('Error: CUDA out of memory');
+    expect(outcome.error).toBe(failure);
+  });
+
+  it('should end its async iteration with the error passed to error(), after the text so far', async () => {
+    const streamer = new AsyncTextIteratorStreamer();
+    const failure = new Error('CUDA out of memory');
+    streamer.put('partial');
+    streamer.error(failure);
+    const received: string[] = [];
     await expect(
       (async () => {
-        for await (const _ of streamer) void _;
+        for await (const text of streamer) received.push(text);
       })(),
-    ).rejects.toThrow('CUDA out of memory');
+    ).rejects.toBe(failure);
+    expect(received).toEqual(['partial']);
   });
 
   it('should take the Hugging Face hook onFinalizedText(text, streamEnd), ending on streamEnd', async () => {
@@ -95,7 +105,7 @@ describe('AsyncTextIteratorStreamer', () => {
     const generate = async () => {
       for (const token of ['My ', 'pin ', 'is ', '1234', ' and ', 'more ', 'text']) {
         if (streamer.signal.aborted) break;
-        await new Promise((resolve) => setTimeout(resolve, 1));
+        await Promise.resolve(); // one step of the model
         produced.push(token);
         streamer.put(token);
       }

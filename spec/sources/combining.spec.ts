@@ -161,9 +161,13 @@ describe('hedge', () => {
     });
   });
 
-  it('should reject a missing or bad deadline', () => {
-    expect(() => hedge(EMPTY, EMPTY, { deadlineMs: 0 })).toThrow('hedge: deadlineMs must be a positive, finite number of milliseconds, got 0');
-    expect(() => hedge(EMPTY, [] as never, { deadlineMs: 5 })).toThrow('hedge: backup must be an Observable, got an array');
+  it.each([
+    ['a missing deadline', () => hedge(EMPTY, EMPTY, {} as never), 'hedge: deadlineMs must be a positive, finite number of milliseconds, got undefined'],
+    ['a deadline of 0', () => hedge(EMPTY, EMPTY, { deadlineMs: 0 }), 'hedge: deadlineMs must be a positive, finite number of milliseconds, got 0'],
+    ['a backup that is not an Observable', () => hedge(EMPTY, [] as never, { deadlineMs: 5 }), 'hedge: backup must be an Observable, got an array'],
+  ])('should throw InvalidOptionError for %s', (_, create, message) => {
+    expect(create).toThrow(InvalidOptionError);
+    expect(create).toThrow(message);
   });
 });
 
@@ -181,13 +185,16 @@ describe('mergeLabelled', () => {
     });
   });
 
-  it('should fail with the first failure and unsubscribe the others, unless a source catches its own', () => {
+  it('should fail with the first failure and unsubscribe the others', () => {
     createTestScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const openai = cold('-a-#', undefined, overloaded);
       const claude = cold('--x---y|');
       expectObservable(mergeLabelled({ openai, claude })).toBe('-AX#', { A: { source: 'openai', text: 'a' }, X: { source: 'claude', text: 'x' } }, overloaded);
       expectSubscriptions(claude.subscriptions).toBe('^--!');
     });
+  });
+
+  it('should keep going with the others when a source catches its own failure', () => {
     createTestScheduler().run(({ cold, expectObservable }) => {
       const openai = cold('-a-#', undefined, overloaded).pipe(catchError(() => EMPTY));
       const claude = cold('--x---y|');
@@ -200,6 +207,8 @@ describe('mergeLabelled', () => {
   });
 
   it('should reject sources that are not Observables', () => {
-    expect(() => mergeLabelled({ a: 'text' as never })).toThrow('mergeLabelled: sources.a must be an Observable, got "text"');
+    const create = () => mergeLabelled({ a: 'text' as never });
+    expect(create).toThrow(InvalidOptionError);
+    expect(create).toThrow('mergeLabelled: sources.a must be an Observable, got "text"');
   });
 });

@@ -82,25 +82,37 @@ describe('fromTokens', () => {
     expect(String(outcome.error)).toBe('Error: model crashed');
   });
 
-  it('should error with InvalidItemError on a token that is not a string, and call return()', async () => {
-    let returned = false;
-    async function* chunks() {
-      try {
-        yield 'ok';
-        yield { text: 'sdk chunk' } as unknown as string;
-        yield 'never';
-      } finally {
-        returned = true;
+  describe('a token that is not a string', () => {
+    /** An async generator yielding 'ok', then an SDK chunk object, and noting when return() ran its finally. */
+    const chunks = () => {
+      const state = { returned: false };
+      async function* generate() {
+        try {
+          yield 'ok';
+          yield { text: 'sdk chunk' } as unknown as string;
+          yield 'never';
+        } finally {
+          state.returned = true;
+        }
       }
-    }
-    const outcome = await collect(fromTokens(chunks()));
-    expect(outcome.items).toEqual(['ok']);
-    expect(InvalidItemError.isInstance(outcome.error)).toBe(true);
-    expect((outcome.error as Error).message).toBe(
-      'fromTokens expects string items, but item 1 is an object. Map the source to text first, e.g. map((chunk) => chunk.text).',
-    );
-    await tick();
-    expect(returned).toBe(true);
+      return { state, iterable: generate() };
+    };
+
+    it('should error with InvalidItemError, after the tokens before it', async () => {
+      const outcome = await collect(fromTokens(chunks().iterable));
+      expect(outcome.items).toEqual(['ok']);
+      expect(InvalidItemError.isInstance(outcome.error)).toBe(true);
+      expect((outcome.error as Error).message).toBe(
+        'fromTokens expects string items, but item 1 is an object. Map the source to text first, e.g. map((chunk) => chunk.text).',
+      );
+    });
+
+    it('should call return() on the iterator', async () => {
+      const { state, iterable } = chunks();
+      await collect(fromTokens(iterable));
+      await tick();
+      expect(state.returned).toBe(true);
+    });
   });
 
   it('should feed guard, which cancels the generation on a violation', async () => {

@@ -8,16 +8,47 @@ const context = () => {
   return { context: { messages: [], signal: controller.signal } as unknown as RailContext, controller };
 };
 
+/** What a failed jest assertion carries besides its text: the two values it compared. */
+interface MatcherResult {
+  readonly name: string;
+  readonly pass: boolean;
+  readonly actual: unknown;
+  readonly expected: unknown;
+}
+
+/** Runs `body` with no global `expect`, as under a test runner without one, and gives back what it threw. */
+function thrownWithoutGlobalExpect(body: () => void): unknown {
+  const globals = globalThis as { expect?: unknown };
+  const jestExpect = globals.expect;
+  delete globals.expect;
+  try {
+    body();
+    return undefined;
+  } catch (error) {
+    return error;
+  } finally {
+    globals.expect = jestExpect;
+  }
+}
+
 describe('rxguardrails/testing', () => {
   describe('createTestScheduler', () => {
     it('should fail a marble test whose error has the right message but the wrong class', () => {
       const scheduler = createTestScheduler();
       const error = new RailViolationError({ rail: 'r', batchIndex: 0, verdict });
-      expect(() =>
+      let failure: unknown;
+      try {
         scheduler.run(({ cold, expectObservable }) => {
           expectObservable(cold('#', undefined, error)).toBe('#', undefined, new Error(error.message));
-        }),
-      ).toThrow();
+        });
+      } catch (caught) {
+        failure = caught;
+      }
+      // jest's toEqual failed, and it failed on the name: the messages are the same.
+      const notification = (name: string) => [{ frame: 0, notification: { kind: 'E', error: { name, message: 'Blocked by r rails.' }, value: undefined } }];
+      expect((failure as { matcherResult?: MatcherResult }).matcherResult).toEqual(
+        expect.objectContaining({ name: 'toEqual', pass: false, actual: notification('RailViolationError'), expected: notification('Error') }),
+      );
     });
 
     it('should pass a marble test whose error has the same name and message', () => {
@@ -36,27 +67,24 @@ describe('rxguardrails/testing', () => {
       expect(seen[0]).toEqual([{ frame: 0, notification: { kind: 'E', error: { name: 'TypeError', message: 'bad' }, value: undefined } }]);
     });
 
-    it('should compare structurally without a global expect', () => {
-      const globals = globalThis as { expect?: unknown };
-      const jestExpect = expect;
-      delete globals.expect;
-      let failure: unknown;
-      try {
+    it('should compare structurally without a global expect, properties holding undefined counting as absent', () => {
+      const failure = thrownWithoutGlobalExpect(() =>
         createTestScheduler().run(({ cold, expectObservable }) => {
           expectObservable(cold('-a|', { a: { text: 'x', extra: undefined } })).toBe('-a|', { a: { text: 'x' } });
-        });
-        try {
-          createTestScheduler().run(({ cold, expectObservable }) => {
-            expectObservable(cold('-a|')).toBe('-b|');
-          });
-        } catch (error) {
-          failure = error;
-        }
-      } finally {
-        globals.expect = jestExpect;
-      }
-      jestExpect(String(failure)).toContain('but got');
-      jestExpect(String(failure)).toContain('"value": "a"');
+        }),
+      );
+      expect(failure).toBeUndefined();
+    });
+
+    it('should fail without a global expect with an Error showing the expected and the actual notifications', () => {
+      const failure = thrownWithoutGlobalExpect(() =>
+        createTestScheduler().run(({ cold, expectObservable }) => {
+          expectObservable(cold('-a|')).toBe('-b|');
+        }),
+      );
+      expect(failure).toBeInstanceOf(Error);
+      const message = (failure as Error).message;
+      expect(message).toMatch(/^Expected\n[\s\S]*"value": "b"[\s\S]*\nbut got\n[\s\S]*"value": "a"/);
     });
   });
 
@@ -81,26 +109,44 @@ describe('rxguardrails/testing', () => {
     });
 
     it('should ask for the scheduler a marble needs', () => {
-      expect(() => tokenSource('-a|', undefined as never)).toThrow('tokenSource: a marble diagram needs { scheduler }');
+      const create = () => tokenSource('-a|', undefined as never);
+      expect(create).toThrow(TypeError);
+      expect(create).toThrow('tokenSource: a marble diagram needs { scheduler }');
     });
   });
 
   describe('fakeRail', () => {
-    it('should allow everything by default and record each call', () => {
+    afterEach(() => jest.useRealTimers());
+
+    it("should be named 'fake' and allow everything by default", () => {
       const rail = fakeRail();
       const { context: railContext } = context();
       expect(rail.name).toBe('fake');
       expect(rail.check('one', railContext)).toBe(true);
       expect(rail.check('two', railContext)).toBe(true);
+    });
+
+    it('should record each call, its text and its context', () => {
+      const rail = fakeRail();
+      const { context: railContext } = context();
+      rail.check('one', railContext);
+      rail.check('two', railContext);
       expect(rail.texts).toEqual(['one', 'two']);
       expect(rail.calls[1]).toEqual({ text: 'two', context: railContext });
     });
 
-    it('should answer from a list, one answer per call, and fail past its end', () => {
+    it('should answer from a list, one answer per call', () => {
       const rail = fakeRail({ name: 'listed', answer: [true, { allowed: false, reason: 'no' }] });
       const { context: railContext } = context();
       expect(rail.check('a', railContext)).toBe(true);
       expect(rail.check('b', railContext)).toEqual({ allowed: false, reason: 'no' });
+    });
+
+    it('should fail a call past the end of its list of answers', () => {
+      const rail = fakeRail({ name: 'listed', answer: [true, true] });
+      const { context: railContext } = context();
+      rail.check('a', railContext);
+      rail.check('b', railContext);
       expect(() => rail.check('c', railContext)).toThrow("fakeRail 'listed' has no answer for call 3 (2 given)");
     });
 
@@ -110,23 +156,40 @@ describe('rxguardrails/testing', () => {
       expect([rail.check('ab', railContext), rail.check('ab', railContext), rail.check('ab', railContext)]).toEqual([true, true, false]);
     });
 
-    it('should throw, reject or error with an Error answer, per respond mode', async () => {
+    it("should throw an Error answer with respond: 'sync'", () => {
       const failure = new Error('judge down');
-      const { context: railContext } = context();
-      expect(() => fakeRail({ answer: failure }).check('x', railContext)).toThrow(failure);
-      await expect(fakeRail({ answer: failure, respond: 'promise' }).check('x', railContext)).rejects.toBe(failure);
-      const answer$ = fakeRail({ answer: failure, respond: 'observable' }).check('x', railContext) as Observable<RailResult>;
+      expect(() => fakeRail({ answer: failure }).check('x', context().context)).toThrow(failure);
+    });
+
+    it("should reject with an Error answer with respond: 'promise'", async () => {
+      const failure = new Error('judge down');
+      await expect(fakeRail({ answer: failure, respond: 'promise' }).check('x', context().context)).rejects.toBe(failure);
+    });
+
+    it("should error with an Error answer with respond: 'observable'", async () => {
+      const failure = new Error('judge down');
+      const answer$ = fakeRail({ answer: failure, respond: 'observable' }).check('x', context().context) as Observable<RailResult>;
       await expect(firstValueFrom(answer$)).rejects.toBe(failure);
     });
 
-    it('should answer by Promise after delayMs, and reject when the check is aborted first', async () => {
+    it('should answer by Promise after delayMs, not before', async () => {
+      jest.useFakeTimers();
       const rail = fakeRail({ respond: 'promise', delayMs: 5, answer: false });
-      const first = context();
-      await expect(rail.check('x', first.context) as Promise<RailResult>).resolves.toBe(false);
-      const second = context();
-      const pending = rail.check('y', second.context) as Promise<RailResult>;
-      second.controller.abort(new Error('cancelled'));
-      await expect(pending).rejects.toThrow('cancelled');
+      let answer: RailResult | undefined;
+      void (rail.check('x', context().context) as Promise<RailResult>).then((result) => (answer = result));
+      await jest.advanceTimersByTimeAsync(4);
+      expect(answer).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(1);
+      expect(answer).toBe(false);
+    });
+
+    it('should reject with the reason when the check is aborted before it answered', async () => {
+      const rail = fakeRail({ respond: 'promise', delayMs: 5, answer: false });
+      const { context: railContext, controller } = context();
+      const pending = rail.check('y', railContext) as Promise<RailResult>;
+      const reason = new Error('cancelled');
+      controller.abort(reason);
+      await expect(pending).rejects.toBe(reason);
     });
 
     it('should answer by Observable in virtual time', () => {

@@ -19,15 +19,20 @@ const call = (task: string, durationMs: number, totalTokens: number | undefined,
 });
 
 describe('addUsage', () => {
-  it('should add known counts and keep unknown apart from 0', () => {
+  it('should add known counts, 0 included', () => {
     expect(addUsage({ promptTokens: 10, completionTokens: 5, totalTokens: 15 }, { promptTokens: 3, completionTokens: 0, totalTokens: 3 })).toEqual({
       promptTokens: 13,
       completionTokens: 5,
       totalTokens: 18,
     });
-    expect(addUsage({}, {})).toEqual({ promptTokens: undefined, completionTokens: undefined, totalTokens: undefined });
-    expect(addUsage({ promptTokens: 0 }, {})).toEqual({ promptTokens: 0, completionTokens: undefined, totalTokens: undefined });
-    expect(addUsage({}, { completionTokens: 7 }).completionTokens).toBe(7);
+  });
+
+  it.each([
+    ['both unknown', {}, {}, { promptTokens: undefined, completionTokens: undefined, totalTokens: undefined }],
+    ['0 and unknown', { promptTokens: 0 }, {}, { promptTokens: 0, completionTokens: undefined, totalTokens: undefined }],
+    ['unknown and a count', {}, { completionTokens: 7 }, { promptTokens: undefined, completionTokens: 7, totalTokens: undefined }],
+  ])('should keep unknown (undefined) apart from 0: %s', (_, a, b, sum) => {
+    expect(addUsage(a, b)).toEqual(sum);
   });
 });
 

@@ -1,0 +1,78 @@
+// LLMRails.answer(): one entry point whatever the config, so a server or a chat never has to choose by catching
+// StreamingNotSupportedError. It streams when the output rails stream, and otherwise gives the whole checked answer
+// as one chunk.
+import { Subject, take } from 'rxjs';
+import { type ChatMessage, LLMRails, RailsConfig, RailViolationError, scriptedModel } from 'rxguardrails';
+import { collect } from '../support/collect.js';
+
+const ask = (content: string): ChatMessage[] => [{ role: 'user', content }];
+const CLEAN = 'Hello there! How are you?';
+const LEAKY = 'The admin password is hunter2.';
+
+function configWith(streamingRails: boolean): RailsConfig {
+  return RailsConfig.fromContent({
+    models: [{ engine: 'scripted', parameters: { responses: ['unused'] } }],
+    streaming: true,
+    rails: {
+      output: { flows: ['keyword check'], streaming: { enabled: streamingRails, chunk_size: 4, context_size: 1 } },
+      config: { keyword_check: { keywords: ['password'] } },
+    },
+  });
+}
+
+describe('LLMRails.answer', () => {
+  describe('when the output rails stream', () => {
+    it('should stream the tokens as stream() does', async () => {
+      const rails = new LLMRails(configWith(true), { models: { main: scriptedModel([CLEAN]) } });
+      expect(await collect(rails.answer(ask('Hi')))).toEqual({ items: ['Hello ', 'there! ', 'How ', 'are ', 'you?'], completed: true });
+    });
+
+    it('should end with the violation as stream() does', async () => {
+      const rails = new LLMRails(configWith(true), { models: { main: scriptedModel([LEAKY]) } });
+      const outcome = await collect(rails.answer(ask('Hi')));
+      expect(RailViolationError.isInstance(outcome.error)).toBe(true);
+      expect((outcome.error as RailViolationError).message).toBe('Blocked by keyword check rails.');
+    });
+  });
+
+  describe('when the output rails check the whole answer', () => {
+    it('should give the checked answer as one chunk', async () => {
+      const rails = new LLMRails(configWith(false), { models: { main: scriptedModel([CLEAN]) } });
+      expect(await collect(rails.answer(ask('Hi')))).toEqual({ items: [CLEAN], completed: true });
+    });
+
+    it('should give no part of a blocked answer', async () => {
+      const rails = new LLMRails(configWith(false), { models: { main: scriptedModel([LEAKY]) } });
+      const outcome = await collect(rails.answer(ask('Hi')));
+      expect(outcome.items).toEqual([]);
+      expect((outcome.error as RailViolationError).message).toBe('Blocked by keyword check rails.');
+    });
+
+    it('should stop the model when unsubscribed before the answer is whole', async () => {
+      const words = new Subject<string>();
+      const main = { provider: 'test', model: 'pushed', stream: () => words.asObservable() };
+      const rails = new LLMRails(configWith(false), { models: { main } });
+      const subscription = rails.answer(ask('Hi')).subscribe();
+      words.next('Hello ');
+      expect(words.observed).toBe(true);
+      subscription.unsubscribe();
+      expect(words.observed).toBe(false);
+    });
+  });
+
+  it('should answer with no output rails at all', async () => {
+    const rails = new LLMRails(RailsConfig.fromContent({ models: [{ engine: 'scripted', parameters: { responses: [CLEAN] } }], streaming: true }));
+    const outcome = await collect(rails.answer(ask('Hi')).pipe(take(2)));
+    expect(outcome).toEqual({ items: ['Hello ', 'there! '], completed: true });
+  });
+
+  it('should refuse messages that are not a list of messages, as stream() does', () => {
+    const rails = new LLMRails(configWith(true), { models: { main: scriptedModel([CLEAN]) } });
+    expect(() => rails.answer('Hi' as never)).toThrow('LLMRails.answer: messages must be an array of { role, content }, got "Hi"');
+  });
+
+  it('should refuse an unknown option, as stream() does', () => {
+    const rails = new LLMRails(configWith(true), { models: { main: scriptedModel([CLEAN]) } });
+    expect(() => rails.answer(ask('Hi'), { stream: true } as never)).toThrow("LLMRails.answer: unknown option 'stream'");
+  });
+});
