@@ -8,6 +8,7 @@ import {
   keywordRail,
   type OutputRail,
   type RailVerdict,
+  UsageTracker,
 } from 'rxguardrails';
 import { createTestScheduler, fakeRail } from 'rxguardrails/testing';
 import { type Deferred, deferred, settle } from '../support/deferred.js';
@@ -388,6 +389,21 @@ describe('checkRail', () => {
     });
   });
 
+  describe('usage', () => {
+    it("should hand the usage option to every rail as context.usage, for the LLM calls they make", async () => {
+      const usage = new UsageTracker();
+      const rail = fakeRail({ name: 'judge' });
+      await lastValueFrom(of(window(0, 'x'), window(1, 'y')).pipe(checkRail([rail], { usage })));
+      expect(rail.calls.map((call) => call.context.usage)).toEqual([usage, usage]);
+    });
+
+    it('should give rails no usage sink when given none', async () => {
+      const rail = fakeRail({ name: 'judge' });
+      await lastValueFrom(of(window(0, 'x')).pipe(checkRail([rail])));
+      expect(rail.calls[0]!.context.usage).toBeUndefined();
+    });
+  });
+
   describe('bad options', () => {
     const rail = keywordRail(['x']);
 
@@ -405,7 +421,8 @@ describe('checkRail', () => {
       [[rail], { onError: 'ignore' }, "checkRail: onError must be one of 'block', 'allow', got \"ignore\""],
       [[rail], { messages: 'hi' }, 'checkRail: messages must be an array of { role, content }, got "hi"'],
       [[rail], { messages: [{ role: 'user' }] }, 'checkRail: messages[0] must be { role: string, content: string }, got an object'],
-      [[rail], { paralel: true }, "checkRail: unknown option 'paralel'; known options: parallel, timeout, onError, messages"],
+      [[rail], { usage: {} }, 'checkRail: usage must be a UsageTracker (or an object with next(call)), got an object'],
+      [[rail], { paralel: true }, "checkRail: unknown option 'paralel'; known options: parallel, timeout, onError, messages, usage"],
     ])('should throw InvalidOptionError for rails %j with options %j', (rails, options, message) => {
       const create = () => checkRail(rails as never, options as never);
       expect(create).toThrow(InvalidOptionError);

@@ -63,6 +63,21 @@ describe('selfCheckOutput / selfCheckInput', () => {
     expect(usage.snapshot().calls).toEqual([expect.objectContaining({ task: 'self_check_output' })]);
   });
 
+  it("should record its calls in the pipeline's usage sink (context.usage) when it has none of its own", async () => {
+    const pipeline = new UsageTracker();
+    const rail = selfCheckOutput({ model: recordingJudge('No').model, prompt: outputPrompt });
+    await firstValueFrom(rail.check('the secret is out', { ...context('tell me'), usage: pipeline }) as Observable<RailDecision>);
+    expect(pipeline.snapshot().calls).toEqual([expect.objectContaining({ task: 'self_check_output' })]);
+  });
+
+  it('should record each call once in its own usage and once in the pipeline\'s when it has both', async () => {
+    const [own, pipeline] = [new UsageTracker(), new UsageTracker()];
+    const rail = selfCheckOutput({ model: recordingJudge('No').model, prompt: outputPrompt, usage: own });
+    await firstValueFrom(rail.check('the secret is out', { ...context('tell me'), usage: pipeline }) as Observable<RailDecision>);
+    expect(own.snapshot().calls).toHaveLength(1);
+    expect(pipeline.snapshot().calls).toEqual(own.snapshot().calls);
+  });
+
   describe('selfCheckInput with chat messages as the prompt', () => {
     const prompt = [
       { role: 'system', content: 'You moderate.' },
@@ -91,6 +106,7 @@ describe('selfCheckOutput / selfCheckInput', () => {
     ['a model that is not a ChatModel', () => selfCheckOutput({ model: {} as never, prompt: 'x' }), 'selfCheckOutput: model must be a ChatModel'],
     ['maxTokens 0', () => selfCheckOutput({ model, prompt: 'x', maxTokens: 0 }), 'selfCheckOutput: maxTokens must be a positive integer, got 0'],
     ['an empty list of prompt messages', () => selfCheckOutput({ model, prompt: [] }), 'selfCheckOutput: prompt must be a template string or a non-empty list of { role, content }'],
+    ['a usage that cannot record', () => selfCheckOutput({ model, prompt: 'x', usage: 'calls' as never }), 'selfCheckOutput: usage must be a UsageTracker (or an object with next(call)), got "calls"'],
   ])('should throw InvalidOptionError when created with %s', (_, create, message) => {
     expect(create).toThrow(InvalidOptionError);
     expect(create).toThrow(message);
