@@ -1,6 +1,6 @@
 // LLMRails end to end through the real openai and @anthropic-ai/sdk clients, against the replay server.
 import { lastValueFrom, map, toArray } from 'rxjs';
-import { type ChatMessage, fromOpenAI, LLMRails, RailsConfig, RailViolationError } from 'rxguardrails';
+import { type ChatMessage, fromOpenAI, LLMRails, type OpenAIChatClient, RailsConfig, RailViolationError } from 'rxguardrails';
 import { collect } from '../support/collect.js';
 import { anthropicClient, openAIClient, useReplayServer } from '../support/clients.js';
 import type { ReplayServer } from '../support/replayServer.js';
@@ -104,15 +104,31 @@ describe('LLMRails with the real SDK clients', () => {
         const { server } = replay;
         const before = server.requests.length;
         server.plan(
-          // Held back after "hunter2. ": the answer is still streaming when the third judge says Yes.
-          stallAfter(openAIAnswer(LEAKY, { prompt: 20, completion: 12 }), 11),
+          // Held back after "Have ": the answer is still streaming when the third judge says Yes, and by then the
+          // window after the blocked one ("hunter2. Anything else? Have ") is complete, so a checker that went on
+          // with it would ask the judge a fourth time.
+          stallAfter(openAIAnswer(`${LEAKY} Have a nice day.`, { prompt: 20, completion: 16 }), 14),
           { transcript: openAIAnswer('No', { prompt: 50, completion: 1 }) },
           { transcript: openAIAnswer('No', { prompt: 51, completion: 1 }) },
           { transcript: openAIAnswer('Yes', { prompt: 52, completion: 1 }) },
         );
-        const rails = openAIRails(openAIConfig({ flows: ['self check output'], streamFirst: false }));
+        // The real client, with the requests it is asked to make written down as they are made: a request started
+        // after the block would reach the server too late for the test to see it there.
+        const client = openAIClient(server);
+        const asked: string[] = [];
+        const recording: OpenAIChatClient = {
+          chat: {
+            completions: {
+              create: (body: never, options) => {
+                asked.push((body as { messages: ChatMessage[] }).messages[0]!.content);
+                return client.chat.completions.create(body, options);
+              },
+            },
+          },
+        };
+        const rails = new LLMRails(openAIConfig({ flows: ['self check output'], streamFirst: false }), { clients: { openai: recording } });
         const outcome = await collect(rails.stream(ask('What is the admin password?')));
-        return { server, before, rails, outcome, main: server.requests[before]! };
+        return { server, before, rails, outcome, asked, main: server.requests[before]! };
       }
 
       it("should stop at the first window the judge blocks, with the judge's answer as the reason", async () => {
@@ -124,8 +140,17 @@ describe('LLMRails with the real SDK clients', () => {
       });
 
       it('should ask the judge about each window, in order, and nothing past the blocked one', async () => {
+        const { asked } = await judgedRun();
+        // Windows of 4 words with 1 of overlap; the main request first.
+        expect(asked.slice(1)).toEqual([
+          'Should this bot message be blocked (Yes or No)?\nBot message: "Happy to help you "\nAnswer:',
+          'Should this bot message be blocked (Yes or No)?\nBot message: "you today. The admin "\nAnswer:',
+          'Should this bot message be blocked (Yes or No)?\nBot message: "admin password is hunter2. "\nAnswer:',
+        ]);
+      });
+
+      it('should send the judge requests the rails made, and no other', async () => {
         const { server, before } = await judgedRun();
-        // Windows of 4 words with 1 of overlap.
         expect(judgePrompts(server, before)).toEqual([
           'Should this bot message be blocked (Yes or No)?\nBot message: "Happy to help you "\nAnswer:',
           'Should this bot message be blocked (Yes or No)?\nBot message: "you today. The admin "\nAnswer:',
