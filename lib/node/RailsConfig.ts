@@ -5,6 +5,7 @@ import type { ConfigSource } from '../config/configSources.js';
 import { parseYamlSource } from '../config/configSources.js';
 import { RailsConfig as CoreRailsConfig, type CustomRails, type RailsConfigOptions } from '../config/RailsConfig.js';
 import { ConfigError } from '../errors/ConfigError.js';
+import { isSkippedEntry } from './configFolders.js';
 
 const RAILS_MODULES = ['rails.js', 'rails.mjs', 'rails.cjs'];
 
@@ -21,7 +22,7 @@ const RAILS_MODULES = ['rails.js', 'rails.mjs', 'rails.cjs'];
  */
 export class RailsConfig extends CoreRailsConfig {
   /**
-   * Reads a config folder as NeMo Guardrails does: every `*.yml` / `*.yaml` below it (folders starting with `.`
+   * Reads a config folder as NeMo Guardrails does: every `*.yml` / `*.yaml` below it (entries starting with `.`
    * or `_`, and node_modules, skipped; `config.yml` first, then by path) merged into one config, and the custom
    * rails its `rails.js` (or `rails.mjs`, `rails.cjs`) exports by flow name, as a default export
    * `{ 'flow name': rail or check function }`. A path to one YAML file reads only that file.
@@ -52,7 +53,7 @@ function yamlFiles(root: string): string[] {
   const found: string[] = [];
   const walk = (folder: string) => {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      if (entry.name.startsWith('.') || entry.name.startsWith('_') || entry.name === 'node_modules') continue;
+      if (isSkippedEntry(entry.name)) continue;
       const full = join(folder, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (/\.ya?ml$/.test(entry.name)) found.push(full);

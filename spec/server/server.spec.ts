@@ -1,65 +1,14 @@
 // The guardrails server, served on 127.0.0.1 and called with the real openai client (and raw HTTP for the
-// requests a client library would never send).
-import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
-import type { Hono } from 'hono';
-import OpenAI, { APIError } from 'openai';
-import { finalize, firstValueFrom, type Observable, take, toArray } from 'rxjs';
-import { type ChatMessage, type ChatModel, ConfigError, scriptedModel, UsageTracker } from 'rxguardrails';
-import { createApp } from 'rxguardrails/server';
+// requests a client library would never send): the wire format, bad requests, cancellation and load.
+import { APIError } from 'openai';
+import type OpenAI from 'openai';
+import { defer, finalize, firstValueFrom, type Observable, take, toArray, VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { type ChatMessage, type ChatModel, scriptedModel, UsageTracker } from 'rxguardrails';
 import { openAIClient, useReplayServer } from '../support/clients.js';
+import { deferred } from '../support/deferred.js';
+import { stallAfter } from '../support/stallAfter.js';
 import { openAIAnswer } from '../support/transcripts.js';
-
-const CONFIGS = 'spec/fixtures/server-configs';
-
-interface Running {
-  readonly app: Hono;
-  readonly server: ServerType;
-  readonly url: string;
-  readonly client: OpenAI;
-  close(): Promise<void>;
-}
-
-async function start(options: Partial<Parameters<typeof createApp>[0]> = {}): Promise<Running> {
-  const app = await createApp({ configDir: CONFIGS, ...options });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    app,
-    server,
-    url,
-    client: new OpenAI({ apiKey: options.apiKey ?? 'none', baseURL: `${url}/v1`, maxRetries: 0 }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        (server as unknown as { closeAllConnections(): void }).closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-const ask = (content: string) => [{ role: 'user' as const, content }];
-
-/**
- * A POST to /v1/chat/completions on a connection of its own, as raw HTTP: one piece goes with its content-length,
- * several as transfer-encoding: chunked (what Node sends for a body written in pieces without a content-length).
- */
-function rawPost(server: ServerType, pieces: readonly string[]): Promise<{ status: number; body: string }> {
-  const { port } = server.address() as AddressInfo;
-  const length = pieces.length === 1 ? { 'content-length': Buffer.byteLength(pieces[0]!) } : {};
-  return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', agent: false, headers: { 'content-type': 'application/json', ...length } }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (piece: string) => (body += piece));
-      response.on('end', () => resolve({ status: response.statusCode!, body }));
-    });
-    request.on('error', reject);
-    for (const piece of pieces) request.write(piece);
-    request.end();
-  });
-}
+import { ask, framesOf, rawPost, type Running, start } from './serverHarness.js';
 
 describe('guardrails server (real openai client on 127.0.0.1)', () => {
   let running: Running;
@@ -68,8 +17,11 @@ describe('guardrails server (real openai client on 127.0.0.1)', () => {
   });
   afterAll(() => running.close());
 
-  it('should list its configs and answer /health', async () => {
+  it('should list its configs', async () => {
     expect(await (await fetch(`${running.url}/v1/rails/configs`)).json()).toEqual([{ id: 'strict' }, { id: 'support' }]);
+  });
+
+  it('should answer /health, over HTTP and through app.request()', async () => {
     expect(await (await fetch(`${running.url}/health`)).json()).toEqual({ status: 'ok' });
     expect(await (await running.app.request('/health')).json()).toEqual({ status: 'ok' });
   });
@@ -126,7 +78,7 @@ describe('guardrails server (real openai client on 127.0.0.1)', () => {
       body: JSON.stringify({ model: 'm', messages: ask('password?'), stream: true, config_id: 'strict' }),
     });
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-    const frames = (await response.text()).split('\n\n').filter(Boolean);
+    const frames = framesOf(await response.text());
     expect(frames.slice(-2)).toEqual([
       'data: {"error": {"message": "Blocked by keyword check rails.", "type": "guardrails_violation", "param": "keyword check", "code": "content_blocked"}}',
       'data: [DONE]',
@@ -176,6 +128,9 @@ describe('guardrails server (real openai client on 127.0.0.1)', () => {
         param: 'config_id',
         code: 'config_not_found',
       });
+    });
+
+    it('should not serve a skipped folder (its name starts with _) as a config', async () => {
       await expectError(await post(JSON.stringify({ model: 'm', messages: ask('x'), config_id: '_ignored' })), 404, { code: 'config_not_found' });
     });
 
@@ -200,50 +155,62 @@ describe('guardrails server (real openai client on 127.0.0.1)', () => {
       }
     });
 
-    it('should count a chunked body (no content-length) against the limit as it comes', async () => {
-      const small = await start({ bodyLimit: 1024 });
-      const postChunked = (pieces: string[]) => rawPost(small.server, pieces);
-      try {
+    describe('chunked (no content-length)', () => {
+      let small: Running;
+      beforeAll(async () => {
+        small = await start({ bodyLimit: 1024 });
+      });
+      afterAll(() => small.close());
+
+      it('should count a chunked body against the limit as it comes', async () => {
         const big = JSON.stringify({ model: 'm', messages: ask('x'.repeat(5000)), config_id: 'support' });
-        const tooLarge = await postChunked([big.slice(0, 600), big.slice(600)]);
+        const tooLarge = await rawPost(small.server, [big.slice(0, 600), big.slice(600)]);
         expect(tooLarge.status).toBe(413);
         expect(JSON.parse(tooLarge.body)).toEqual({ error: expect.objectContaining({ code: 'request_too_large', message: 'The request body is larger than 1024 bytes.' }) });
+      });
 
+      it('should answer a chunked body under the limit', async () => {
         const fine = JSON.stringify({ model: 'm', messages: ask('Hi'), config_id: 'support' });
-        const answered = await postChunked([fine.slice(0, 20), fine.slice(20)]);
+        const answered = await rawPost(small.server, [fine.slice(0, 20), fine.slice(20)]);
         expect(answered.status).toBe(200);
         expect((JSON.parse(answered.body) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toContain('Hello');
-      } finally {
-        await small.close();
-      }
+      });
     });
 
-    it('should require the API key when it has one', async () => {
-      const guarded = await start({ apiKey: 'sk-guardrails', defaultConfigId: 'support' });
-      try {
-        const body = JSON.stringify({ model: 'm', messages: ask('x') });
-        const call = (authorization?: string) =>
-          fetch(`${guarded.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body });
+    describe('with an API key', () => {
+      let guarded: Running;
+      beforeAll(async () => {
+        guarded = await start({ apiKey: 'sk-guardrails', defaultConfigId: 'support' });
+      });
+      afterAll(() => guarded.close());
+      const call = (authorization?: string) =>
+        fetch(`${guarded.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+          body: JSON.stringify({ model: 'm', messages: ask('x') }),
+        });
+
+      it('should refuse a /v1 request without it', async () => {
         await expectError(await call(), 401, { code: 'invalid_api_key' });
+      });
+
+      it('should refuse a /v1 request with a wrong one', async () => {
         await expectError(await call('Bearer sk-wrong'), 401, { code: 'invalid_api_key' });
+      });
+
+      it('should answer a request that carries it, raw and through the openai client', async () => {
         expect((await call('Bearer sk-guardrails')).status).toBe(200);
-        expect((await fetch(`${guarded.url}/health`)).status).toBe(200);
         expect((await guarded.client.chat.completions.create({ model: 'm', messages: ask('Hi') })).choices[0]!.message.content).toContain('Hello');
-      } finally {
-        await guarded.close();
-      }
+      });
+
+      it('should leave /health open', async () => {
+        expect((await fetch(`${guarded.url}/health`)).status).toBe(200);
+      });
     });
 
     it('should answer an unknown path with a 404 in the same shape', async () => {
       await expectError(await fetch(`${running.url}/v1/embeddings`, { method: 'POST' }), 404, { code: 'not_found' });
     });
-  });
-
-  it('should refuse to start on a bad config, with the ConfigError', async () => {
-    await expect(createApp({ configDir: 'spec/fixtures/configs/unknown-engine' })).rejects.toThrow(ConfigError);
-    await expect(createApp({ configDir: 'spec/fixtures/configs/unknown-engine' })).rejects.toThrow('models[0].engine: unknown engine "cohere"');
-    await expect(createApp({ configDir: 'spec/fixtures/sse' })).rejects.toThrow('spec/fixtures/sse: no config.yml here, nor in any sub-folder');
-    await expect(createApp({ configDir: CONFIGS, defaultConfigId: 'nope' })).rejects.toThrow("createApp: no config 'nope' in spec/fixtures/server-configs (there are: strict, support)");
   });
 });
 
@@ -253,7 +220,8 @@ describe('guardrails server: cancellation and load', () => {
   it('should abort the upstream model request when its client disconnects', async () => {
     const running = await start({ configDir: 'examples/configs/streaming', clients: { openai: openAIClient(replay.server) } });
     try {
-      replay.server.plan({ transcript: openAIAnswer('one two three four five six seven eight nine ten eleven twelve'), delayMs: 30 });
+      // The role block and two words, then the upstream holds the rest back: only a cancelled request ends before it.
+      replay.server.plan(stallAfter(openAIAnswer('one two three four five six seven eight nine ten eleven twelve'), 3));
       const controller = new AbortController();
       const stream = await running.client.chat.completions.create({ model: 'gpt-4o-mini', messages: ask('count'), stream: true }, { signal: controller.signal });
       const tokens: string[] = [];
@@ -275,42 +243,73 @@ describe('guardrails server: cancellation and load', () => {
     const answers = (messages: readonly ChatMessage[]) =>
       messages.at(-1)!.content.includes('secret') ? 'The admin password is hunter2, keep it to yourself.' : 'Hello there! How can I help you today?';
 
-    it('should stream the whole checked answer as one chunk, or the violation', async () => {
-      const running = await start({ configDir: 'spec/fixtures/whole-answer', models: { main: scriptedModel(answers, { delayMs: 1 }) } });
-      try {
-        const contents = async (question: string) => {
-          const stream = await running.client.chat.completions.create({ model: 'm', messages: ask(question), stream: true });
-          const received: string[] = [];
-          for await (const chunk of stream) if (chunk.choices[0]?.delta?.content) received.push(chunk.choices[0].delta.content);
-          return received;
-        };
+    describe('served whole', () => {
+      let running: Running;
+      beforeAll(async () => {
+        running = await start({ configDir: 'spec/fixtures/whole-answer', models: { main: scriptedModel(answers, { delayMs: 1 }) } });
+      });
+      afterAll(() => running.close());
+      const contents = async (question: string) => {
+        const stream = await running.client.chat.completions.create({ model: 'm', messages: ask(question), stream: true });
+        const received: string[] = [];
+        for await (const chunk of stream) if (chunk.choices[0]?.delta?.content) received.push(chunk.choices[0].delta.content);
+        return received;
+      };
+
+      it('should stream the whole checked answer as one chunk', async () => {
         expect(await contents('Hi')).toEqual(['Hello there! How can I help you today?']);
+      });
+
+      it('should stream the violation when the whole answer is blocked', async () => {
         const blocked = await contents('the secret').catch((error: unknown) => error);
         expect(blocked).toBeInstanceOf(APIError);
         expect((blocked as APIError).error).toEqual(expect.objectContaining({ type: 'guardrails_violation', param: 'keyword check', code: 'content_blocked' }));
-      } finally {
-        await running.close();
-      }
+      });
+
+      it('should send the usage of the whole answer when asked', async () => {
+        const stream = await running.client.chat.completions.create({ model: 'm', messages: ask('Hi'), stream: true, stream_options: { include_usage: true } });
+        const chunks: OpenAI.Chat.ChatCompletionChunk[] = [];
+        for await (const chunk of stream) chunks.push(chunk);
+        expect(chunks.filter((chunk) => chunk.choices[0]?.delta?.content).map((chunk) => chunk.choices[0]!.delta.content)).toEqual(['Hello there! How can I help you today?']);
+        expect(chunks.at(-1)).toEqual(expect.objectContaining({ choices: [], usage: { prompt_tokens: 1, completion_tokens: 8, total_tokens: 9 } }));
+      });
     });
 
     it('should stop the model when the client goes away before the answer is whole', async () => {
       const usage = new UsageTracker();
-      const running = await start({ configDir: 'spec/fixtures/whole-answer', models: { main: scriptedModel(answers, { delayMs: 20 }) }, usage });
+      // The words come at 20, 40, 60, ... virtual ms, and only when the test flushes: up to 60, so 3 of the 8.
+      const scheduler = new VirtualTimeScheduler(VirtualAction, 3 * 20);
+      const scripted = scriptedModel(answers, { delayMs: 20, scheduler });
+      const called = deferred<void>();
+      const main: ChatModel = {
+        ...scripted,
+        stream: (messages, options) =>
+          defer(() => {
+            called.resolve();
+            return scripted.stream(messages, options) as Observable<string>;
+          }),
+      };
+      const running = await start({ configDir: 'spec/fixtures/whole-answer', models: { main }, usage });
       try {
         const controller = new AbortController();
         const received: string[] = [];
+        const opened = running.client.chat.completions.create({ model: 'm', messages: ask('Hi'), stream: true }, { signal: controller.signal });
         // The openai client ends the loop quietly when its signal aborts.
-        const pending = running.client.chat.completions.create({ model: 'm', messages: ask('Hi'), stream: true }, { signal: controller.signal }).then(async (stream) => {
+        const pending = opened.then(async (stream) => {
           for await (const chunk of stream) received.push(chunk.choices[0]?.delta?.content ?? '');
         });
-        // The answer takes 8 words x 20 ms and nothing is sent before it is whole: go away after about 3 words.
-        await new Promise((resolve) => setTimeout(resolve, 70));
+        // Nothing is sent before the answer is whole: once the response is open and the model has given 3 of its 8
+        // words, go away.
+        await opened;
+        await called.promise;
+        scheduler.flush();
         controller.abort();
         await pending;
         expect(received.join('')).toBe('');
         const [call] = await firstValueFrom(usage.calls$.pipe(take(1), toArray()));
         expect(call).toEqual(expect.objectContaining({ outcome: 'cancelled' }));
         expect(call!.completionTokens).toBeLessThan(8);
+        expect(call!.completionTokens).toBe(3);
       } finally {
         await running.close();
       }
@@ -318,22 +317,32 @@ describe('guardrails server: cancellation and load', () => {
   });
 
   it('should stream 200 concurrent clients their own complete answers, and hold nothing afterwards', async () => {
+    const clients = 200;
     let live = 0;
+    let started = 0;
+    let ended = 0;
+    const allEnded = deferred<void>();
     const echo = scriptedModel((messages) => `Answer for ${messages.at(-1)!.content}: ${'word '.repeat(20)}done.`, { delayMs: 1 });
     const counted: ChatModel = {
       provider: 'scripted',
       model: 'echo',
       stream: (messages: readonly ChatMessage[], options) => {
         live++;
-        return (echo.stream(messages, options) as Observable<string>).pipe(finalize(() => live--));
+        started++;
+        return (echo.stream(messages, options) as Observable<string>).pipe(
+          finalize(() => {
+            live--;
+            if (++ended === clients) allEnded.resolve();
+          }),
+        );
       },
     };
     const running = await start({ models: { main: counted }, defaultConfigId: 'support' });
     try {
       const one = async (index: number) => (await rawPost(running.server, [JSON.stringify({ model: 'm', messages: ask(`question ${index}`), stream: true })])).body;
-      const raws = await Promise.all(Array.from({ length: 200 }, (_, index) => one(index)));
+      const raws = await Promise.all(Array.from({ length: clients }, (_, index) => one(index)));
       raws.forEach((raw, index) => {
-        const frames = raw.split('\n\n').filter(Boolean);
+        const frames = framesOf(raw);
         expect(frames.at(-1)).toBe('data: [DONE]');
         const text = frames
           .slice(0, -1)
@@ -342,7 +351,10 @@ describe('guardrails server: cancellation and load', () => {
           .join('');
         expect(text).toBe(`Answer for question ${index}: ${'word '.repeat(20)}done.`);
       });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Every model call has finished and every connection closed: what the server still holds after that is a leak.
+      await allEnded.promise;
+      await running.connectionsClosed();
+      expect(started).toBe(clients);
       expect(live).toBe(0);
       const sockets = await new Promise<number>((resolve, reject) => running.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
       expect(sockets).toBe(0);

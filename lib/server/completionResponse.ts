@@ -1,0 +1,49 @@
+// Internal: the JSON writer, a whole `chat.completion` for a request without `stream`.
+import { REFUSAL } from '../core/refusals.js';
+import { RailViolationError } from '../errors/RailViolationError.js';
+import type { AssistantMessage } from '../llm/GenerationResponse.js';
+import type { UsageTracker } from '../usage/UsageTracker.js';
+import { errorPayload } from './errorPayload.js';
+import { type CompletionIds, openAIUsage } from './openAIProtocol.js';
+
+/** What {@link completionResponse} needs besides the answer. */
+export interface CompletionResponseOptions {
+  readonly ids: CompletionIds;
+  /** The config that answered, reported under `guardrails.config_id`. */
+  readonly configId: string;
+  /** Where the answer's LLM calls were recorded: every call of the request, judges included. */
+  readonly usage: UsageTracker;
+  /** Where an unexpected failure goes (it is answered with a 500). */
+  readonly onError: (error: unknown) => void;
+}
+
+/**
+ * The answer as one `chat.completion` with usage and `guardrails: { config_id }`. A blocked answer is NeMo's
+ * refusal with the violation under `guardrails.violation`; any other failure an OpenAI-shaped error (see
+ * {@link errorPayload}).
+ */
+export async function completionResponse(answer: Promise<AssistantMessage>, options: CompletionResponseOptions): Promise<Response> {
+  const { ids, configId, usage, onError } = options;
+  let content: string;
+  let violation: unknown;
+  try {
+    content = (await answer).content;
+  } catch (error) {
+    if (!RailViolationError.isInstance(error)) {
+      const { payload, status } = errorPayload(error, onError);
+      return new Response(payload, { status, headers: { 'content-type': 'application/json' } });
+    }
+    // As NeMo's server answers a blocked message: the refusal, as a normal completion.
+    content = REFUSAL;
+    violation = error.toJSON().error;
+  }
+  return Response.json({
+    id: ids.id,
+    object: 'chat.completion',
+    created: ids.created,
+    model: ids.model,
+    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    usage: openAIUsage(usage.snapshot().totals),
+    guardrails: { config_id: configId, ...(violation ? { violation } : {}) },
+  });
+}
