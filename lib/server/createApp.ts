@@ -1,15 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { ChatModel } from '../core/types.js';
+import type { ChatModel, UsageSink } from '../core/types.js';
 import type { ConfigIssue } from '../errors/ConfigError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
-import { assertKnownKeys, describeValue } from '../internal/validateOptions.js';
+import { assertKnownKeys, assertUsageSink, describeValue } from '../internal/validateOptions.js';
 import type { EngineClients } from '../llm/engineModel.js';
 import { LLMRails } from '../llm/LLMRails.js';
 import { configFolders } from '../node/configFolders.js';
 import { RailsConfig } from '../node/RailsConfig.js';
-import type { UsageTracker } from '../usage/UsageTracker.js';
 import { openAIError } from './openAIProtocol.js';
 import { v1Routes } from './v1Routes.js';
 
@@ -34,8 +33,8 @@ export interface CreateAppOptions {
   readonly models?: Readonly<Record<string, ChatModel>>;
   /** SDK clients for the configs' engines (otherwise made from the environment). */
   readonly clients?: EngineClients;
-  /** Also record every LLM call here. */
-  readonly usage?: UsageTracker;
+  /** Also record every LLM call here: a UsageTracker or any object with `next(call)`. */
+  readonly usage?: UsageSink;
   /** Where config warnings go. @default console.warn */
   readonly onWarning?: (warning: ConfigIssue) => void;
   /**
@@ -93,6 +92,10 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
   }
   if (!Number.isInteger(limit) || limit < 1) {
     throw new InvalidOptionError('bodyLimit', limit, `createApp: bodyLimit must be a positive whole number of bytes, got ${describeValue(limit)}`);
+  }
+  if (usage !== undefined) assertUsageSink('createApp', 'usage', usage);
+  if (onWarning !== undefined && typeof onWarning !== 'function') {
+    throw new InvalidOptionError('onWarning', onWarning, `createApp: onWarning must be a function (warning) => void, got ${describeValue(onWarning)}`);
   }
   if (typeof onError !== 'function') {
     throw new InvalidOptionError('onError', onError, `createApp: onError must be a function (error) => void, got ${describeValue(onError)}`);

@@ -25,6 +25,16 @@ describe('createApp', () => {
       await expect(made).rejects.toEqual(expect.objectContaining({ option: 'onError', value: 'console' }));
     });
 
+    it('should reject an onWarning that is not a function, with an InvalidOptionError', async () => {
+      const made = createApp({ configDir: CONFIGS, onWarning: true as never });
+      await expect(made).rejects.toThrow(InvalidOptionError);
+      await expect(made).rejects.toThrow('createApp: onWarning must be a function (warning) => void, got true');
+    });
+
+    it('should reject a usage that cannot record', async () => {
+      await expect(createApp({ configDir: CONFIGS, usage: {} as never })).rejects.toThrow('createApp: usage must be a UsageTracker (or an object with next(call)), got an object');
+    });
+
     it('should reject an unknown option, naming the known ones', async () => {
       await expect(createApp({ configDir: CONFIGS, onerror: () => undefined } as never)).rejects.toThrow("createApp: unknown option 'onerror' (did you mean 'onError'?)");
     });
