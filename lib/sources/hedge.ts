@@ -1,4 +1,4 @@
-import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, isObservable, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertDuration, assertKnownKeys, describeValue } from '../internal/validateOptions.js';
 
@@ -44,7 +44,7 @@ export interface HedgeOptions {
 export function hedge<T>(primary: Observable<T>, backup: Observable<T>, options: HedgeOptions): Observable<T> {
   assertKnownKeys('hedge', options, ['deadlineMs', 'scheduler']);
   for (const [name, source] of [['primary', primary], ['backup', backup]] as const) {
-    if (!(source instanceof Observable)) {
+    if (!isObservable(source)) {
       throw new InvalidOptionError(name, source, `hedge: ${name} must be an Observable, got ${describeValue(source)}`);
     }
   }

@@ -1,4 +1,4 @@
-import { map, merge, Observable } from 'rxjs';
+import { isObservable, map, merge, type Observable } from 'rxjs';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { describeValue } from '../internal/validateOptions.js';
 
@@ -38,7 +38,7 @@ export function mergeLabelled(sources: Readonly<Record<string, Observable<string
   }
   const entries = Object.entries(sources);
   for (const [label, source] of entries) {
-    if (!(source instanceof Observable)) {
+    if (!isObservable(source)) {
       throw new InvalidOptionError(`sources.${label}`, source, `mergeLabelled: sources.${label} must be an Observable, got ${describeValue(source)}`);
     }
   }
