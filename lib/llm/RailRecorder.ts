@@ -1,11 +1,10 @@
 // Internal: times the checks of the rails of one generation and keeps their decisions, for GenerationResponse.log.
-import { now } from '../internal/clock.js';
 import { isObservable, type Observable, tap } from 'rxjs';
-import { errorDetail } from '../internal/errorDetail.js';
-import type { OutputRail, RailResult } from '../core/types.js';
-import { defineRail } from '../rails/defineRail.js';
-import type { LlmCallInfo } from '../core/types.js';
 import { flowTask } from '../config/flows.js';
+import type { LlmCallInfo, OutputRail, RailResult } from '../core/types.js';
+import { now } from '../internal/clock.js';
+import { errorDetail } from '../internal/errorDetail.js';
+import { defineRail } from '../rails/defineRail.js';
 import type { ActivatedRail } from './GenerationResponse.js';
 
 interface Entry {

@@ -1,9 +1,8 @@
 import { asyncScheduler, defer, finalize, from, Observable, type SchedulerAction, type SchedulerLike, tap, throwError } from 'rxjs';
+import type { ChatMessage, ChatModel } from '../core/types.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertKnownKeys, describeValue } from '../internal/validateOptions.js';
-import type { ChatMessage } from '../core/types.js';
 import { CallRecorder } from '../usage/CallRecorder.js';
-import type { ChatModel } from '../core/types.js';
 
 /** A scripted answer: its text, or an Error the call fails with (before any text). */
 export type ScriptedResponse = string | Error;

@@ -1,8 +1,7 @@
 // Internal: the OpenAI Chat Completions wire format the server speaks, with NeMo Guardrails' v0.21 additions
 // (`config_id`, `guardrails: { config_id }`).
 import { z } from 'zod';
-import type { ChatMessage } from '../core/types.js';
-import type { Usage } from '../core/types.js';
+import type { ChatMessage, Usage } from '../core/types.js';
 
 const contentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
 
