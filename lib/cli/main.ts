@@ -1,28 +1,18 @@
 // The rxguardrails command line: `rxguardrails chat` and `rxguardrails server`. bin.ts calls main(); tests call
-// it in-process or run the bin as a real process.
-import { createInterface } from 'node:readline';
+// it in-process or run the bin as a real process. This file reads the command line and reports errors; the chat
+// (chat.ts, answerers.ts) and the server (serverCommand.ts) live in their own modules.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import type { Readable, Writable } from 'node:stream';
-import { serve } from '@hono/node-server';
-import type { Subscription } from 'rxjs';
 import { ConfigError } from '../errors/ConfigError.js';
 import { GuardrailError } from '../errors/GuardrailError.js';
-import { RailViolationError } from '../errors/RailViolationError.js';
 import { LLMRails } from '../llm/LLMRails.js';
 import { RailsConfig } from '../node/RailsConfig.js';
-import { REFUSAL } from '../core/refusals.js';
-import type { ChatMessage } from '../core/types.js';
-import { createApp } from '../server/createApp.js';
+import { localAnswerer, remoteAnswerer } from './answerers.js';
+import { chat } from './chat.js';
+import type { CliIO } from './CliIO.js';
+import { serverCommand, type ServerCommandOptions } from './serverCommand.js';
+import { UsageError } from './UsageError.js';
 
-/** What the CLI reads and writes; tests give their own. */
-export interface CliIO {
-  readonly stdin: Readable & { isTTY?: boolean };
-  readonly stdout: Writable & { isTTY?: boolean };
-  readonly stderr: Writable;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** Where Ctrl-C is heard: the process (signals) in real use. */
-  readonly signals?: { on(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown; off(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown };
-}
+export type { CliIO } from './CliIO.js';
 
 const USAGE = `Usage:
   rxguardrails chat --config <dir> [--streaming] [--verbose]
@@ -34,24 +24,21 @@ const USAGE = `Usage:
   server   serve the config(s) as an OpenAI-compatible API (POST /v1/chat/completions); the API key may also
            come from RXGUARDRAILS_API_KEY`;
 
-/** A mistake the user can fix: reported in one line, exit code 1 (2 for command-line usage). */
-class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
-  }
-}
-
+/**
+ * Runs one `rxguardrails` command. Mistakes the user can fix (usage, a bad config, a missing key) are reported in
+ * one line on stderr; anything unexpected with its stack.
+ * @param argv The arguments after the program name (`['chat', '--config', 'dir']`).
+ * @param io Where to read and write; the process's streams and signals by default.
+ * @returns The exit code: 0, 1 for an error, 2 for a command-line mistake.
+ */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'chat':
-        return await chat(rest, io);
+        return await chatCommand(rest, io);
       case 'server':
-        return await server(rest, io);
+        return await serverCommand(serverOptions(rest, io.env), io);
       case undefined:
       case '--help':
       case '-h':
@@ -62,22 +49,27 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
         throw new UsageError(`unknown command '${command}' (commands: chat, server; see rxguardrails --help)`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`rxguardrails: ${error.message}\n`);
-      return error.exitCode;
-    }
-    if (ConfigError.isInstance(error)) {
-      const more = error.issues.length - 1;
-      io.stderr.write(`rxguardrails: ${error.message.split('\n')[0]}${more > 0 ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : ''}\n`);
-      return 1;
-    }
-    if (GuardrailError.isInstance(error)) {
-      io.stderr.write(`rxguardrails: ${error.message}\n`);
-      return 1;
-    }
-    io.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return report(error, io);
+  }
+}
+
+/** Writes what went wrong to stderr and gives the exit code. */
+function report(error: unknown, io: CliIO): number {
+  if (error instanceof UsageError) {
+    io.stderr.write(`rxguardrails: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (ConfigError.isInstance(error)) {
+    const more = error.issues.length - 1;
+    io.stderr.write(`rxguardrails: ${error.message.split('\n')[0]}${more > 0 ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : ''}\n`);
     return 1;
   }
+  if (GuardrailError.isInstance(error)) {
+    io.stderr.write(`rxguardrails: ${error.message}\n`);
+    return 1;
+  }
+  io.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 1;
 }
 
 /** parseArgs, with its errors as one-line usage errors. */
@@ -90,7 +82,7 @@ function parse<T extends ParseArgsConfig>(command: string, config: T): ReturnTyp
   }
 }
 
-async function chat(args: readonly string[], io: CliIO): Promise<number> {
+async function chatCommand(args: readonly string[], io: CliIO): Promise<number> {
   const { values } = parse('chat', {
     args: [...args],
     strict: true,
@@ -102,174 +94,14 @@ async function chat(args: readonly string[], io: CliIO): Promise<number> {
       verbose: { type: 'boolean', default: false },
     },
   });
-  if (!values.config && !values['server-url']) throw new UsageError('chat needs --config <dir> (or --server-url <url>)');
-  if (values.config && values['server-url']) throw new UsageError('chat takes --config or --server-url, not both');
-  const paint = painter(io);
-  const answer = values['server-url']
-    ? await remoteAnswer(values['server-url'], values['config-id'], io)
-    : localAnswer(new LLMRails(await RailsConfig.fromPath(values.config!)));
-  const streaming = values.streaming === true;
-
-  const history: ChatMessage[] = [];
-  const lines = createInterface({ input: io.stdin, terminal: io.stdin.isTTY === true && io.stdout.isTTY === true });
-  const prompt = () => {
-    if (io.stdin.isTTY) io.stdout.write('> ');
-  };
-  let current: { cancel(): void } | undefined;
-  const interrupt = () => {
-    if (current) {
-      current.cancel();
-      return;
-    }
-    lines.close();
-  };
-  lines.on('SIGINT', interrupt);
-  io.signals?.on('SIGINT', interrupt);
-  prompt();
-  try {
-    for await (const line of lines) {
-      const question = line.trim();
-      if (question === '') {
-        prompt();
-        continue;
-      }
-      history.push({ role: 'user', content: question });
-      const shown: string[] = [];
-      const outcome = await new Promise<{ kind: 'done' | 'cancelled' } | { kind: 'blocked' | 'failed'; message: string }>((resolveTurn) => {
-        const turn = answer(history, streaming, {
-          token: (token) => {
-            shown.push(token);
-            if (streaming) io.stdout.write(paint(32, token));
-          },
-          done: () => resolveTurn({ kind: 'done' }),
-          blocked: (message) => resolveTurn({ kind: 'blocked', message }),
-          failed: (error) => resolveTurn({ kind: 'failed', message: errorText(error) }),
-        });
-        current = {
-          cancel: () => {
-            turn.unsubscribe();
-            resolveTurn({ kind: 'cancelled' });
-          },
-        };
-      });
-      current = undefined;
-      const text = shown.join('');
-      const endLine = streaming && text ? '\n' : '';
-      switch (outcome.kind) {
-        case 'done':
-          io.stdout.write(streaming ? '\n' : `${paint(32, text)}\n`);
-          history.push({ role: 'assistant', content: text });
-          break;
-        case 'cancelled':
-          io.stdout.write(`${endLine}${paint(33, '(answer cancelled)')}\n`);
-          history.pop();
-          break;
-        case 'blocked':
-          io.stdout.write(`${endLine}${paint(31, `✖ ${outcome.message}`)}\n`);
-          // What the user was told instead; the blocked text never enters the conversation.
-          history.push({ role: 'assistant', content: REFUSAL });
-          break;
-        case 'failed':
-          io.stdout.write(`${endLine}${paint(31, `✖ ${outcome.message}`)}\n`);
-          history.pop();
-      }
-      if (values.verbose && answer.explain) io.stdout.write(paint(2, answer.explain()));
-      prompt();
-    }
-  } finally {
-    io.signals?.off('SIGINT', interrupt);
-  }
-  return 0;
+  const { config, 'server-url': serverUrl } = values;
+  if (!config && !serverUrl) throw new UsageError('chat needs --config <dir> (or --server-url <url>)');
+  if (config && serverUrl) throw new UsageError('chat takes --config or --server-url, not both');
+  const answerer = serverUrl ? await remoteAnswerer(serverUrl, values['config-id'], io.env) : localAnswerer(new LLMRails(await RailsConfig.fromPath(config!)));
+  return chat(answerer, { streaming: values.streaming === true, verbose: values.verbose === true }, io);
 }
 
-interface TurnObserver {
-  token(token: string): void;
-  done(): void;
-  /** A rail blocked the answer; the message says which and why. */
-  blocked(message: string): void;
-  failed(error: unknown): void;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-type Answer = ((history: readonly ChatMessage[], streaming: boolean, observer: TurnObserver) => { unsubscribe(): void }) & { explain?: () => string };
-
-function localAnswer(rails: LLMRails): Answer {
-  const answer: Answer = (history, streaming, observer) => {
-    const report = (error: unknown) => {
-      if (RailViolationError.isInstance(error)) observer.blocked(`${error.message}${error.info.verdict.reason ? ` (${error.info.verdict.reason})` : ''}`);
-      else observer.failed(error);
-    };
-    if (!streaming) {
-      const controller = new AbortController();
-      rails.generate([...history], { signal: controller.signal }).then(
-        (message) => {
-          observer.token(message.content);
-          observer.done();
-        },
-        (error: unknown) => {
-          if (!controller.signal.aborted) report(error);
-        },
-      );
-      return { unsubscribe: () => controller.abort() };
-    }
-    const subscription: Subscription = rails.stream([...history]).subscribe({ next: observer.token, error: report, complete: observer.done });
-    return subscription;
-  };
-  answer.explain = () => rails.explain().summary();
-  return answer;
-}
-
-interface RemoteStream extends AsyncIterable<{ choices: { delta?: { content?: string | null } }[] }> {
-  controller: AbortController;
-}
-
-async function remoteAnswer(serverUrl: string, configId: string | undefined, io: CliIO): Promise<Answer> {
-  let OpenAI: new (options: { apiKey: string; baseURL: string; maxRetries: number }) => {
-    chat: { completions: { create(body: object, options?: { signal?: AbortSignal }): Promise<unknown> } };
-  };
-  try {
-    // A computed specifier: the SDK is an optional peer dependency, needed only here.
-    const name = 'openai';
-    ({ default: OpenAI } = (await import(name)) as { default: typeof OpenAI });
-  } catch {
-    throw new UsageError('--server-url needs the openai package: npm install openai', 1);
-  }
-  const client = new OpenAI({ apiKey: io.env.RXGUARDRAILS_API_KEY || 'none', baseURL: `${serverUrl.replace(/\/+$/, '')}/v1`, maxRetries: 0 });
-  return (history, streaming, observer) => {
-    const controller = new AbortController();
-    const body = { model: 'rxguardrails', messages: history, stream: streaming, ...(configId ? { config_id: configId } : {}) };
-    void (async () => {
-      try {
-        const response = await client.chat.completions.create(body, { signal: controller.signal });
-        if (streaming) {
-          for await (const chunk of response as RemoteStream) {
-            const content = chunk.choices[0]?.delta?.content;
-            if (content) observer.token(content);
-          }
-        } else {
-          const completion = response as { choices: { message: { content: string } }[]; guardrails?: { violation?: { message: string } } };
-          if (completion.guardrails?.violation) {
-            observer.blocked(completion.guardrails.violation.message);
-            return;
-          }
-          observer.token(completion.choices[0]?.message.content ?? '');
-        }
-        if (!controller.signal.aborted) observer.done();
-      } catch (error) {
-        if (controller.signal.aborted) return;
-        const violation = (error as { error?: { type?: string; message?: string } } | null)?.error;
-        if (violation?.type === 'guardrails_violation') observer.blocked(violation.message ?? 'blocked');
-        else observer.failed(error);
-      }
-    })();
-    return { unsubscribe: () => controller.abort() };
-  };
-}
-
-async function server(args: readonly string[], io: CliIO): Promise<number> {
+function serverOptions(args: readonly string[], env: CliIO['env']): ServerCommandOptions {
   const { values } = parse('server', {
     args: [...args],
     strict: true,
@@ -284,32 +116,13 @@ async function server(args: readonly string[], io: CliIO): Promise<number> {
   if (!values.config) throw new UsageError('server needs --config <dir>');
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`server: --port must be a port number, got '${values.port}'`);
-  const app = await createApp({
+  return {
     configDir: values.config,
-    apiKey: values['api-key'] || io.env.RXGUARDRAILS_API_KEY || undefined,
-    ...(values['default-config-id'] ? { defaultConfigId: values['default-config-id'] } : {}),
-  });
-  return new Promise<number>((resolveRun, reject) => {
-    const listener = serve({ fetch: app.fetch, port, hostname: values.host }, (info) => {
-      io.stdout.write(`rxguardrails server listening on http://${values.host}:${info.port}\n`);
-    });
-    listener.once('error', (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'EADDRINUSE' ? new UsageError(`server: port ${port} is in use on ${values.host}`, 1) : error);
-    });
-    const stop = () => {
-      io.signals?.off('SIGINT', stop);
-      io.signals?.off('SIGTERM', stop);
-      listener.close(() => resolveRun(0));
-      (listener as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-    };
-    io.signals?.on('SIGINT', stop);
-    io.signals?.on('SIGTERM', stop);
-  });
-}
-
-function painter(io: CliIO): (code: number, text: string) => string {
-  const color = io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0' ? true : io.stdout.isTTY === true && io.env.NO_COLOR === undefined;
-  return (code, text) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+    port,
+    host: values.host,
+    apiKey: values['api-key'] || env.RXGUARDRAILS_API_KEY || undefined,
+    defaultConfigId: values['default-config-id'] || undefined,
+  };
 }
 
 function processIO(): CliIO {

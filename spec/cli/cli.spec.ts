@@ -1,54 +1,25 @@
-// The rxguardrails command, run as a real process (the built bin) with piped stdin.
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+// The rxguardrails command, run as a real process (the built bin) with piped stdin: signals, exit codes and what
+// reaches the terminal. Ctrl-C specs hold the model's stream open on a replay server (spec/fixtures/cli-openai on
+// the openai engine), so the signal always lands mid-answer; they wait for printed text, never for time.
+import { blocksOf, type ReplayPlan, type ReplayServer, startReplayServer } from '../support/replayServer.js';
+import { openAIAnswer } from '../support/transcripts.js';
+import { chat, start, startServer } from './runBin.js';
 
-const root = resolve(__dirname, '../..');
-const BIN = resolve(root, 'dist/esm/cli/bin.js');
 const RESET = 'Sure! To reset your router, hold its reset button for ten seconds, then sign in with the password printed on its label.';
+const PASSPHRASE = 'Happy to help. It is tiger-lily-42, the admin passphrase of the office router; keep it safe.';
+/** What a held RESET shows before Ctrl-C: the role chunk and these words are sent, the rest is held back. */
+const HELD_PART = 'Sure! To reset your ';
 
-interface Run {
-  readonly child: ChildProcessWithoutNullStreams;
-  stdout: string;
-  stderr: string;
-  readonly exited: Promise<number | null>;
-  /** Resolves once stdout contains `text`. */
-  waitFor(text: string): Promise<void>;
+/** RESET's stream, of which only HELD_PART is sent until the client goes away. */
+function heldReset(): ReplayPlan {
+  const transcript = openAIAnswer(RESET);
+  const sent = blocksOf(transcript).slice(0, 5);
+  // Long enough that only a client that cancels sees the request end before the rest; never waited for otherwise.
+  return { transcript, splitAt: [sent.reduce((bytes, block) => bytes + block.length, 0)], delayMs: 15_000 };
 }
 
-function start(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: root,
-    env: { ...process.env, NO_COLOR: '1', OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', RXGUARDRAILS_API_KEY: '', ...env },
-  });
-  const run: Run = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((resolveExit) => child.on('close', (code) => resolveExit(code))),
-    waitFor: (text) =>
-      new Promise((resolveWait, reject) => {
-        const check = () => {
-          if (run.stdout.includes(text)) {
-            child.stdout.off('data', check);
-            resolveWait();
-          }
-        };
-        child.stdout.on('data', check);
-        child.on('close', () => reject(new Error(`exited before printing ${JSON.stringify(text)}; stdout: ${run.stdout}; stderr: ${run.stderr}`)));
-        check();
-      }),
-  };
-  child.stdout.setEncoding('utf8').on('data', (piece: string) => (run.stdout += piece));
-  child.stderr.setEncoding('utf8').on('data', (piece: string) => (run.stderr += piece));
-  return run;
-}
-
-async function chat(args: string[], input: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const run = start(['chat', ...args], env);
-  run.child.stdin.end(input);
-  const code = await run.exited;
-  return { code, stdout: run.stdout, stderr: run.stderr };
-}
+/** The openai engine of spec/fixtures/cli-openai, pointed at the replay server. */
+const upstreamEnv = (upstream: ReplayServer) => ({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.openAIBaseURL });
 
 describe('rxguardrails chat (a real process on examples/configs/demo)', () => {
   it('should print a clean answer token by token with --streaming', async () => {
@@ -87,26 +58,6 @@ describe('rxguardrails chat (a real process on examples/configs/demo)', () => {
     );
   });
 
-  it('should cancel the answer in progress on Ctrl-C, aborting it, and go on with the chat', async () => {
-    const run = start(['chat', '--config', 'examples/configs/demo', '--streaming']);
-    run.child.stdin.write('How do I reset my router?\n');
-    await run.waitFor('reset ');
-    run.child.kill('SIGINT');
-    await run.waitFor('(answer cancelled)');
-    run.child.stdin.end('What is the passphrase?\n');
-    expect(await run.exited).toBe(0);
-    const [cancelled, ...rest] = run.stdout.split('\n');
-    expect(RESET.startsWith(cancelled!)).toBe(true);
-    expect(cancelled!.length).toBeLessThan(RESET.length);
-    expect(rest).toEqual([
-      '(answer cancelled)',
-      // The scripted model answers in turn: the cancelled call used the first answer.
-      'Happy to help. It is tiger-lily-42, the admin passphrase of ',
-      '✖ Blocked by keyword check rails. (matched keyword "passphrase")',
-      '',
-    ]);
-  });
-
   describe('errors: one line and a non-zero exit code', () => {
     it.each([
       [['--config', 'spec/fixtures/configs/unknown-engine'], 1, 'rxguardrails: spec/fixtures/configs/unknown-engine/config.yml:3:13: models[0].engine: unknown engine "cohere"; use one of openai, anthropic, scripted\n'],
@@ -130,24 +81,109 @@ describe('rxguardrails chat (a real process on examples/configs/demo)', () => {
   });
 });
 
-describe('rxguardrails server (a real process)', () => {
-  it('should serve until SIGTERM, and chat --server-url should talk to it', async () => {
-    const server = start(['server', '--config', 'spec/fixtures/server-configs', '--port', '0', '--default-config-id', 'support']);
-    await server.waitFor('listening on');
-    const url = /listening on (http:\/\/\S+)/.exec(server.stdout)![1]!;
+describe('rxguardrails chat and Ctrl-C (a real process, its model held open on a replay server)', () => {
+  let upstream: ReplayServer;
+  beforeEach(async () => {
+    upstream = await startReplayServer();
+  });
+  afterEach(async () => {
+    await upstream.close();
+  });
+
+  it('should cancel the answer in progress on Ctrl-C, aborting its model request, and go on with the chat', async () => {
+    upstream.plan(heldReset(), { transcript: openAIAnswer(PASSPHRASE) });
+    const run = start(['chat', '--config', 'spec/fixtures/cli-openai', '--streaming'], upstreamEnv(upstream));
+    run.child.stdin.write('How do I reset my router?\n');
+    await run.waitFor(HELD_PART);
+    run.child.kill('SIGINT');
+    await run.waitFor('(answer cancelled)');
+    await upstream.requests[0]!.closed;
+    expect(upstream.requests[0]!.ended).toBe(false);
+    run.child.stdin.end('What is the passphrase?\n');
+    expect(await run.exited).toBe(0);
+    const [cancelled, ...rest] = run.stdout.split('\n');
+    expect(cancelled).toBe(HELD_PART);
+    expect(RESET.startsWith(cancelled!)).toBe(true);
+    expect(cancelled!.length).toBeLessThan(RESET.length);
+    expect(rest).toEqual([
+      '(answer cancelled)',
+      // The cancelled question left the conversation: the next request holds only the new one.
+      'Happy to help. It is tiger-lily-42, the admin passphrase of ',
+      '✖ Blocked by keyword check rails. (matched keyword "passphrase")',
+      '',
+    ]);
+    expect((upstream.requests[1]!.body as { messages: unknown }).messages).toEqual([{ role: 'user', content: 'What is the passphrase?' }]);
+  });
+
+  it('should end the chat on Ctrl-C between answers', async () => {
+    upstream.plan({ transcript: openAIAnswer(RESET) });
+    const run = start(['chat', '--config', 'spec/fixtures/cli-openai', '--streaming'], upstreamEnv(upstream));
+    run.child.stdin.write('How do I reset my router?\n');
+    await run.waitFor(`${RESET}\n`);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.stdout).toBe(`${RESET}\n`);
+  });
+
+  it('should cancel a remote answer on Ctrl-C: the server aborts its model request, and the chat goes on', async () => {
+    upstream.plan(heldReset(), { transcript: openAIAnswer(PASSPHRASE) });
+    const server = await startServer(['--config', 'spec/fixtures/cli-openai'], upstreamEnv(upstream));
     try {
-      expect(await (await fetch(`${url}/v1/rails/configs`)).json()).toEqual([{ id: 'strict' }, { id: 'support' }]);
-      expect(await chat(['--server-url', url, '--streaming'], 'Hi\n')).toEqual({ code: 0, stdout: 'Hello there! How can I help you today?\n', stderr: '' });
-      expect(await chat(['--server-url', url, '--config-id', 'strict', '--streaming'], 'password?\n')).toEqual({
+      const run = start(['chat', '--server-url', server.url, '--streaming']);
+      run.child.stdin.write('How do I reset my router?\n');
+      await run.waitFor(HELD_PART);
+      run.child.kill('SIGINT');
+      await run.waitFor('(answer cancelled)');
+      // The server saw its client go away and cancelled the answer, which closed its own request upstream.
+      await upstream.requests[0]!.closed;
+      expect(upstream.requests[0]!.ended).toBe(false);
+      run.child.stdin.end('What is the passphrase?\n');
+      expect(await run.exited).toBe(0);
+      expect(run.stdout).toBe(`${HELD_PART}\n(answer cancelled)\nHappy to help. It is tiger-lily-42, the admin passphrase of \n✖ Blocked by keyword check rails.\n`);
+      expect(run.stderr).toBe('');
+      expect((upstream.requests[1]!.body as { messages: unknown }).messages).toEqual([{ role: 'user', content: 'What is the passphrase?' }]);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+});
+
+describe('rxguardrails server (a real process)', () => {
+  describe('serving spec/fixtures/server-configs', () => {
+    let server: Awaited<ReturnType<typeof startServer>>;
+    beforeAll(async () => {
+      server = await startServer(['--config', 'spec/fixtures/server-configs', '--default-config-id', 'support']);
+    });
+    afterAll(async () => {
+      expect(await server.stop()).toBe(0);
+    });
+
+    it('should list its configs', async () => {
+      expect(await (await fetch(`${server.url}/v1/rails/configs`)).json()).toEqual([{ id: 'strict' }, { id: 'support' }]);
+    });
+
+    it('should answer chat --server-url --streaming token by token', async () => {
+      expect(await chat(['--server-url', server.url, '--streaming'], 'Hi\n')).toEqual({ code: 0, stdout: 'Hello there! How can I help you today?\n', stderr: '' });
+    });
+
+    it('should show a streamed violation as one line after the text released before it', async () => {
+      expect(await chat(['--server-url', server.url, '--config-id', 'strict', '--streaming'], 'password?\n')).toEqual({
         code: 0,
         stdout: 'Happy to help. \n✖ Blocked by keyword check rails.\n',
         stderr: '',
       });
-      expect(await chat(['--server-url', url, '--config-id', 'strict'], 'password?\n')).toEqual({ code: 0, stdout: '✖ Blocked by keyword check rails.\n', stderr: '' });
-    } finally {
-      server.child.kill('SIGTERM');
-    }
-    expect(await server.exited).toBe(0);
+    });
+
+    it('should show a violation without --streaming as one line alone', async () => {
+      expect(await chat(['--server-url', server.url, '--config-id', 'strict'], 'password?\n')).toEqual({ code: 0, stdout: '✖ Blocked by keyword check rails.\n', stderr: '' });
+    });
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('should stop with exit code 0 on %s', async (signal) => {
+    const server = await startServer(['--config', 'spec/fixtures/server-configs/support']);
+    server.run.child.kill(signal);
+    expect(await server.run.exited).toBe(0);
+    expect(server.run.stderr).toBe('');
   });
 
   it('should not start on a bad config', async () => {
@@ -156,17 +192,22 @@ describe('rxguardrails server (a real process)', () => {
     expect(run.stderr).toBe('rxguardrails: spec/fixtures/configs/chunk-size-zero/config.yml:12:19: rails.output.streaming.chunk_size: must be at least 1\n');
   });
 
-  it('should require the API key it was given', async () => {
-    const server = start(['server', '--config', 'spec/fixtures/server-configs', '--port', '0', '--default-config-id', 'support'], { RXGUARDRAILS_API_KEY: 'sk-local' });
-    await server.waitFor('listening on');
-    const url = /listening on (http:\/\/\S+)/.exec(server.stdout)![1]!;
-    try {
-      const denied = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: '{}' });
+  describe('with an API key (RXGUARDRAILS_API_KEY)', () => {
+    let server: Awaited<ReturnType<typeof startServer>>;
+    beforeAll(async () => {
+      server = await startServer(['--config', 'spec/fixtures/server-configs', '--default-config-id', 'support'], { RXGUARDRAILS_API_KEY: 'sk-local' });
+    });
+    afterAll(async () => {
+      expect(await server.stop()).toBe(0);
+    });
+
+    it('should refuse a request without it', async () => {
+      const denied = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: '{}' });
       expect(denied.status).toBe(401);
-      expect(await chat(['--server-url', url], 'Hi\n', { RXGUARDRAILS_API_KEY: 'sk-local' })).toEqual({ code: 0, stdout: 'Hello there! How can I help you today?\n', stderr: '' });
-    } finally {
-      server.child.kill('SIGTERM');
-    }
-    expect(await server.exited).toBe(0);
+    });
+
+    it('should answer chat --server-url, which sends it', async () => {
+      expect(await chat(['--server-url', server.url], 'Hi\n', { RXGUARDRAILS_API_KEY: 'sk-local' })).toEqual({ code: 0, stdout: 'Hello there! How can I help you today?\n', stderr: '' });
+    });
   });
 });

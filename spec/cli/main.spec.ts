@@ -1,6 +1,15 @@
-// main(argv, io) in-process, with streams of its own: what the bin does, without a process.
+// main(argv, io) in-process, with streams of its own: what the bin does, without a process. The remote chat
+// (--server-url) talks to createApp() served on a local port, or to a replay server where the server misbehaves.
+import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { type ChatMessage, type ChatModel, scriptedModel } from 'rxguardrails';
+import { createApp } from 'rxguardrails/server';
 import { main } from '../../lib/cli/main.js';
+import { REFUSAL } from '../../lib/core/refusals.js';
+import { type ReplayServer, startReplayServer } from '../support/replayServer.js';
+import { openAIAnswer } from '../support/transcripts.js';
 
 function io(input = '') {
   const stdin = new PassThrough();
@@ -14,12 +23,49 @@ function io(input = '') {
   return { streams: { stdin, stdout, stderr, env: { NO_COLOR: '1' } }, output: () => ({ out, err }) };
 }
 
+/** Serves `app` on a free local port, as `rxguardrails server` does. */
+function listen(app: Hono): Promise<{ url: string; close(): Promise<void> }> {
+  return new Promise((resolveListen) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+      resolveListen({
+        url: `http://127.0.0.1:${info.port}`,
+        close: () =>
+          new Promise((resolveClose) => {
+            server.close(() => resolveClose());
+            (server as unknown as { closeAllConnections(): void }).closeAllConnections();
+          }),
+      }),
+    );
+  });
+}
+
+/** A model that answers in turn and keeps the messages of each call. */
+function recordingModel(responses: string[]): { model: ChatModel; calls: ChatMessage[][] } {
+  const scripted = scriptedModel(responses);
+  const calls: ChatMessage[][] = [];
+  return {
+    calls,
+    model: {
+      ...scripted,
+      stream: (messages, options) => {
+        calls.push([...messages]);
+        return scripted.stream(messages, options);
+      },
+    },
+  };
+}
+
 describe('main(argv, io)', () => {
-  it('should print the usage with --help (exit 0) and without a command (exit 2)', async () => {
+  it('should print the usage with --help (exit 0)', async () => {
     const help = io();
     expect(await main(['--help'], help.streams)).toBe(0);
     expect(help.output().out).toContain('rxguardrails chat --config <dir> [--streaming] [--verbose]');
-    expect(await main([], io().streams)).toBe(2);
+  });
+
+  it('should print the usage without a command (exit 2)', async () => {
+    const session = io();
+    expect(await main([], session.streams)).toBe(2);
+    expect(session.output().out).toContain('rxguardrails chat --config <dir> [--streaming] [--verbose]');
   });
 
   it('should chat on a config, one answer per line, and end with the input', async () => {
@@ -29,9 +75,89 @@ describe('main(argv, io)', () => {
     expect(session.output()).toEqual({ out: 'Hello there! How can I help you today?\nHello there! How can I help you today?\n', err: '' });
   });
 
+  it('should print the whole checked answer with --streaming when the output rails do not stream', async () => {
+    const session = io('Hi\n');
+    expect(await main(['chat', '--config', 'spec/fixtures/whole-answer', '--streaming'], session.streams)).toBe(0);
+    expect(session.output()).toEqual({ out: 'Hello there! How can I help you today?\n', err: '' });
+  });
+
   it('should report a bad option in one line on stderr', async () => {
     const session = io();
     expect(await main(['server', '--config', 'x', '--port', 'eighty'], session.streams)).toBe(2);
     expect(session.output().err).toBe("rxguardrails: server: --port must be a port number, got 'eighty'\n");
+  });
+});
+
+describe('main(["chat", "--server-url", url]) against createApp()', () => {
+  let server: { url: string; close(): Promise<void> };
+  let calls: ChatMessage[][];
+  beforeEach(async () => {
+    const recording = recordingModel(['Happy to help. The admin password is hunter2, keep it safe.', 'Anything else I can do?']);
+    calls = recording.calls;
+    server = await listen(await createApp({ configDir: 'spec/fixtures/server-configs', defaultConfigId: 'strict', models: { main: recording.model } }));
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it.each([
+    [['--streaming'], 'Happy to help. \n✖ Blocked by keyword check rails.\nAnything else I can do?\n'],
+    [[], '✖ Blocked by keyword check rails.\nAnything else I can do?\n'],
+  ])('should show the server\'s violation as blocked (%j), leaving the refusal in the conversation', async (flags, out) => {
+    const session = io('password?\nThanks\n');
+    expect(await main(['chat', '--server-url', server.url, ...flags], session.streams)).toBe(0);
+    expect(session.output()).toEqual({ out, err: '' });
+    expect(calls[1]).toEqual([
+      { role: 'user', content: 'password?' },
+      { role: 'assistant', content: REFUSAL },
+      { role: 'user', content: 'Thanks' },
+    ]);
+  });
+
+  it('should report an error answer of the server in one line, as the openai client words it', async () => {
+    const session = io('Hi\n');
+    expect(await main(['chat', '--server-url', server.url, '--config-id', 'nope', '--streaming'], session.streams)).toBe(0);
+    expect(session.output()).toEqual({ out: "✖ 404 The guardrails config 'nope' does not exist; this server has: strict, support.\n", err: '' });
+  });
+});
+
+describe('main(["chat", "--server-url", url]) when the server fails', () => {
+  it('should report a server that is down in one line per question, and go on', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolveListen) => closed.listen(0, '127.0.0.1', resolveListen));
+    const url = `http://127.0.0.1:${(closed.address() as { port: number }).port}`;
+    await new Promise((resolveClose) => closed.close(resolveClose));
+    const session = io('Hi\nHi again\n');
+    expect(await main(['chat', '--server-url', url, '--streaming'], session.streams)).toBe(0);
+    const line = `✖ cannot reach the server at ${url} (Connection error.)\n`;
+    expect(session.output()).toEqual({ out: line + line, err: '' });
+  });
+
+  describe('on a replay server', () => {
+    let replay: ReplayServer;
+    beforeEach(async () => {
+      replay = await startReplayServer();
+    });
+    afterEach(async () => {
+      await replay.close();
+    });
+
+    it('should report a connection dropped mid-answer in one line after the text shown', async () => {
+      replay.plan({ transcript: openAIAnswer('Hello there! How can I help you today?'), dropAfterBlocks: 3 });
+      const session = io('Hi\n');
+      expect(await main(['chat', '--server-url', replay.url, '--streaming'], session.streams)).toBe(0);
+      expect(session.output()).toEqual({ out: `Hello there! \n✖ the connection to the server at ${replay.url} dropped\n`, err: '' });
+    });
+
+    it('should send the API key, the config id and the conversation as the openai client does', async () => {
+      replay.plan({ transcript: openAIAnswer('Hello there!') });
+      const session = io('Hi\n');
+      const streams = { ...session.streams, env: { NO_COLOR: '1', RXGUARDRAILS_API_KEY: 'sk-local' } };
+      expect(await main(['chat', '--server-url', `${replay.url}/`, '--config-id', 'support'], streams)).toBe(0);
+      expect(session.output()).toEqual({ out: 'Hello there!\n', err: '' });
+      const [request] = replay.requests;
+      expect(request).toMatchObject({ method: 'POST', path: '/v1/chat/completions', headers: { authorization: 'Bearer sk-local' } });
+      expect(request!.body).toMatchObject({ model: 'rxguardrails', config_id: 'support', stream: true, messages: [{ role: 'user', content: 'Hi' }] });
+    });
   });
 });

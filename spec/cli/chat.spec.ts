@@ -1,0 +1,147 @@
+// The REPL of `rxguardrails chat` on answerers written here: what it prints for each way an answer ends, what the
+// conversation keeps, and Ctrl-C (a SIGINT on its own emitter) as an unsubscribe. Every wait is for printed text.
+import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { concat, Observable, of, throwError } from 'rxjs';
+import type { ChatMessage } from 'rxguardrails';
+import type { AnswerFailure, Answerer } from '../../lib/cli/answerers.js';
+import { chat, type ChatOptions } from '../../lib/cli/chat.js';
+import { REFUSAL } from '../../lib/core/refusals.js';
+
+/** An answerer giving `answers` in turn, recording the conversation of each call; errors read as `failure` says. */
+function answering(answers: Observable<string>[], failure: (error: unknown) => AnswerFailure = () => ({ kind: 'failed', message: 'failed' })) {
+  const calls: (readonly ChatMessage[])[] = [];
+  const answerer: Answerer = Object.assign(
+    (history: readonly ChatMessage[]) => {
+      calls.push(history);
+      return answers[calls.length - 1]!;
+    },
+    { failure },
+  );
+  return { answerer, calls };
+}
+
+/** The chat running on streams and a SIGINT emitter of its own. */
+function session(answerer: Answerer, options: Partial<ChatOptions> = {}, terminal = false) {
+  const stdin = Object.assign(new PassThrough(), { isTTY: terminal });
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const signals = new EventEmitter();
+  let out = '';
+  stdout.setEncoding('utf8').on('data', (piece: string) => (out += piece));
+  const ended = chat(answerer, { streaming: true, verbose: false, ...options }, { stdin, stdout, stderr, env: { NO_COLOR: '1' }, signals });
+  return {
+    stdin,
+    signals,
+    ended,
+    out: () => out,
+    /** Resolves once stdout holds `text`. */
+    printed: (text: string) =>
+      new Promise<void>((resolvePrinted) => {
+        const check = () => {
+          if (!out.includes(text)) return;
+          stdout.off('data', check);
+          resolvePrinted();
+        };
+        stdout.on('data', check);
+        check();
+      }),
+  };
+}
+
+const user = (content: string): ChatMessage => ({ role: 'user', content });
+
+describe('chat(answerer, options, io)', () => {
+  it('should print tokens as they come with streaming, and keep the answer in the conversation', async () => {
+    const { answerer, calls } = answering([of('Hello ', 'there!'), of('Bye.')]);
+    const chatting = session(answerer);
+    chatting.stdin.end('Hi\nThanks\n');
+    expect(await chatting.ended).toBe(0);
+    expect(chatting.out()).toBe('Hello there!\nBye.\n');
+    expect(calls[1]).toEqual([user('Hi'), { role: 'assistant', content: 'Hello there!' }, user('Thanks')]);
+  });
+
+  it('should print nothing of an answer before it completes without streaming', async () => {
+    let emitted!: () => void;
+    const tokenEmitted = new Promise<void>((resolveEmitted) => (emitted = resolveEmitted));
+    const held = new Observable<string>((subscriber) => {
+      subscriber.next('Hello ');
+      emitted();
+    });
+    const chatting = session(answering([held]).answerer, { streaming: false });
+    chatting.stdin.write('Hi\n');
+    await tokenEmitted;
+    // The answer emitted a token and stays open; Ctrl-C shows that nothing of it was printed.
+    chatting.signals.emit('SIGINT');
+    await chatting.printed('(answer cancelled)\n');
+    chatting.stdin.end();
+    await chatting.ended;
+    expect(chatting.out()).toBe('(answer cancelled)\n');
+  });
+
+  it('should unsubscribe from the answer on Ctrl-C during it, print "(answer cancelled)" and forget the question', async () => {
+    let unsubscribed = false;
+    const held = new Observable<string>((subscriber) => {
+      subscriber.next('Sure! ');
+      return () => (unsubscribed = true);
+    });
+    const { answerer, calls } = answering([held, of('Fine.')]);
+    const chatting = session(answerer);
+    chatting.stdin.write('How do I reset my router?\n');
+    await chatting.printed('Sure! ');
+    chatting.signals.emit('SIGINT');
+    expect(unsubscribed).toBe(true);
+    await chatting.printed('(answer cancelled)\n');
+    chatting.stdin.end('Hi\n');
+    expect(await chatting.ended).toBe(0);
+    expect(chatting.out()).toBe('Sure! \n(answer cancelled)\nFine.\n');
+    expect(calls[1]).toEqual([user('Hi')]);
+  });
+
+  it('should end on Ctrl-C at the prompt', async () => {
+    const { answerer, calls } = answering([]);
+    const chatting = session(answerer, {}, true);
+    await chatting.printed('> ');
+    chatting.signals.emit('SIGINT');
+    expect(await chatting.ended).toBe(0);
+    expect(chatting.out()).toBe('> ');
+    expect(calls).toEqual([]);
+  });
+
+  it('should stop listening to SIGINT once it ends', async () => {
+    const chatting = session(answering([]).answerer);
+    chatting.stdin.end();
+    await chatting.ended;
+    expect(chatting.signals.listenerCount('SIGINT')).toBe(0);
+  });
+
+  it('should print a blocked answer as one line after the text shown, and keep the refusal in the conversation', async () => {
+    const violation = new Error('blocked');
+    const { answerer, calls } = answering([concat(of('The code '), throwError(() => violation)), of('Sorry.')], (error) =>
+      error === violation ? { kind: 'blocked', message: 'Blocked by no digits rails. (digits in the answer)' } : { kind: 'failed', message: 'unexpected' },
+    );
+    const chatting = session(answerer);
+    chatting.stdin.end('Code?\nWhy?\n');
+    await chatting.ended;
+    expect(chatting.out()).toBe('The code \n✖ Blocked by no digits rails. (digits in the answer)\nSorry.\n');
+    expect(calls[1]).toEqual([user('Code?'), { role: 'assistant', content: REFUSAL }, user('Why?')]);
+  });
+
+  it('should print a failed answer as one line, and forget the question', async () => {
+    const { answerer, calls } = answering([throwError(() => new Error('down')), of('Hello.')], () => ({ kind: 'failed', message: 'cannot reach the server' }));
+    const chatting = session(answerer);
+    chatting.stdin.end('Hi\nHi again\n');
+    await chatting.ended;
+    expect(chatting.out()).toBe('✖ cannot reach the server\nHello.\n');
+    expect(calls[1]).toEqual([user('Hi again')]);
+  });
+
+  it("should print the answerer's explain() after each answer with verbose", async () => {
+    const { answerer } = answering([of('Hello.')]);
+    let explained = 0;
+    const chatting = session(Object.assign(answerer, { explain: () => `Summary ${++explained}.\n` }), { verbose: true });
+    chatting.stdin.end('Hi\n');
+    await chatting.ended;
+    expect(chatting.out()).toBe('Hello.\nSummary 1.\n');
+  });
+});
