@@ -1,5 +1,6 @@
 // `rxguardrails server`: createApp() served with @hono/node-server until SIGINT or SIGTERM.
 import { serve } from '@hono/node-server';
+import { formatConfigIssue } from '../errors/ConfigError.js';
 import { createApp } from '../server/createApp.js';
 import type { CliIO } from './CliIO.js';
 import { UsageError } from './UsageError.js';
@@ -17,13 +18,21 @@ export interface ServerCommandOptions {
 
 /**
  * Loads the configs (a bad one throws its ConfigError before anything listens), listens, prints the address, and
- * serves until SIGINT or SIGTERM, then closes the listener and the connections still open.
+ * serves until SIGINT or SIGTERM, then closes the listener and the connections still open. Config warnings and the
+ * server's unexpected errors go to the command's stderr.
  * @returns 0 once stopped by a signal.
  * @throws UsageError when the port is in use.
  */
 export async function serverCommand(options: ServerCommandOptions, io: CliIO): Promise<number> {
   const { configDir, port, host, apiKey, defaultConfigId } = options;
-  const app = await createApp({ configDir, apiKey, ...(defaultConfigId ? { defaultConfigId } : {}) });
+  const app = await createApp({
+    configDir,
+    apiKey,
+    ...(defaultConfigId ? { defaultConfigId } : {}),
+    // The command's own stderr, not the console: a test (or an embedding program) gives main() streams of its own.
+    onWarning: (warning) => io.stderr.write(`rxguardrails: ${formatConfigIssue(warning)}\n`),
+    onError: (error) => io.stderr.write(`rxguardrails server: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+  });
   return new Promise<number>((resolveRun, reject) => {
     const listener = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
       io.stdout.write(`rxguardrails server listening on http://${host}:${info.port}\n`);

@@ -1,5 +1,6 @@
 // main(argv, io) in-process, with streams of its own: what the bin does, without a process. The remote chat
 // (--server-url) talks to createApp() served on a local port, or to a replay server where the server misbehaves.
+import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { serve } from '@hono/node-server';
@@ -85,6 +86,39 @@ describe('main(argv, io)', () => {
     const session = io();
     expect(await main(['server', '--config', 'x', '--port', 'eighty'], session.streams)).toBe(2);
     expect(session.output().err).toBe("rxguardrails: server: --port must be a port number, got 'eighty'\n");
+  });
+});
+
+describe('main(["server", ...]) in-process', () => {
+  it("should write config warnings and the server's unexpected errors to its own stderr, not the console", async () => {
+    const session = io();
+    const signals = new EventEmitter();
+    const consoleCalls = [jest.spyOn(console, 'error').mockImplementation(() => undefined), jest.spyOn(console, 'warn').mockImplementation(() => undefined)];
+    try {
+      const running = main(['server', '--config', 'spec/fixtures/cli-no-model', '--port', '0'], { ...session.streams, signals });
+      const address = await new Promise<string>((resolveAddress) => {
+        const check = () => {
+          const found = /listening on (http:\S+)/.exec(session.output().out);
+          if (found) resolveAddress(found[1]!);
+          else setImmediate(check);
+        };
+        check();
+      });
+      const response = await fetch(`${address}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'any', messages: [{ role: 'user', content: 'Hi' }] }),
+      });
+      expect(response.status).toBe(500);
+      signals.emit('SIGTERM');
+      expect(await running).toBe(0);
+      const lines = session.output().err.split('\n');
+      expect(lines[0]).toBe('rxguardrails: spec/fixtures/cli-no-model/config.yml:3:1: colang_version: unknown key, ignored (a NeMo Guardrails setting rxguardrails does not use)');
+      expect(lines[1]).toMatch(/^rxguardrails server: ConfigError: .*no model of type main/);
+      for (const spy of consoleCalls) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      for (const spy of consoleCalls) spy.mockRestore();
+    }
   });
 });
 
