@@ -90,7 +90,7 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
     // The prompt's presence was checked when the config was loaded; its templates are compiled here, once.
     const prompt = config.prompt(task, config.model(type) ?? config.model('main'))!;
     try {
-      return definition.rail({ name: flow, model, prompt: templateOf(prompt), temperature: data.lowest_temperature, maxTokens: prompt.max_tokens ?? 3 });
+      return definition.rail({ name: flow, task, model, prompt: templateOf(prompt), temperature: data.lowest_temperature, maxTokens: prompt.max_tokens ?? 3 });
     } catch (error) {
       if (!InvalidOptionError.isInstance(error) || !error.option.startsWith('prompt')) throw error;
       const key = prompt.content === undefined ? 'messages' : 'content';

@@ -35,6 +35,11 @@ export interface SelfCheckOptions {
   readonly maxTokens?: number;
   /** The rail's name; defaults to NeMo's flow name, `self check output` / `self check input`. */
   readonly name?: string;
+  /**
+   * The task its judge calls are recorded under (LLMRails passes the flow's task from its registry).
+   * @default 'self_check_output' / 'self_check_input'
+   */
+  readonly task?: string;
 }
 
 /**
@@ -77,13 +82,14 @@ export function selfCheckInput(options: SelfCheckOptions): OutputRail {
 function selfCheck(
   owner: string,
   flow: string,
-  task: string,
+  defaultTask: string,
   options: SelfCheckOptions,
   variables: (text: string, context: RailContext) => Record<string, string>,
 ): OutputRail {
-  assertKnownKeys(owner, options, ['model', 'prompt', 'usage', 'temperature', 'maxTokens', 'name']);
-  const { model, prompt, usage, temperature = 0.001, maxTokens = 3, name = flow } = options;
+  assertKnownKeys(owner, options, ['model', 'prompt', 'usage', 'temperature', 'maxTokens', 'name', 'task']);
+  const { model, prompt, usage, temperature = 0.001, maxTokens = 3, name = flow, task = defaultTask } = options;
   assertRailName(owner, 'name', name);
+  assertRailName(owner, 'task', task);
   if (model === null || typeof model !== 'object' || typeof model.stream !== 'function') {
     throw new InvalidOptionError('model', model, `${owner}: model must be a ChatModel (openAIModel, anthropicModel, scriptedModel, ...), got ${describeValue(model)}`);
   }

@@ -63,6 +63,13 @@ describe('selfCheckOutput / selfCheckInput', () => {
     expect(usage.snapshot().calls).toEqual([expect.objectContaining({ task: 'self_check_output' })]);
   });
 
+  it('should record its calls under the task it is given', async () => {
+    const usage = new UsageTracker();
+    const rail = selfCheckOutput({ model: recordingJudge('No').model, prompt: outputPrompt, usage, task: 'content_check $model=judge' });
+    await firstValueFrom(rail.check('the secret is out', context('tell me')) as Observable<RailDecision>);
+    expect(usage.snapshot().calls).toEqual([expect.objectContaining({ task: 'content_check $model=judge' })]);
+  });
+
   it("should record its calls in the pipeline's usage sink (context.usage) when it has none of its own", async () => {
     const pipeline = new UsageTracker();
     const rail = selfCheckOutput({ model: recordingJudge('No').model, prompt: outputPrompt });
@@ -106,6 +113,7 @@ describe('selfCheckOutput / selfCheckInput', () => {
     ['a model that is not a ChatModel', () => selfCheckOutput({ model: {} as never, prompt: 'x' }), 'selfCheckOutput: model must be a ChatModel'],
     ['maxTokens 0', () => selfCheckOutput({ model, prompt: 'x', maxTokens: 0 }), 'selfCheckOutput: maxTokens must be a positive integer, got 0'],
     ['an empty list of prompt messages', () => selfCheckOutput({ model, prompt: [] }), 'selfCheckOutput: prompt must be a template string or a non-empty list of { role, content }'],
+    ['an empty task', () => selfCheckOutput({ model, prompt: 'x', task: '' }), 'selfCheckOutput: task must be a non-empty string, got ""'],
     ['a usage that cannot record', () => selfCheckOutput({ model, prompt: 'x', usage: 'calls' as never }), 'selfCheckOutput: usage must be a UsageTracker (or an object with next(call)), got "calls"'],
   ])('should throw InvalidOptionError when created with %s', (_, create, message) => {
     expect(create).toThrow(InvalidOptionError);
