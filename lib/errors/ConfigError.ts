@@ -9,6 +9,11 @@ export interface ConfigIssue {
   /** The key path, dotted: `rails.output.streaming.chunk_size`, `models[0].engine`. */
   readonly key?: string;
   readonly message: string;
+  /**
+   * Set when the problem is the machine's, not the config's: the environment variable that is missing (an engine's
+   * API key). A server can still serve its other configs, and say what this one lacks.
+   */
+  readonly environment?: string;
 }
 
 /** `config.yml:12:17: rails.output.streaming.chunk_size: must be at least 1`. */

@@ -5,6 +5,7 @@ import type { AssistantMessage } from '../llm/GenerationResponse.js';
 import type { UsageTracker } from '../usage/UsageTracker.js';
 import { errorPayload } from './errorPayload.js';
 import { type CompletionIds, openAIUsage } from './openAIProtocol.js';
+import { shutdownError } from './sseResponse.js';
 
 /** What {@link completionResponse} needs besides the answer. */
 export interface CompletionResponseOptions {
@@ -15,6 +16,10 @@ export interface CompletionResponseOptions {
   readonly usage: UsageTracker;
   /** Where an unexpected failure goes (it is answered with a 500). */
   readonly onError: (error: unknown) => void;
+  /** Why a shutdown stopped the answer, if one did: it is answered with a 503 saying so. */
+  readonly stopped: () => string | undefined;
+  /** Headers every answer carries (`Connection: close` while the server shuts down). */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /**
@@ -23,21 +28,25 @@ export interface CompletionResponseOptions {
  * {@link errorPayload}).
  */
 export async function completionResponse(answer: Promise<AssistantMessage>, options: CompletionResponseOptions): Promise<Response> {
-  const { ids, configId, usage, onError } = options;
+  const { ids, configId, usage, onError, stopped, headers } = options;
   let content: string;
   let violation: unknown;
   try {
     content = (await answer).content;
   } catch (error) {
+    const reason = stopped();
+    if (reason !== undefined) return Response.json(shutdownError(reason), { status: 503, headers });
     if (!RailViolationError.isInstance(error)) {
-      const { payload, status } = errorPayload(error, onError);
-      return new Response(payload, { status, headers: { 'content-type': 'application/json' } });
+      const { payload, status, ...more } = errorPayload(error, onError) as ReturnType<typeof errorPayload> & { retryAfter?: number };
+      const retryAfter: Record<string, string> = more.retryAfter === undefined ? {} : { 'retry-after': String(more.retryAfter) };
+      return new Response(payload, { status, headers: { ...headers, 'content-type': 'application/json', ...retryAfter } });
     }
     // As NeMo's server answers a blocked message: the refusal, as a normal completion.
     content = REFUSAL;
     violation = error.toJSON().error;
   }
-  return Response.json({
+  return Response.json(
+    {
     id: ids.id,
     object: 'chat.completion',
     created: ids.created,
@@ -45,5 +54,7 @@ export async function completionResponse(answer: Promise<AssistantMessage>, opti
     choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
     usage: openAIUsage(usage.snapshot().totals),
     guardrails: { config_id: configId, ...(violation ? { violation } : {}) },
-  });
+    },
+    { headers },
+  );
 }

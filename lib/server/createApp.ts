@@ -1,97 +1,84 @@
-import { timingSafeEqual } from 'node:crypto';
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import type { ChatModel, UsageSink } from '../core/types.js';
-import type { ConfigIssue } from '../errors/ConfigError.js';
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { ConfigError } from '../errors/ConfigError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertKnownKeys, assertUsageSink, describeValue } from '../internal/validateOptions.js';
-import type { EngineClients } from '../llm/engineModel.js';
 import { LLMRails } from '../llm/LLMRails.js';
 import { configFolders } from '../node/configFolders.js';
 import { RailsConfig } from '../node/RailsConfig.js';
+import type { CreateAppOptions, ErrorContext } from './CreateAppOptions.js';
+import { Lifecycle } from './lifecycle.js';
+import { apiKeyCheck, bodyLimitCheck, jsonOnly, refuseWhileShuttingDown } from './middleware.js';
 import { openAIError } from './openAIProtocol.js';
-import { v1Routes } from './v1Routes.js';
+import { CONFIG_HEADER, type ServedConfig, v1Routes } from './v1Routes.js';
 
-/** Options of {@link createApp}. */
-export interface CreateAppOptions {
-  /**
-   * A config folder (served as one config, named after the folder), or a folder of config folders (each
-   * sub-folder holding a config.yml is a config, named after it), as NeMo's server reads `--config`. Entries whose
-   * names start with `.` or `_`, and node_modules, are not configs.
-   */
-  readonly configDir: string;
-  /** The config used when a request names none. @default the only config, when there is just one */
-  readonly defaultConfigId?: string;
-  /** When set, every /v1 request must carry `Authorization: Bearer <apiKey>`. */
-  readonly apiKey?: string;
-  /**
-   * Largest request body accepted, in bytes.
-   * @default 1 MiB
-   */
-  readonly bodyLimit?: number;
-  /** Models by type for every config (overriding the configs' entries), e.g. for tests. */
-  readonly models?: Readonly<Record<string, ChatModel>>;
-  /** SDK clients for the configs' engines (otherwise made from the environment). */
-  readonly clients?: EngineClients;
-  /** Also record every LLM call here: a UsageTracker or any object with `next(call)`. */
-  readonly usage?: UsageSink;
-  /** Where config warnings go. @default console.warn */
-  readonly onWarning?: (warning: ConfigIssue) => void;
-  /**
-   * Where unexpected errors go: a handler that threw, a failure of an answer that is neither a rail violation nor
-   * a provider's error. The client gets a 500 (or a `server_error` frame) that tells it nothing; this gets the
-   * error. Rail violations, provider failures and bad requests are answers, not errors, and do not come here.
-   * What it throws is ignored, so the client is still answered.
-   * @default console.error
-   */
-  readonly onError?: (error: unknown) => void;
-}
+const OPTION_KEYS = [
+  'configDir', 'defaultConfigId', 'apiKey', 'bodyLimit', 'models', 'clients', 'usage', 'onWarning', 'onError', 'corsOrigins', 'maxBufferedBytes', 'stallTimeoutMs',
+];
 
 /** Where unexpected errors go when `onError` is not given: the one console call of the server. */
-const logError = (error: unknown): void => console.error(error);
+const logError = (error: unknown, context: ErrorContext): void => console.error(context.requestId ? `request ${context.requestId}:` : 'request:', error);
+
+/** Each app's answers in flight, for {@link drain}. */
+const lifecycles = new WeakMap<Hono, Lifecycle>();
 
 /**
  * The guardrails server as a Hono app, OpenAI-compatible (NeMo Guardrails v0.21's wire format): the official
- * `openai` client works against it unchanged, with `config_id` (top level, or `guardrails: { config_id }`) choosing
- * the config.
+ * `openai` client works against it unchanged, with `config_id` (top level, or `guardrails: { config_id }`, or the
+ * `X-Guardrails-Config-Id` header) choosing the config.
  *
- * - `POST /v1/chat/completions`: `stream: true` answers `text/event-stream` with `chat.completion.chunk` frames (a
- *   role frame, one frame per released token, a final frame with `finish_reason`, a usage frame when
- *   `stream_options.include_usage`, then `data: [DONE]`); a violation is `data: {"error": {...}}` (NeMo's payload)
- *   then `data: [DONE]`. Output rails that do not stream give the whole checked answer as one chunk. Otherwise a
- *   `chat.completion` with usage; a blocked answer is NeMo's refusal, with the violation under
- *   `guardrails.violation`. A client that disconnects cancels the model request and the rails.
- * - `GET /v1/rails/configs`: the config ids, as `[{ "id": ... }]`. `GET /health`: `{ "status": "ok" }`.
+ * - `POST /v1/chat/completions` (a JSON body: anything else is a 415): `stream: true` answers `text/event-stream`
+ *   with `chat.completion.chunk` frames (a role frame, one frame per released token, a final frame with
+ *   `finish_reason`, a usage frame when `stream_options.include_usage`, then `data: [DONE]`); a violation is
+ *   `data: {"error": {...}}` (NeMo's payload) then `data: [DONE]`; a failure before the first token is answered
+ *   with its own status (a provider's 429 with `retry-after`, a 504, a 500). Output rails that do not stream give
+ *   the whole checked answer as one chunk. Otherwise a `chat.completion` with usage; a blocked answer is NeMo's
+ *   refusal, with the violation under `guardrails.violation`. A client that disconnects, or stops reading past
+ *   `maxBufferedBytes` / `stallTimeoutMs`, cancels the model request and the rails.
+ * - `GET /v1/models`: the configs that can answer, in OpenAI's list shape. `GET /v1/rails/configs`: every config,
+ *   `[{ "id": ... }]`, with `available: false` and the reason for one that cannot answer. `GET /health`.
  * - Bad requests (malformed JSON, missing or wrongly typed fields, unknown config, too large, bad API key) get
- *   OpenAI-shaped 4xx errors; unexpected errors a 500, and go to `onError`.
+ *   OpenAI-shaped 4xx errors; unexpected errors a 500, and go to `onError` with the request's id.
  *
- * Configs are loaded once, here: a bad one throws {@link ConfigError} and no app is made. The app does not
- * listen; the CLI (`rxguardrails server`) serves it, tests call `app.request()`.
+ * Configs are loaded once, here: a config with a syntax or schema error throws {@link ConfigError} and no app is
+ * made; a config that cannot run on this machine (an engine's API key missing from the environment) is served as
+ * unavailable (503 naming what is missing), so the others still answer. The app does not listen; the CLI
+ * (`rxguardrails server`) serves it, tests call `app.request()`; {@link drain} shuts it down gracefully.
  *
  * ## Example
  * ```ts
  * import { serve } from '@hono/node-server';
- * import { createApp } from 'rxguardrails/server';
+ * import { createApp, drain } from 'rxguardrails/server';
  *
  * const app = await createApp({ configDir: './configs', apiKey: process.env.GUARDRAILS_API_KEY });
- * serve({ fetch: app.fetch, port: 8000, hostname: '127.0.0.1' });
+ * const server = serve({ fetch: app.fetch, port: 8000, hostname: '127.0.0.1' });
+ * process.on('SIGTERM', async () => {
+ *   server.close();
+ *   await drain(app, { graceMs: 10_000 });
+ * });
  * ```
  *
  * @param options `configDir`, and optionally `defaultConfigId`, `apiKey`, `bodyLimit` (default 1 MiB), `models`,
- * `clients`, `usage`, `onWarning` (default console.warn), `onError` (default console.error).
+ * `clients`, `usage`, `onWarning` (default console.warn), `onError` (default console.error), `corsOrigins`
+ * (default none), `maxBufferedBytes` (default 1 MiB), `stallTimeoutMs` (default 30000).
  * @throws InvalidOptionError for a bad option, ConfigError for a missing or bad config.
  */
 export async function createApp(options: CreateAppOptions): Promise<Hono> {
-  assertKnownKeys('createApp', options, ['configDir', 'defaultConfigId', 'apiKey', 'bodyLimit', 'models', 'clients', 'usage', 'onWarning', 'onError']);
-  const { configDir, apiKey, bodyLimit: limit = 1024 * 1024, models, clients, usage, onWarning, onError = logError } = options;
+  assertKnownKeys('createApp', options, OPTION_KEYS);
+  const {
+    configDir, apiKey, bodyLimit: limit = 1024 * 1024, models, clients, usage, onWarning, onError = logError,
+    corsOrigins = [], maxBufferedBytes = 1024 * 1024, stallTimeoutMs = 30_000,
+  } = options;
   if (typeof configDir !== 'string' || configDir === '') {
     throw new InvalidOptionError('configDir', configDir, `createApp: configDir must be a folder path, got ${describeValue(configDir)}`);
   }
   if (apiKey !== undefined && (typeof apiKey !== 'string' || apiKey === '')) {
     throw new InvalidOptionError('apiKey', apiKey, `createApp: apiKey must be a non-empty string when given, got ${describeValue(apiKey)}`);
   }
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new InvalidOptionError('bodyLimit', limit, `createApp: bodyLimit must be a positive whole number of bytes, got ${describeValue(limit)}`);
+  for (const [name, value] of [['bodyLimit', limit], ['maxBufferedBytes', maxBufferedBytes], ['stallTimeoutMs', stallTimeoutMs]] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new InvalidOptionError(name, value, `createApp: ${name} must be a positive whole number${name === 'stallTimeoutMs' ? ' of milliseconds' : ' of bytes'}, got ${describeValue(value)}`);
+    }
   }
   if (usage !== undefined) assertUsageSink('createApp', 'usage', usage);
   if (onWarning !== undefined && typeof onWarning !== 'function') {
@@ -100,19 +87,21 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
   if (typeof onError !== 'function') {
     throw new InvalidOptionError('onError', onError, `createApp: onError must be a function (error) => void, got ${describeValue(onError)}`);
   }
-  const report = (error: unknown) => {
+  if (!Array.isArray(corsOrigins) || !corsOrigins.every((origin) => typeof origin === 'string' && /^(\*|https?:\/\/[^/\s]+)$/.test(origin))) {
+    throw new InvalidOptionError('corsOrigins', corsOrigins, `createApp: corsOrigins must be a list of origins like https://app.example (or '*'), got ${describeValue(corsOrigins)}`);
+  }
+  const report = (error: unknown, context: ErrorContext = {}) => {
     try {
-      onError(error);
+      onError(error, context);
     } catch {
       // A reporter that fails must not take the answer down with it: the client is answered all the same.
     }
   };
 
-  const configs = new Map<string, LLMRails>();
+  const configs = new Map<string, ServedConfig>();
   for (const [id, folder] of configFolders(configDir)) {
     const config = await RailsConfig.fromPath(folder, onWarning ? { onWarning } : {});
-    // The server chooses the wire format of violations, so the rails always report them as errors.
-    configs.set(id, new LLMRails(config, { models, clients, usage, onViolation: 'error', keepCalls: 1000 }));
+    configs.set(id, served(() => new LLMRails(config, { models, clients, usage, onViolation: 'error', keepCalls: 1000 })));
   }
   const ids = [...configs.keys()];
   const defaultConfigId = options.defaultConfigId ?? (ids.length === 1 ? ids[0] : undefined);
@@ -120,45 +109,52 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
     throw new InvalidOptionError('defaultConfigId', defaultConfigId, `createApp: no config '${defaultConfigId}' in ${configDir} (there are: ${ids.join(', ')})`);
   }
 
+  const lifecycle = new Lifecycle();
   const app = new Hono();
-  app.get('/health', (c) => c.json({ status: 'ok' }));
+  if (corsOrigins.length > 0) {
+    const origin = corsOrigins.includes('*') ? '*' : [...corsOrigins];
+    app.use('*', cors({ origin, allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['authorization', 'content-type', CONFIG_HEADER], maxAge: 600 }));
+  }
+  app.get('/health', (c) => c.json({ status: lifecycle.shuttingDown ? 'shutting down' : 'ok' }, lifecycle.shuttingDown ? 503 : 200));
+  app.use('/v1/*', refuseWhileShuttingDown(lifecycle));
   if (apiKey !== undefined) app.use('/v1/*', apiKeyCheck(apiKey));
+  app.use('/v1/chat/completions', jsonOnly());
   app.use('/v1/*', bodyLimitCheck(limit));
-  app.route('/v1', v1Routes({ configs, defaultConfigId, onError: report }));
-  app.notFound((c) => c.json(openAIError(`Unknown path ${c.req.method} ${c.req.path}.`, { code: 'not_found' }), 404));
+  app.route('/v1', v1Routes({ configs, defaultConfigId, onError: report, lifecycle, limits: { maxBufferedBytes, stallTimeoutMs }, direct: corsOrigins.length === 0 }));
+  app.notFound((c) => c.json(openAIError(`Unknown path ${c.req.method} ${c.req.path.slice(0, 200)}.`, { code: 'not_found' }), 404));
   app.onError((error, c) => {
     report(error);
     return c.json(openAIError('Internal server error.', { type: 'server_error' }), 500);
   });
+  lifecycles.set(app, lifecycle);
   return app;
 }
 
-/** Answers 401 unless the request carries `Authorization: Bearer <apiKey>`. */
-function apiKeyCheck(apiKey: string): MiddlewareHandler {
-  const expected = Buffer.from(apiKey);
-  return async (c, next) => {
-    const header = c.req.header('authorization');
-    const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
-    // Compared in constant time, so the answer's timing tells nothing about how much of a guess was right.
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return c.json(openAIError('Incorrect or missing API key: send Authorization: Bearer <key>.', { code: 'invalid_api_key' }), 401);
-    }
-    return next();
-  };
+/**
+ * Shuts an app made by {@link createApp} down gracefully: new requests get a 503 (and their connections close),
+ * the answers in flight get `graceMs` to finish, then each still running ends with an error frame and
+ * `data: [DONE]` (a 503 for one that had sent nothing yet). Resolves once no answer is left. Stop the listener
+ * from accepting connections first (`server.close()`).
+ * @param options `graceMs`: how long answers in flight may take to finish. @default 10000
+ */
+export async function drain(app: Hono, options: { readonly graceMs?: number } = {}): Promise<void> {
+  assertKnownKeys('drain', options, ['graceMs']);
+  const { graceMs = 10_000 } = options;
+  if (!Number.isInteger(graceMs) || graceMs < 0) throw new InvalidOptionError('graceMs', graceMs, `drain: graceMs must be a whole number of milliseconds, at least 0, got ${describeValue(graceMs)}`);
+  const lifecycle = lifecycles.get(app);
+  if (!lifecycle) throw new InvalidOptionError('app', app, 'drain: app must be an app made by createApp');
+  await lifecycle.drain(graceMs);
 }
 
-/** Answers 413 for a body over `limit` bytes. */
-function bodyLimitCheck(limit: number): MiddlewareHandler {
-  const tooLarge = (c: Context) => c.json(openAIError(`The request body is larger than ${limit} bytes.`, { code: 'request_too_large' }), 413);
-  const countedBodyLimit = bodyLimit({ maxSize: limit, onError: tooLarge });
-  return (c, next) => {
-    // A declared length is checked here, leaving the body unread, so @hono/node-server reads it straight from the
-    // socket (Hono's bodyLimit would first make it build a web Request, a ReadableStream and an AbortController:
-    // half of the server's CPU per request). A body without one (chunked) is counted as it comes by Hono's bodyLimit.
-    const length = c.req.header('content-length');
-    if (length !== undefined && /^\d+$/.test(length) && c.req.header('transfer-encoding') === undefined) {
-      return Number(length) > limit ? Promise.resolve(tooLarge(c)) : next();
-    }
-    return countedBodyLimit(c, next);
-  };
+/**
+ * A config's rails, or why it cannot answer here: a ConfigError whose every problem is the machine's (a missing
+ * environment variable) makes the config unavailable rather than the server; any other problem stops the start.
+ */
+function served(make: () => LLMRails): ServedConfig {
+  try {
+    return { rails: make() };
+  } catch (error) {
+    if (!ConfigError.isInstance(error) || !error.issues.every((issue) => issue.environment !== undefined)) throw error;
+    return { unavailable: error.issues.map((issue) => issue.message).join('; ') };
+  }
 }

@@ -1,2 +1,3 @@
 // rxguardrails/server: the OpenAI-compatible guardrails server (Node).
-export { createApp, type CreateAppOptions } from './createApp.js';
+export { createApp, drain } from './createApp.js';
+export type { CreateAppOptions, ErrorContext } from './CreateAppOptions.js';

@@ -10,17 +10,22 @@ const message = z.looseObject({
   content: z.union([z.string(), z.array(contentPart), z.null()]),
 });
 
+/** The longest string the server repeats back (the model id in every frame, a config id in messages). */
+const MAX_ECHOED = 256;
+
 const number = (minimum: number, maximum: number) => z.number().min(minimum).max(maximum).optional();
 
 export const chatCompletionRequest = z.looseObject({
+  // Echoed in every frame of the answer: bounded, or a long one would multiply into every frame.
   model: z
     .string({ error: (issue) => (issue.input === undefined ? 'you must provide a model parameter' : undefined) })
-    .min(1, 'you must provide a model parameter'),
+    .min(1, 'you must provide a model parameter')
+    .max(MAX_ECHOED, `at most ${MAX_ECHOED} characters`),
   messages: z.array(message).min(1, 'messages must hold at least one message'),
   stream: z.boolean().nullable().optional(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
-  config_id: z.string().min(1).optional(),
-  guardrails: z.looseObject({ config_id: z.string().min(1).optional() }).optional(),
+  config_id: z.string().min(1).max(MAX_ECHOED, `at most ${MAX_ECHOED} characters`).optional(),
+  guardrails: z.looseObject({ config_id: z.string().min(1).max(MAX_ECHOED, `at most ${MAX_ECHOED} characters`).optional() }).optional(),
   n: z.literal(1, 'n must be 1: the guardrails server returns one choice').nullable().optional(),
   temperature: number(0, 2).nullable(),
   top_p: number(0, 1).nullable(),

@@ -49,7 +49,7 @@ describe('public API', () => {
   });
 
   it('should export exactly these names from rxguardrails/server', () => {
-    expect(Object.keys(server).sort()).toEqual(['createApp']);
+    expect(Object.keys(server).sort()).toEqual(['createApp', 'drain']);
   });
 
   it('should export exactly these names from rxguardrails/testing', () => {

@@ -4,9 +4,10 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
-import { ConfigError, InvalidOptionError, ProviderError, scriptedModel } from 'rxguardrails';
+import { concat, of, throwError } from 'rxjs';
+import { type ChatModel, ConfigError, InvalidOptionError, ProviderError, scriptedModel } from 'rxguardrails';
 import { RailsConfig } from 'rxguardrails/node';
-import { createApp } from 'rxguardrails/server';
+import { createApp, type ErrorContext } from 'rxguardrails/server';
 import { ask, CONFIGS, framesOf } from './serverHarness.js';
 
 const SKIPPED_ENTRIES = 'spec/fixtures/server-skipped-entries';
@@ -94,6 +95,8 @@ describe('createApp', () => {
     // The model's own Error, so a spec can tell it arrived as it was thrown (not wrapped, not copied).
     const failure = new Error('the model broke');
     const broken = () => scriptedModel([failure]);
+    /** A model that streams `text`, then fails. */
+    const failsAfter = (text: string): ChatModel => ({ provider: 'test', model: 'failing', stream: () => concat(of(text), throwError(() => failure)) });
 
     it('should give an unexpected failure of an answer to onError, and answer 500', async () => {
       const errors: unknown[] = [];
@@ -105,14 +108,24 @@ describe('createApp', () => {
       expect(errors[0]).toBe(failure);
     });
 
-    it('should give an unexpected failure of a streamed answer to onError, and end the stream with a server_error frame', async () => {
+    it('should answer 500 to a streamed answer that fails before its first token, giving the failure to onError with the request', async () => {
+      const errors: [unknown, ErrorContext][] = [];
+      const app = await createApp({ configDir: CONFIGS, defaultConfigId: 'support', models: { main: broken() }, onError: (error, context) => errors.push([error, context]) });
+      const response = await post(app, { model: 'm', messages: ask('Hi'), stream: true });
+      expect(response.status).toBe(500);
+      expect(response.headers.get('content-type')).toBe('application/json');
+      expect(await response.json()).toEqual(SERVER_ERROR);
+      expect(errors).toEqual([[failure, { requestId: expect.stringMatching(/^chatcmpl-/), configId: 'support' }]]);
+      expect(errors[0]![0]).toBe(failure);
+    });
+
+    it('should end a streamed answer that fails after its first token with a server_error frame, giving the failure to onError', async () => {
       const errors: unknown[] = [];
-      const app = await createApp({ configDir: CONFIGS, defaultConfigId: 'support', models: { main: broken() }, onError: (error) => errors.push(error) });
+      const app = await createApp({ configDir: CONFIGS, defaultConfigId: 'support', models: { main: failsAfter('Hello ') }, onError: (error) => errors.push(error) });
       const response = await post(app, { model: 'm', messages: ask('Hi'), stream: true });
       expect(response.status).toBe(200);
       expect(framesOf(await response.text()).slice(-2)).toEqual([SERVER_ERROR_FRAME, 'data: [DONE]']);
       expect(errors).toEqual([failure]);
-      expect(errors[0]).toBe(failure);
     });
 
     it('should give an error thrown by a handler to onError, and answer 500', async () => {
@@ -141,7 +154,8 @@ describe('createApp', () => {
       expect(response.status).toBe(500);
       expect(await response.json()).toEqual(SERVER_ERROR);
       const streamed = await post(app, { model: 'm', messages: ask('Hi'), stream: true });
-      expect(framesOf(await streamed.text()).slice(-2)).toEqual([SERVER_ERROR_FRAME, 'data: [DONE]']);
+      expect(streamed.status).toBe(500);
+      expect(await streamed.json()).toEqual(SERVER_ERROR);
     });
 
     it('should not call a rail violation an error', async () => {
@@ -154,12 +168,12 @@ describe('createApp', () => {
 
     it('should answer a provider failure with a 502 naming it, not as an error', async () => {
       const onError = jest.fn();
-      const failing = scriptedModel([new ProviderError({ provider: 'openai', status: 429, type: 'rate_limit_error', during: 'request', detail: 'slow down' })]);
+      const failing = scriptedModel([new ProviderError({ provider: 'openai', status: 500, type: 'server_error', during: 'request', detail: 'overloaded' })]);
       const app = await createApp({ configDir: CONFIGS, defaultConfigId: 'support', models: { main: failing }, onError });
       const response = await post(app, { model: 'm', messages: ask('Hi') });
       expect(response.status).toBe(502);
       expect(await response.json()).toEqual({
-        error: { message: 'The model provider failed: openai: HTTP 429 rate_limit_error: slow down', type: 'rate_limit_error', param: null, code: null },
+        error: { message: 'The model provider failed: openai: HTTP 500 server_error: overloaded', type: 'server_error', param: null, code: null },
       });
       expect(onError).not.toHaveBeenCalled();
     });
@@ -176,8 +190,8 @@ describe('createApp', () => {
         const response = await post(app, { model: 'm', messages: ask('Hi') });
         expect(response.status).toBe(500);
         expect(consoleError).toHaveBeenCalledTimes(1);
-        expect(consoleError).toHaveBeenCalledWith(failure);
-        expect(consoleError.mock.calls[0]![0]).toBe(failure);
+        expect(consoleError).toHaveBeenCalledWith(expect.stringMatching(/^request chatcmpl-.+:$/), failure);
+        expect(consoleError.mock.calls[0]![1]).toBe(failure);
       });
     });
   });

@@ -1,0 +1,63 @@
+import type { ChatModel, UsageSink } from '../core/types.js';
+import type { ConfigIssue } from '../errors/ConfigError.js';
+import type { EngineClients } from '../llm/engineModel.js';
+
+/** Options of {@link createApp}. */
+export interface CreateAppOptions {
+  /**
+   * A config folder (served as one config, named after the folder), or a folder of config folders (each
+   * sub-folder holding a config.yml is a config, named after it), as NeMo's server reads `--config`. Entries whose
+   * names start with `.` or `_`, and node_modules, are not configs.
+   */
+  readonly configDir: string;
+  /** The config used when a request names none. @default the only config, when there is just one */
+  readonly defaultConfigId?: string;
+  /** When set, every /v1 request must carry `Authorization: Bearer <apiKey>`. */
+  readonly apiKey?: string;
+  /**
+   * Largest request body accepted, in bytes.
+   * @default 1 MiB
+   */
+  readonly bodyLimit?: number;
+  /** Models by type for every config (overriding the configs' entries), e.g. for tests. */
+  readonly models?: Readonly<Record<string, ChatModel>>;
+  /** SDK clients for the configs' engines (otherwise made from the environment). */
+  readonly clients?: EngineClients;
+  /** Also record every LLM call here: a UsageTracker or any object with `next(call)`. */
+  readonly usage?: UsageSink;
+  /** Where config warnings go. @default console.warn */
+  readonly onWarning?: (warning: ConfigIssue) => void;
+  /**
+   * Where unexpected errors go: a handler that threw, a failure of an answer that is neither a rail violation nor
+   * a provider's error. The client gets a 500 (or a `server_error` frame) that tells it nothing; this gets the
+   * error. Rail violations, provider failures and bad requests are answers, not errors, and do not come here.
+   * What it throws is ignored, so the client is still answered.
+   * @default console.error
+   */
+  readonly onError?: (error: unknown, context: ErrorContext) => void;
+  /**
+   * Origins a browser app may call the server from (`https://app.example`, or `*` for any), for preflights, JSON
+   * and streaming answers alike. None by default: a browser on another origin cannot call the server.
+   * @default []
+   */
+  readonly corsOrigins?: readonly string[];
+  /**
+   * Bytes of frames a streaming client may leave unread; past it the answer is stopped (the model request and the
+   * rails aborted) and the connection dropped. Per request, so memory stays bounded whatever clients do.
+   * @default 1 MiB
+   */
+  readonly maxBufferedBytes?: number;
+  /**
+   * Milliseconds a streaming client may leave frames unread before its answer is stopped the same way.
+   * @default 30000
+   */
+  readonly stallTimeoutMs?: number;
+}
+
+/** Which request an unexpected error belongs to. */
+export interface ErrorContext {
+  /** The completion id the client was given (`chatcmpl-...`), when the error belongs to an answer. */
+  readonly requestId?: string;
+  /** The config that was answering. */
+  readonly configId?: string;
+}
