@@ -1,6 +1,7 @@
 // The rxguardrails command line: `rxguardrails chat` and `rxguardrails server`. bin.ts calls main(); tests call
 // it in-process or run the bin as a real process. This file reads the command line and reports errors; the chat
 // (chat.ts, answerers.ts) and the server (serverCommand.ts) live in their own modules.
+import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigError } from '../errors/ConfigError.js';
 import { GuardrailError } from '../errors/GuardrailError.js';
@@ -17,12 +18,15 @@ export type { CliIO } from './CliIO.js';
 const USAGE = `Usage:
   rxguardrails chat --config <dir> [--streaming] [--verbose]
   rxguardrails chat --server-url <url> [--config-id <id>] [--streaming] [--verbose]
-  rxguardrails server --config <dir> [--port 8000] [--host 127.0.0.1] [--api-key <key>] [--default-config-id <id>]
+  rxguardrails server --config <dir> [--port 8000] [--host 127.0.0.1] [--api-key-file <path>] [--default-config-id <id>]
+                      [--cors-origin <origin>]... [--shutdown-grace-ms 10000]
 
   chat     talk to a guarded model; --streaming prints tokens as they arrive, --verbose prints explain() after
            each answer, Ctrl-C cancels the answer in progress (and its model request), Ctrl-D ends the chat
-  server   serve the config(s) as an OpenAI-compatible API (POST /v1/chat/completions); the API key may also
-           come from RXGUARDRAILS_API_KEY`;
+  server   serve the config(s) as an OpenAI-compatible API (POST /v1/chat/completions); the API key comes from
+           RXGUARDRAILS_API_KEY or --api-key-file (--api-key <key> works too, but other users see it in the process
+           list); --cors-origin lets a browser app on that origin call it; on SIGTERM or SIGINT answers in flight get
+           --shutdown-grace-ms to finish`;
 
 /**
  * Runs one `rxguardrails` command. Mistakes the user can fix (usage, a bad config, a missing key) are reported in
@@ -38,7 +42,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       case 'chat':
         return await chatCommand(rest, io);
       case 'server':
-        return await serverCommand(serverOptions(rest, io.env), io);
+        return await serverCommand(serverOptions(rest, io), io);
       case undefined:
       case '--help':
       case '-h':
@@ -101,7 +105,7 @@ async function chatCommand(args: readonly string[], io: CliIO): Promise<number> 
   return chat(answerer, { streaming: values.streaming === true, verbose: values.verbose === true }, io);
 }
 
-function serverOptions(args: readonly string[], env: CliIO['env']): ServerCommandOptions {
+function serverOptions(args: readonly string[], io: CliIO): ServerCommandOptions {
   const { values } = parse('server', {
     args: [...args],
     strict: true,
@@ -110,21 +114,45 @@ function serverOptions(args: readonly string[], env: CliIO['env']): ServerComman
       port: { type: 'string', default: '8000' },
       host: { type: 'string', default: '127.0.0.1' },
       'api-key': { type: 'string' },
+      'api-key-file': { type: 'string' },
       'default-config-id': { type: 'string' },
+      'cors-origin': { type: 'string', multiple: true },
+      'shutdown-grace-ms': { type: 'string', default: '10000' },
     },
   });
   if (!values.config) throw new UsageError('server needs --config <dir>');
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`server: --port must be a port number, got '${values.port}'`);
+  const graceMs = Number(values['shutdown-grace-ms']);
+  if (!Number.isInteger(graceMs) || graceMs < 0) throw new UsageError(`server: --shutdown-grace-ms must be a whole number of milliseconds, got '${values['shutdown-grace-ms']}'`);
+  if (values['api-key'] !== undefined && values['api-key-file'] !== undefined) throw new UsageError('server takes --api-key or --api-key-file, not both');
+  if (values['api-key'] !== undefined) {
+    io.stderr.write('rxguardrails: warning: --api-key is visible to other users in the process list; prefer RXGUARDRAILS_API_KEY or --api-key-file\n');
+  }
   return {
     configDir: values.config,
     port,
     host: values.host,
-    apiKey: values['api-key'] || env.RXGUARDRAILS_API_KEY || undefined,
+    apiKey: values['api-key'] || (values['api-key-file'] ? keyFromFile(values['api-key-file']) : undefined) || io.env.RXGUARDRAILS_API_KEY || undefined,
     defaultConfigId: values['default-config-id'] || undefined,
+    corsOrigins: values['cors-origin'] ?? [],
+    graceMs,
   };
 }
 
+/** The key in a file (a secret mounted by the platform): its content, without the trailing newline. */
+function keyFromFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`server: cannot read --api-key-file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 1);
+  }
+  const key = text.trim();
+  if (key === '' || /\s/.test(key)) throw new UsageError(`server: --api-key-file ${path} must hold one key on one line`, 1);
+  return key;
+}
+
 function processIO(): CliIO {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process };
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process, strays: process };
 }

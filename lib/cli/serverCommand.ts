@@ -1,7 +1,7 @@
-// `rxguardrails server`: createApp() served with @hono/node-server until SIGINT or SIGTERM.
+// `rxguardrails server`: createApp() served with @hono/node-server until SIGINT or SIGTERM, then drained.
 import { serve } from '@hono/node-server';
 import { formatConfigIssue } from '../errors/ConfigError.js';
-import { createApp } from '../server/createApp.js';
+import { createApp, drain } from '../server/createApp.js';
 import type { CliIO } from './CliIO.js';
 import { UsageError } from './UsageError.js';
 
@@ -14,44 +14,73 @@ export interface ServerCommandOptions {
   /** The bearer key every /v1 request must carry, when set. */
   readonly apiKey?: string;
   readonly defaultConfigId?: string;
+  /** Origins browser apps may call from. */
+  readonly corsOrigins: readonly string[];
+  /** How long answers in flight may take to finish after SIGTERM or SIGINT, in ms. */
+  readonly graceMs: number;
 }
+
+/** After the grace period, how long ended answers' connections may take to close before they are cut. */
+const CLOSE_WAIT_MS = 1_000;
 
 /**
  * Loads the configs (a bad one throws its ConfigError before anything listens), listens, prints the address, and
- * serves until SIGINT or SIGTERM, then closes the listener and the connections still open. Config warnings and the
- * server's unexpected errors go to the command's stderr.
+ * serves until SIGINT or SIGTERM. Then it stops accepting connections, lets the answers in flight finish within the
+ * grace period (the rest end with an error frame and `data: [DONE]`), closes the connections and returns 0.
+ * Config warnings, the server's unexpected errors (with the request id) and promises rejected with no one to catch
+ * them (a custom rail's stray promise, which must not take every stream down) go to the command's stderr.
  * @returns 0 once stopped by a signal.
  * @throws UsageError when the port is in use.
  */
 export async function serverCommand(options: ServerCommandOptions, io: CliIO): Promise<number> {
-  const { configDir, port, host, apiKey, defaultConfigId } = options;
+  const { configDir, port, host, apiKey, defaultConfigId, corsOrigins, graceMs } = options;
   const app = await createApp({
     configDir,
     apiKey,
+    corsOrigins,
     ...(defaultConfigId ? { defaultConfigId } : {}),
     // The command's own stderr, not the console: a test (or an embedding program) gives main() streams of its own.
     onWarning: (warning) => io.stderr.write(`rxguardrails: ${formatConfigIssue(warning)}\n`),
-    onError: (error) => io.stderr.write(`rxguardrails server: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+    onError: (error, context) => io.stderr.write(`rxguardrails server: ${context.requestId ? `request ${context.requestId}: ` : ''}${describe(error)}\n`),
   });
+  const stray = (reason: unknown) => io.stderr.write(`rxguardrails server: a promise was rejected and nothing caught it (serving on): ${describe(reason)}\n`);
+  io.strays?.on('unhandledRejection', stray);
   return new Promise<number>((resolveRun, reject) => {
     const listener = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
       io.stdout.write(`rxguardrails server listening on http://${host}:${info.port}\n`);
     });
-    const forgetSignals = () => {
+    const forget = () => {
       io.signals?.off('SIGINT', stop);
       io.signals?.off('SIGTERM', stop);
+      io.strays?.off('unhandledRejection', stray);
     };
     listener.once('error', (error: NodeJS.ErrnoException) => {
-      forgetSignals();
+      forget();
       reject(error.code === 'EADDRINUSE' ? new UsageError(`server: port ${port} is in use on ${host}`, 1) : error);
     });
+    const connections = listener as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+    let stopping = false;
     const stop = () => {
-      forgetSignals();
-      listener.close(() => resolveRun(0));
-      // Streams still open would keep close() waiting for as long as their clients stay.
-      (listener as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      if (stopping) return;
+      stopping = true;
+      io.signals?.off('SIGINT', stop);
+      io.signals?.off('SIGTERM', stop);
+      // No new connections; keep-alive ones idle now are closed, busy ones when their answer ends (Connection: close).
+      listener.close(() => {
+        forget();
+        resolveRun(0);
+      });
+      void drain(app, { graceMs }).then(() => {
+        connections.closeIdleConnections?.();
+        // A connection still open now carries nothing the server owes: it may not keep the process alive.
+        setTimeout(() => connections.closeAllConnections?.(), CLOSE_WAIT_MS).unref();
+      });
     };
     io.signals?.on('SIGINT', stop);
     io.signals?.on('SIGTERM', stop);
   });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

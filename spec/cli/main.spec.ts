@@ -114,7 +114,7 @@ describe('main(["server", ...]) in-process', () => {
       expect(await running).toBe(0);
       const lines = session.output().err.split('\n');
       expect(lines[0]).toBe('rxguardrails: spec/fixtures/cli-no-model/config.yml:3:1: colang_version: unknown key, ignored (a NeMo Guardrails setting rxguardrails does not use)');
-      expect(lines[1]).toMatch(/^rxguardrails server: ConfigError: .*no model of type main/);
+      expect(lines[1]).toMatch(/^rxguardrails server: request chatcmpl-[0-9a-f-]+: ConfigError: .*no model of type main/);
       for (const spy of consoleCalls) expect(spy).not.toHaveBeenCalled();
     } finally {
       for (const spy of consoleCalls) spy.mockRestore();
