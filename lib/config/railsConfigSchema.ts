@@ -10,11 +10,50 @@ export const ENGINES = ['openai', 'anthropic', 'scripted'] as const;
 /** Where the model id may be given besides `model`, as NeMo allows. */
 const MODEL_ID_PARAMETERS = ['model', 'model_name'] as const;
 
+/** How long a model made from the config may keep a call waiting for its first stream event, by default. */
+export const DEFAULT_FIRST_TOKEN_TIMEOUT_MS = 60_000;
+/** How long it may keep a call waiting between two events, by default. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** Bounds both waits when the config gives neither the wait's own key nor timeout_ms. */
+export const UPSTREAM_TIMEOUT_ENV_VAR = 'RXGUARDRAILS_UPSTREAM_TIMEOUT_MS';
+
+// zod's number already refuses Infinity and NaN.
+const milliseconds = z.number({ error: 'must be a positive number of milliseconds' }).positive('must be a positive number of milliseconds');
+
+/**
+ * The bounds on the waits for a provider (`upstream:` at the top level for every model of the config, or in a
+ * models entry for that model, key by key over the top level's).
+ */
+const upstreamSchema = z
+  .strictObject({
+    timeout_ms: milliseconds
+      .optional()
+      .describe(
+        `bounds both waits (for the first token, and between tokens) when their own keys are not set; default ${UPSTREAM_TIMEOUT_ENV_VAR}, else ${DEFAULT_FIRST_TOKEN_TIMEOUT_MS} and ${DEFAULT_IDLE_TIMEOUT_MS}`,
+      ),
+    first_token_timeout_ms: milliseconds
+      .optional()
+      .describe(
+        `milliseconds from the request to the provider's first stream event, SDK retries included (default timeout_ms, ${UPSTREAM_TIMEOUT_ENV_VAR}, else ${DEFAULT_FIRST_TOKEN_TIMEOUT_MS}); over it: HTTP 504 before any token`,
+      ),
+    idle_timeout_ms: milliseconds
+      .optional()
+      .describe(`milliseconds between two stream events (default timeout_ms, ${UPSTREAM_TIMEOUT_ENV_VAR}, else ${DEFAULT_IDLE_TIMEOUT_MS}); over it the stream ends with an error`),
+    max_retries: z
+      .number({ error: 'must be an integer, at least 0' })
+      .int('must be an integer, at least 0')
+      .min(0, 'must be an integer, at least 0')
+      .optional()
+      .describe('SDK retries of a failed request (connection errors, 408, 409, 429, 5xx) for clients made from the environment, inside first_token_timeout_ms (default 0: a 429 is answered at once, with its retry-after)'),
+  })
+  .describe('bounds on the waits for the model provider (a stalled provider ends the answer with a timeout error)');
+
 /** The keys every models entry has, whatever its engine. */
 const modelBase = {
   type: nonEmpty('model type').default('main').describe('main: the generation model; self_check_input / self_check_output: a dedicated judge'),
   model: nonEmpty('model id').optional().describe('the model id, e.g. gpt-4o-mini (or parameters.model / parameters.model_name)'),
   mode: z.enum(['chat', 'text']).optional(),
+  upstream: upstreamSchema.optional().describe("this model's bounds on the waits for its provider, key by key over the top-level upstream"),
 };
 
 /** Request parameters of a provider engine: sent with every request, except the model id they may carry. */
@@ -170,6 +209,7 @@ export const railsConfigSchema = z.strictObject({
   rails: railsSchema,
   prompts: z.array(promptSchema).default([]),
   lowest_temperature: z.number().min(0, 'must be at least 0').default(0.001).describe('temperature of LLM-judged rails'),
+  upstream: upstreamSchema.optional(),
 });
 
 export type RailsConfigData = z.infer<typeof railsConfigSchema>;
@@ -178,3 +218,4 @@ export type OpenAIModelConfig = z.infer<typeof openAIModelSchema>;
 export type AnthropicModelConfig = z.infer<typeof anthropicModelSchema>;
 export type ScriptedModelConfig = z.infer<typeof scriptedModelSchema>;
 export type PromptConfig = z.infer<typeof promptSchema>;
+export type UpstreamConfig = z.infer<typeof upstreamSchema>;

@@ -164,6 +164,15 @@ export interface SourceOptions {
   readonly task?: string;
   /** Aborts the request from outside; the stream then errors with the signal's reason. */
   readonly signal?: AbortSignal;
+  /**
+   * Bounds on the waits of the call, in milliseconds: `firstTokenMs` from the subscription to the provider's first
+   * stream event (the request answered and streaming), `idleMs` between two events. A number bounds both; an object
+   * bounds the waits it names. A wait over its bound aborts the request, and the stream errors with a
+   * `ProviderError` of type `timeout` (code `upstream_timeout`). The SDK's own retries happen inside the
+   * first-token wait, so the bound is the whole wait.
+   * @default no bound
+   */
+  readonly timeout?: number | { readonly firstTokenMs?: number; readonly idleMs?: number };
 }
 
 /** Options of one model call: the source options, plus provider parameters passed through (temperature, ...). */

@@ -2,7 +2,16 @@
 import { defer, from, switchMap } from 'rxjs';
 import type { ChatModel } from '../core/types.js';
 import type { RailsConfig } from '../config/RailsConfig.js';
-import { type AnthropicModelConfig, modelId, type OpenAIModelConfig, requestParameters } from '../config/railsConfigSchema.js';
+import {
+  type AnthropicModelConfig,
+  DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type ModelConfig,
+  modelId,
+  type OpenAIModelConfig,
+  requestParameters,
+  UPSTREAM_TIMEOUT_ENV_VAR,
+} from '../config/railsConfigSchema.js';
 import { ConfigError } from '../errors/ConfigError.js';
 import { anthropicModel } from '../models/anthropicModel.js';
 import { openAIModel } from '../models/openAIModel.js';
@@ -18,28 +27,76 @@ export interface EngineClients {
 const DEFAULT_KEYS = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY' } as const;
 const PACKAGES = { openai: 'openai', anthropic: '@anthropic-ai/sdk' } as const;
 
+/**
+ * The model of `models[index]`, its waits bounded (see {@link upstreamOf}). Clients made from the environment get
+ * the SDK's `timeout` set to the first-token bound and `maxRetries` from the config (default 0), so a stalled or
+ * rate-limited provider is reported within the bound; clients given in `clients` keep their own settings, and the
+ * bounds (which count the SDK's retries in the first-token wait) still hold.
+ */
 export function engineModel(config: RailsConfig, index: number, clients: EngineClients): ChatModel {
   const entry = config.models[index]!;
+  const { timeout, maxRetries } = upstreamOf(config, entry);
+  const sdkOptions = (apiKey: string) => ({ apiKey, maxRetries, timeout: Math.ceil(timeout.firstTokenMs) });
   switch (entry.engine) {
     case 'scripted': {
       const { responses, delay_ms: delayMs = 0 } = entry.parameters;
-      return scriptedModel(responses, { delayMs, model: modelId(entry) ?? 'scripted' });
+      return scriptedModel(responses, { delayMs, model: modelId(entry) ?? 'scripted', timeout });
     }
     case 'openai': {
-      const options = { model: modelId(entry)!, parameters: requestParameters(entry), ...(entry.api ? { api: entry.api } : {}) };
+      const options = { model: modelId(entry)!, parameters: requestParameters(entry), timeout, ...(entry.api ? { api: entry.api } : {}) };
       const client = clients.openai;
-      return client ? openAIModel(client, options) : fromEnvironment(config, index, entry, (apiKey, sdk) => openAIModel(new sdk({ apiKey }), options));
+      return client ? openAIModel(client, options) : fromEnvironment(config, index, entry, (apiKey, sdk) => openAIModel(new sdk(sdkOptions(apiKey)), options));
     }
     case 'anthropic': {
       const { model: _model, model_name: _modelName, max_tokens: maxTokens = 1024, ...parameters } = entry.parameters;
-      const options = { model: modelId(entry)!, maxTokens, parameters };
+      const options = { model: modelId(entry)!, maxTokens, parameters, timeout };
       const client = clients.anthropic;
-      return client ? anthropicModel(client, options) : fromEnvironment(config, index, entry, (apiKey, sdk) => anthropicModel(new sdk({ apiKey }), options));
+      return client ? anthropicModel(client, options) : fromEnvironment(config, index, entry, (apiKey, sdk) => anthropicModel(new sdk(sdkOptions(apiKey)), options));
     }
   }
 }
 
-type SdkClass = new (options: { apiKey: string }) => never;
+/** The waits of a model made from the config, and the SDK retries of a client made from the environment. */
+export interface UpstreamSettings {
+  readonly timeout: { readonly firstTokenMs: number; readonly idleMs: number };
+  readonly maxRetries: number;
+}
+
+/**
+ * Each wait's bound: the models entry's own key, its `upstream.timeout_ms`, the top-level `upstream`'s key, its
+ * `timeout_ms`, then RXGUARDRAILS_UPSTREAM_TIMEOUT_MS, then the default (60 s for the first token, 30 s idle).
+ * @throws ConfigError when RXGUARDRAILS_UPSTREAM_TIMEOUT_MS is set to anything but a positive number.
+ */
+export function upstreamOf(config: RailsConfig, entry: ModelConfig): UpstreamSettings {
+  const top = config.data.upstream ?? {};
+  const own = entry.upstream ?? {};
+  const environment = environmentTimeout(config);
+  return {
+    timeout: {
+      firstTokenMs: own.first_token_timeout_ms ?? own.timeout_ms ?? top.first_token_timeout_ms ?? top.timeout_ms ?? environment ?? DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
+      idleMs: own.idle_timeout_ms ?? own.timeout_ms ?? top.idle_timeout_ms ?? top.timeout_ms ?? environment ?? DEFAULT_IDLE_TIMEOUT_MS,
+    },
+    maxRetries: own.max_retries ?? top.max_retries ?? 0,
+  };
+}
+
+function environmentTimeout(config: RailsConfig): number | undefined {
+  const value = environmentVariable(UPSTREAM_TIMEOUT_ENV_VAR)?.trim();
+  if (value === undefined || value === '') return undefined;
+  const milliseconds = Number(value);
+  if (!(milliseconds > 0) || !Number.isFinite(milliseconds)) {
+    throw new ConfigError([
+      { file: config.files.at(-1) ?? '<content>', message: `the environment variable ${UPSTREAM_TIMEOUT_ENV_VAR} must be a positive number of milliseconds, got ${JSON.stringify(value)}` },
+    ]);
+  }
+  return milliseconds;
+}
+
+function environmentVariable(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
+type SdkClass = new (options: { apiKey: string; maxRetries: number; timeout: number }) => never;
 
 /**
  * A model whose SDK client is made on first use, with the API key from the environment. The key is checked now, so
@@ -52,12 +109,12 @@ function fromEnvironment(
   make: (apiKey: string, sdk: SdkClass) => ChatModel,
 ): ChatModel {
   const variable = entry.api_key_env_var ?? DEFAULT_KEYS[entry.engine];
-  const apiKey = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[variable];
+  const apiKey = environmentVariable(variable);
   const place = ['models', index, entry.api_key_env_var ? 'api_key_env_var' : 'engine'];
   if (!apiKey) {
-    throw new ConfigError([
-      config.issue(place, `engine ${entry.engine} needs an API key: set the environment variable ${variable} (or give LLMRails a client: { clients: { ${entry.engine}: ... } })`),
-    ]);
+    // The machine's problem, not the config's: a server can still serve its other configs.
+    const issue = config.issue(place, `engine ${entry.engine} needs an API key: set the environment variable ${variable} (or give LLMRails a client: { clients: { ${entry.engine}: ... } })`);
+    throw new ConfigError([{ ...issue, environment: variable }]);
   }
   const packageName = PACKAGES[entry.engine];
   let model: Promise<ChatModel> | undefined;

@@ -2,7 +2,8 @@ import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertKnownKeys, describeValue } from '../internal/validateOptions.js';
 import { fromAnthropic } from '../sources/fromAnthropic.js';
 import type { AnthropicClient } from '../sources/providerTypes.js';
-import type { ChatModel } from '../core/types.js';
+import type { ChatModel, SourceOptions } from '../core/types.js';
+import { upstreamBounds } from '../sources/upstreamTimeout.js';
 import { assertModelName } from './openAIModel.js';
 import { splitCallOptions } from './splitCallOptions.js';
 
@@ -17,6 +18,12 @@ export interface AnthropicModelOptions {
   readonly maxTokens?: number;
   /** Request parameters sent with every call (temperature, ...). */
   readonly parameters?: Readonly<Record<string, unknown>>;
+  /**
+   * Bounds on the waits of every call, in ms: a number for both, or `{ firstTokenMs, idleMs }` (see
+   * `SourceOptions.timeout`); a call's own `timeout` overrides them wait by wait.
+   * @default no bound
+   */
+  readonly timeout?: SourceOptions['timeout'];
 }
 
 /**
@@ -33,20 +40,21 @@ export interface AnthropicModelOptions {
  * ```
  *
  * @param client An `@anthropic-ai/sdk` client.
- * @param options `model` (required), `maxTokens` (default 1024), `parameters`.
+ * @param options `model` (required), `maxTokens` (default 1024), `parameters`, `timeout` (default none).
  */
 export function anthropicModel(client: AnthropicClient, options: AnthropicModelOptions): ChatModel {
-  assertKnownKeys('anthropicModel', options, ['model', 'maxTokens', 'parameters']);
+  assertKnownKeys('anthropicModel', options, ['model', 'maxTokens', 'parameters', 'timeout']);
   const { model, maxTokens = 1024, parameters = {} } = options;
   assertModelName('anthropicModel', model);
   if (!Number.isInteger(maxTokens) || maxTokens < 1) {
     throw new InvalidOptionError('maxTokens', maxTokens, `anthropicModel: maxTokens must be a positive integer, got ${describeValue(maxTokens)}`);
   }
+  const bounds = upstreamBounds('anthropicModel', options.timeout);
   return {
     provider: 'anthropic',
     model,
     stream: (messages, callOptions = {}) => {
-      const { source, parameters: callParameters } = splitCallOptions(callOptions);
+      const { source, parameters: callParameters } = splitCallOptions('anthropicModel', callOptions, bounds);
       const system = messages.filter((message) => message.role === 'system').map((message) => message.content);
       const turns = messages.filter((message) => message.role !== 'system').map(({ role, content }) => ({ role, content }));
       return fromAnthropic(

@@ -3,7 +3,8 @@ import { assertKnownKeys, assertOneOf, describeValue } from '../internal/validat
 import { fromOpenAI } from '../sources/fromOpenAI.js';
 import { fromOpenAIResponses } from '../sources/fromOpenAIResponses.js';
 import type { OpenAIChatClient, OpenAIResponsesClient } from '../sources/providerTypes.js';
-import type { ChatModel } from '../core/types.js';
+import type { ChatModel, SourceOptions } from '../core/types.js';
+import { upstreamBounds } from '../sources/upstreamTimeout.js';
 import { splitCallOptions } from './splitCallOptions.js';
 
 /** Options of {@link openAIModel}. */
@@ -17,6 +18,12 @@ export interface OpenAIModelOptions {
    * @default 'chat'
    */
   readonly api?: 'chat' | 'responses';
+  /**
+   * Bounds on the waits of every call, in ms: a number for both, or `{ firstTokenMs, idleMs }` (see
+   * `SourceOptions.timeout`); a call's own `timeout` overrides them wait by wait.
+   * @default no bound
+   */
+  readonly timeout?: SourceOptions['timeout'];
 }
 
 /**
@@ -32,18 +39,19 @@ export interface OpenAIModelOptions {
  * ```
  *
  * @param client An `openai` client.
- * @param options `model` (required), `parameters`, `api` (default 'chat').
+ * @param options `model` (required), `parameters`, `api` (default 'chat'), `timeout` (default none).
  */
 export function openAIModel(client: OpenAIChatClient & Partial<OpenAIResponsesClient>, options: OpenAIModelOptions): ChatModel {
-  assertKnownKeys('openAIModel', options, ['model', 'parameters', 'api']);
+  assertKnownKeys('openAIModel', options, ['model', 'parameters', 'api', 'timeout']);
   const { model, parameters = {}, api = 'chat' } = options;
   assertModelName('openAIModel', model);
   assertOneOf('openAIModel', 'api', api, ['chat', 'responses'] as const);
+  const bounds = upstreamBounds('openAIModel', options.timeout);
   return {
     provider: 'openai',
     model,
     stream: (messages, callOptions = {}) => {
-      const { source, parameters: callParameters } = splitCallOptions(callOptions);
+      const { source, parameters: callParameters } = splitCallOptions('openAIModel', callOptions, bounds);
       const list = messages.map(({ role, content }) => ({ role, content }));
       return api === 'chat'
         ? fromOpenAI(client, { ...parameters, ...callParameters, model, messages: list }, source)

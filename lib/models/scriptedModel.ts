@@ -1,7 +1,8 @@
-import { asyncScheduler, defer, finalize, from, Observable, type SchedulerAction, type SchedulerLike, tap, throwError } from 'rxjs';
-import type { ChatMessage, ChatModel } from '../core/types.js';
+import { asyncScheduler, defer, finalize, from, merge, Observable, type SchedulerAction, type SchedulerLike, Subject, tap, throwError } from 'rxjs';
+import type { ChatMessage, ChatModel, SourceOptions } from '../core/types.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertKnownKeys, describeValue } from '../internal/validateOptions.js';
+import { mergeBounds, type UpstreamBounds, upstreamBounds, upstreamTimeoutError, watchUpstream } from '../sources/upstreamTimeout.js';
 import { CallRecorder } from '../usage/CallRecorder.js';
 
 /** A scripted answer: its text, or an Error the call fails with (before any text). */
@@ -24,6 +25,13 @@ export interface ScriptedModelOptions {
    * @default asyncScheduler
    */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Bounds on the waits of every call, as a provider model has them (`SourceOptions.timeout`): a `delayMs` over
+   * the bound fails the call with a `ProviderError` of type `timeout`, so timeouts can be tried without a provider.
+   * Timed by `scheduler`. A call's own `timeout` overrides them wait by wait.
+   * @default no bound
+   */
+  readonly timeout?: SourceOptions['timeout'];
 }
 
 /**
@@ -33,7 +41,8 @@ export interface ScriptedModelOptions {
  * `responses` is a list used in turn (cycling after the last) or a function of the messages and the call number.
  * Words keep their trailing whitespace (`"Hello there!"` streams `"Hello "`, `"there!"`). An Error response
  * fails the call. Usage is recorded like a provider's: prompt tokens are the words of the messages, completion
- * tokens the words streamed.
+ * tokens the words streamed. `timeout` bounds the waits for the words as a provider's are bounded: a `delayMs`
+ * over the bound fails the call with a `ProviderError` of type `timeout`.
  *
  * ## Example
  * ```ts
@@ -44,13 +53,13 @@ export interface ScriptedModelOptions {
  * ```
  *
  * @param responses The answers, or a function choosing one.
- * @param options `delayMs` (default 0), `model` (default 'scripted'), `scheduler`.
+ * @param options `delayMs` (default 0), `model` (default 'scripted'), `scheduler`, `timeout` (default none).
  */
 export function scriptedModel(
   responses: readonly ScriptedResponse[] | ((messages: readonly ChatMessage[], call: number) => ScriptedResponse),
   options: ScriptedModelOptions = {},
 ): ChatModel {
-  assertKnownKeys('scriptedModel', options, ['delayMs', 'model', 'scheduler']);
+  assertKnownKeys('scriptedModel', options, ['delayMs', 'model', 'scheduler', 'timeout']);
   const { delayMs = 0, model = 'scripted', scheduler = asyncScheduler } = options;
   if (typeof responses !== 'function') {
     if (!Array.isArray(responses) || responses.length === 0) {
@@ -65,13 +74,15 @@ export function scriptedModel(
   if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
     throw new InvalidOptionError('delayMs', delayMs, `scriptedModel: delayMs must be a finite number of milliseconds, at least 0, got ${describeValue(delayMs)}`);
   }
+  const modelBounds = upstreamBounds('scriptedModel', options.timeout);
   let calls = 0;
 
   return {
     provider: 'scripted',
     model,
-    stream: (messages, callOptions = {}) =>
-      defer(() => {
+    stream: (messages, callOptions = {}) => {
+      const bounds = mergeBounds(modelBounds, upstreamBounds('scriptedModel.stream', callOptions.timeout));
+      return defer(() => {
         const call = calls++;
         const response = typeof responses === 'function' ? responses(messages, call) : responses[call % responses.length]!;
         const recorder = new CallRecorder(callOptions.usage, {
@@ -84,7 +95,9 @@ export function scriptedModel(
         let streamed = 0;
         const tokens$: Observable<string> =
           response instanceof Error ? throwError(() => response) : paced(words(response), delayMs, scheduler);
-        return tokens$.pipe(
+        // At no delay the words (or the Error) come at once, synchronously: there is no wait to bound.
+        const watched$ = delayMs === 0 ? tokens$ : boundedBy(tokens$, bounds, scheduler, () => streamed > 0);
+        return watched$.pipe(
           tap({
             next: (word) => {
               recorder.addText(word);
@@ -97,8 +110,23 @@ export function scriptedModel(
           finalize(() => recorder.finish('cancelled')),
           abortWith(callOptions.signal),
         );
-      }),
+      });
+    },
   };
+}
+
+/**
+ * The words, failed with a timeout ProviderError when a wait for the next one is over its bound. Composed, so a
+ * synchronous answer under take(n) still stops at once: the timeout is a Subject merged in, completed with the words.
+ */
+function boundedBy(words$: Observable<string>, bounds: UpstreamBounds, scheduler: SchedulerLike, streamed: () => boolean): Observable<string> {
+  if (bounds.firstTokenMs === undefined && bounds.idleMs === undefined) return words$;
+  return defer(() => {
+    const timedOut$ = new Subject<never>();
+    const watch = watchUpstream(bounds, (wait, bound) => timedOut$.error(upstreamTimeoutError('scripted', wait, bound, streamed() ? 'stream' : 'request')), scheduler);
+    const watched$ = words$.pipe(tap({ next: () => watch.event(), complete: () => timedOut$.complete() }));
+    return merge(watched$, timedOut$).pipe(finalize(() => watch.stop()));
+  });
 }
 
 /**

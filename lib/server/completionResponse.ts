@@ -37,7 +37,7 @@ export async function completionResponse(answer: Promise<AssistantMessage>, opti
     const reason = stopped();
     if (reason !== undefined) return Response.json(shutdownError(reason), { status: 503, headers });
     if (!RailViolationError.isInstance(error)) {
-      const { payload, status, ...more } = errorPayload(error, onError) as ReturnType<typeof errorPayload> & { retryAfter?: number };
+      const { payload, status, ...more } = errorPayload(error, onError);
       const retryAfter: Record<string, string> = more.retryAfter === undefined ? {} : { 'retry-after': String(more.retryAfter) };
       return new Response(payload, { status, headers: { ...headers, 'content-type': 'application/json', ...retryAfter } });
     }

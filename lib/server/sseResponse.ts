@@ -151,7 +151,7 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
     sink.end(text);
   };
   const fail = (error: unknown) => {
-    const { payload, status, ...more } = errorPayload(error, onError) as ReturnType<typeof errorPayload> & { retryAfter?: number };
+    const { payload, status, ...more } = errorPayload(error, onError);
     if (started || status === 200) return close(`data: ${payload}\n\n`);
     // Nothing sent yet: the failure is the response, with its own status.
     finished();

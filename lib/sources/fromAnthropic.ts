@@ -4,6 +4,7 @@ import { assertKnownKeys, describeValue } from '../internal/validateOptions.js';
 import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './sourceArguments.js';
 import type { SourceOptions } from '../core/types.js';
 import { providerStream } from './providerStream.js';
+import { upstreamBounds } from './upstreamTimeout.js';
 import type { AnthropicClient, AnthropicEvent, AnthropicParams, AnthropicUsage } from './providerTypes.js';
 
 /**
@@ -13,7 +14,9 @@ import type { AnthropicClient, AnthropicEvent, AnthropicParams, AnthropicUsage }
  * emitted. Usage: input tokens (cache reads and writes included) from `message_start`, output tokens from the
  * last `message_delta`, where they are cumulative (replaced, never added). An `error` event (such as
  * `overloaded_error`) errors the stream with {@link ProviderError}. Unsubscribing aborts the request and records
- * the call, with the output tokens estimated when `message_delta` never came.
+ * the call, with the output tokens estimated when `message_delta` never came. With `timeout`, a wait over its bound
+ * (for `message_start`, or between two events: pings count) aborts the request and errors with a `ProviderError` of
+ * type `timeout`.
  *
  * ## Example
  * ```ts
@@ -27,7 +30,9 @@ import type { AnthropicClient, AnthropicEvent, AnthropicParams, AnthropicUsage }
  *
  * @param client An `@anthropic-ai/sdk` client (any object with `messages.create`).
  * @param params Messages API parameters (`model`, `max_tokens`, `messages`, `system`, ...); `stream` is set for you.
- * @param options `usage` (tracker), `task` (default 'general'), `signal` (aborts from outside).
+ * @param options `usage` (tracker), `task` (default 'general'), `signal` (aborts from outside), `timeout` (bounds on
+ *   the wait for the first event and between events, in ms: a number for both or `{ firstTokenMs, idleMs }`;
+ *   default none).
  */
 export function fromAnthropic<P extends AnthropicParams>(client: AnthropicClient, params: P, options: SourceOptions = {}): Observable<string> {
   assertClient('fromAnthropic', client, 'messages.create', () => client.messages?.create);
@@ -40,6 +45,7 @@ export function fromAnthropic<P extends AnthropicParams>(client: AnthropicClient
     );
   }
   assertKnownKeys('fromAnthropic', options, SOURCE_OPTION_KEYS);
+  const bounds = upstreamBounds('fromAnthropic', options.timeout);
   const request = { ...params, stream: true };
   const system = typeof params.system === 'string' ? [{ role: 'system', content: params.system }] : textMessages(params.system);
   return providerStream<AnthropicEvent>({
@@ -47,6 +53,7 @@ export function fromAnthropic<P extends AnthropicParams>(client: AnthropicClient
     model: params.model,
     messages: [...system, ...textMessages(params.messages)],
     options,
+    bounds,
     open: (signal) => client.messages.create(request as never, { signal }) as PromiseLike<AsyncIterable<AnthropicEvent>>,
     read: (event, call) => {
       switch (event.type) {

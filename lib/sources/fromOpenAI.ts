@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import { assertKnownKeys } from '../internal/validateOptions.js';
 import type { SourceOptions } from '../core/types.js';
 import { providerStream } from './providerStream.js';
+import { upstreamBounds } from './upstreamTimeout.js';
 import type { OpenAIChatChunk, OpenAIChatClient, OpenAIChatParams } from './providerTypes.js';
 import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './sourceArguments.js';
 
@@ -20,6 +21,8 @@ import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './
  * - Completes when the provider ends the stream; records the call (usage from the usage chunk) in `usage`.
  * - Errors with {@link ProviderError} for an HTTP error status, an `error` event mid-stream or a dropped
  *   connection; the text already emitted stays emitted.
+ * - With `timeout`, a wait over its bound (for the first chunk, or between two chunks) aborts the request and
+ *   errors with a retryable {@link ProviderError} of type `timeout`, code `upstream_timeout`.
  * - Unsubscribing aborts the HTTP request at once and records the call with estimated usage, as the provider's
  *   usage chunk never arrives then.
  *
@@ -36,12 +39,15 @@ import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './
  *
  * @param client An `openai` client (any object with `chat.completions.create`).
  * @param params Chat Completions parameters; `stream` and `stream_options.include_usage` are set for you.
- * @param options `usage` (tracker), `task` (default 'general'), `signal` (aborts from outside).
+ * @param options `usage` (tracker), `task` (default 'general'), `signal` (aborts from outside), `timeout` (bounds on
+ *   the wait for the first event and between events, in ms: a number for both or `{ firstTokenMs, idleMs }`;
+ *   default none).
  */
 export function fromOpenAI<P extends OpenAIChatParams>(client: OpenAIChatClient, params: P, options: SourceOptions = {}): Observable<string> {
   assertClient('fromOpenAI', client, 'chat.completions.create', () => client.chat?.completions?.create);
   assertParams('fromOpenAI', params, 'messages');
   assertKnownKeys('fromOpenAI', options, SOURCE_OPTION_KEYS);
+  const bounds = upstreamBounds('fromOpenAI', options.timeout);
   const streamOptions = params.stream_options && typeof params.stream_options === 'object' ? params.stream_options : {};
   const request = { ...params, stream: true, stream_options: { ...streamOptions, include_usage: true } };
   return providerStream<OpenAIChatChunk>({
@@ -49,6 +55,7 @@ export function fromOpenAI<P extends OpenAIChatParams>(client: OpenAIChatClient,
     model: params.model,
     messages: textMessages(params.messages),
     options,
+    bounds,
     open: (signal) => client.chat.completions.create(request as never, { signal }) as PromiseLike<AsyncIterable<OpenAIChatChunk>>,
     read: (chunk, call) => {
       const { usage } = chunk;

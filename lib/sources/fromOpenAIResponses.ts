@@ -4,6 +4,7 @@ import { assertKnownKeys } from '../internal/validateOptions.js';
 import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './sourceArguments.js';
 import type { SourceOptions } from '../core/types.js';
 import { providerStream } from './providerStream.js';
+import { upstreamBounds } from './upstreamTimeout.js';
 import type { OpenAIResponsesClient, OpenAIResponsesEvent, OpenAIResponsesParams } from './providerTypes.js';
 
 /**
@@ -13,7 +14,9 @@ import type { OpenAIResponsesClient, OpenAIResponsesEvent, OpenAIResponsesParams
  * The request is sent with `stream: true` when subscribed. Other events (created, in progress, output items,
  * reasoning, tool calls) are read, never emitted. Usage comes from `response.completed` (or
  * `response.incomplete`); a `response.failed` or `error` event errors the stream with {@link ProviderError}.
- * Unsubscribing aborts the request and records estimated usage, like {@link fromOpenAI}.
+ * Unsubscribing aborts the request and records estimated usage, and `timeout` bounds the waits, like
+ * {@link fromOpenAI} (every event counts: a reasoning model may send none for a while after `response.in_progress`,
+ * so give it an idle bound that allows for that).
  *
  * ## Example
  * ```ts
@@ -25,12 +28,15 @@ import type { OpenAIResponsesClient, OpenAIResponsesEvent, OpenAIResponsesParams
  *
  * @param client An `openai` client (any object with `responses.create`).
  * @param params Responses API parameters (`model`, `input`, ...); `stream` is set for you.
- * @param options `usage` (tracker), `task` (default 'general'), `signal` (aborts from outside).
+ * @param options `usage` (tracker), `task` (default 'general'), `signal` (aborts from outside), `timeout` (bounds on
+ *   the wait for the first event and between events, in ms: a number for both or `{ firstTokenMs, idleMs }`;
+ *   default none).
  */
 export function fromOpenAIResponses<P extends OpenAIResponsesParams>(client: OpenAIResponsesClient, params: P, options: SourceOptions = {}): Observable<string> {
   assertClient('fromOpenAIResponses', client, 'responses.create', () => client.responses?.create);
   assertParams('fromOpenAIResponses', params, 'input');
   assertKnownKeys('fromOpenAIResponses', options, SOURCE_OPTION_KEYS);
+  const bounds = upstreamBounds('fromOpenAIResponses', options.timeout);
   const request = { ...params, stream: true };
   const instructions = typeof params.instructions === 'string' ? [{ role: 'system', content: params.instructions }] : [];
   return providerStream<OpenAIResponsesEvent>({
@@ -38,6 +44,7 @@ export function fromOpenAIResponses<P extends OpenAIResponsesParams>(client: Ope
     model: params.model,
     messages: [...instructions, ...textMessages(params.input)],
     options,
+    bounds,
     open: (signal) => client.responses.create(request as never, { signal }) as PromiseLike<AsyncIterable<OpenAIResponsesEvent>>,
     read: (event, call) => {
       switch (event.type) {

@@ -1,15 +1,19 @@
 // Internal: the pump shared by the provider sources: opens the SDK stream with an AbortSignal, emits the text
-// its events carry, records the call's usage once, and turns failures into ProviderError.
+// its events carry, records the call's usage once, bounds the waits for the provider, and turns failures into
+// ProviderError.
 import { Observable } from 'rxjs';
 import type { ChatMessage, SourceOptions } from '../core/types.js';
 import { CallRecorder } from '../usage/CallRecorder.js';
 import { toProviderError } from './toProviderError.js';
+import { type UpstreamBounds, upstreamTimeoutError, watchUpstream } from './upstreamTimeout.js';
 
 export interface ProviderStreamSpec<E> {
   readonly provider: string;
   readonly model: string;
   readonly messages: readonly ChatMessage[];
   readonly options: SourceOptions;
+  /** The bounds of `options.timeout`, checked by the source's factory. */
+  readonly bounds: UpstreamBounds;
   /** Starts the request; the signal aborts it (and the SDK then ends its iteration quietly). */
   open(signal: AbortSignal): PromiseLike<AsyncIterable<E>>;
   /** Reads one event: returns the text it carries (if any), reports usage, throws for error events. */
@@ -22,10 +26,14 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
     const call = new CallRecorder(usage, { provider: spec.provider, model: spec.model, task, messages: spec.messages });
     const controller = new AbortController();
     const fail = (error: unknown) => {
+      watch.stop();
       if (subscriber.closed) return;
       call.finish(signal?.aborted ? 'cancelled' : 'error');
       subscriber.error(signal?.aborted ? signal.reason : toProviderError(spec.provider, error, call.streamed ? 'stream' : 'request'));
     };
+    // A wait over its bound fails the call first, then the teardown aborts the request: the SDK's rejection
+    // (an abort) that follows finds the subscriber closed.
+    const watch = watchUpstream(spec.bounds, (wait, bound) => fail(upstreamTimeoutError(spec.provider, wait, bound, call.streamed ? 'stream' : 'request')));
     const onAbort = () => {
       controller.abort(signal?.reason);
       fail(signal?.reason);
@@ -40,18 +48,21 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
       const events = await spec.open(controller.signal);
       for await (const event of events) {
         if (subscriber.closed) return;
+        watch.event();
         const text = spec.read(event, call);
         if (text) {
           call.addText(text);
           subscriber.next(text);
         }
       }
+      watch.stop();
       if (subscriber.closed) return;
       call.finish('completed');
       subscriber.complete();
     })().catch(fail);
 
     return () => {
+      watch.stop();
       signal?.removeEventListener('abort', onAbort);
       // Aborting ends the HTTP request; the SDK's iteration then ends quietly and nothing more is emitted.
       controller.abort();

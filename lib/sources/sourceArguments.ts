@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { describeValue } from '../internal/validateOptions.js';
 import type { ChatMessage } from '../core/types.js';
 
-export const SOURCE_OPTION_KEYS = ['usage', 'task', 'signal'] as const;
+export const SOURCE_OPTION_KEYS = ['usage', 'task', 'signal', 'timeout'] as const;
 
 export function assertClient(owner: string, client: unknown, method: string, lookup: () => unknown): void {
   let found: unknown;

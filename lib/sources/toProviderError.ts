@@ -11,6 +11,7 @@ interface ErrorShape {
   error?: unknown;
   apiMessage?: unknown;
   cause?: unknown;
+  headers?: unknown;
 }
 
 export function toProviderError(provider: string, error: unknown, during: 'request' | 'stream'): ProviderError {
@@ -31,7 +32,28 @@ export function toProviderError(provider: string, error: unknown, during: 'reque
   const code = stringOf(shape.code) ?? stringOf(body?.code) ?? stringOf(nested?.code);
   const detail =
     stringOf(shape.apiMessage) ?? stringOf(nested?.message) ?? stringOf(body?.message) ?? stringOf(shape.message) ?? String(error);
-  return new ProviderError({ provider, status, type, code, during, detail, cause: error });
+  const retryAfter = status === undefined ? undefined : retryAfterOf(shape.headers);
+  return new ProviderError({ provider, status, type, code, during, detail, cause: error, ...(retryAfter === undefined ? {} : { retryAfter }) });
+}
+
+/**
+ * Seconds to wait, from the error answer's headers: `retry-after-ms` (OpenAI's, more precise) else `retry-after`
+ * (seconds, or an HTTP date). The SDKs give a `Headers` object (openai 5+, @anthropic-ai/sdk); older ones a record.
+ */
+function retryAfterOf(headers: unknown): number | undefined {
+  const header = (name: string): string | undefined => {
+    if (headers === null || typeof headers !== 'object') return undefined;
+    const value = typeof (headers as { get?: unknown }).get === 'function' ? (headers as { get(name: string): unknown }).get(name) : (headers as Record<string, unknown>)[name];
+    return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+  };
+  const milliseconds = Number(header('retry-after-ms'));
+  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds / 1000;
+  const value = header('retry-after');
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds : undefined;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
 // Errors are recognised by shape, never with instanceof: fetch's errors come from Node's own realm, which is

@@ -1,5 +1,6 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { anthropicModel, InvalidOptionError, openAIModel, UsageTracker } from 'rxguardrails';
+import { collect } from '../support/collect.js';
 import { anthropicClient, openAIClient, useReplayServer } from '../support/clients.js';
 
 const conversation = [
@@ -67,7 +68,51 @@ describe('provider models (real clients against recorded streams)', () => {
     });
   });
 
+  describe('timeout', () => {
+    it("should bound every call by the model's timeout, and not send it as a request parameter", async () => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      server.plan({ holdBeforeHeaders: true });
+      const model = openAIModel(openAIClient(server), { model: 'gpt-4o-mini', timeout: 200 });
+      const outcome = await collect(model.stream(conversation, { usage }));
+      expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'timeout', during: 'request', message: expect.stringContaining('within 200 ms') }));
+      const request = server.requests.at(-1)!;
+      await request.closed;
+      expect(request.ended).toBe(false);
+      expect(request.body).not.toHaveProperty('timeout');
+      expect(usage.snapshot().calls).toEqual([expect.objectContaining({ outcome: 'error' })]);
+    });
+
+    it("should take a call's timeout over the model's wait by wait: a call's idle bound keeps the model's first-token bound", async () => {
+      const { server } = replay;
+      server.plan({ holdBeforeHeaders: true });
+      const model = openAIModel(openAIClient(server), { model: 'gpt-4o-mini', timeout: { firstTokenMs: 200, idleMs: 60_000 } });
+      const outcome = await collect(model.stream(conversation, { timeout: { idleMs: 100 } }));
+      expect(outcome.error).toEqual(expect.objectContaining({ type: 'timeout', message: expect.stringContaining('no answer within 200 ms') }));
+      await server.requests.at(-1)!.closed;
+    });
+
+    it("should pass a call's timeout to Anthropic too, keeping the text streamed before the stall", async () => {
+      const { server } = replay;
+      server.plan({ transcript: 'anthropic-messages-basic.sse', holdAfterBlocks: 5 });
+      const model = anthropicModel(anthropicClient(server), { model: 'claude-opus-4-7' });
+      const outcome = await collect(model.stream(conversation, { timeout: { idleMs: 200 } }));
+      expect(outcome.items.join('')).toBe('Hello there');
+      expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', provider: 'anthropic', type: 'timeout', during: 'stream' }));
+      expect(server.requests.at(-1)!.body).not.toHaveProperty('timeout');
+      await server.requests.at(-1)!.closed;
+    });
+
+    it("should reject a call's bad timeout when the call is made", () => {
+      const model = openAIModel(openAIClient(replay.server), { model: 'm' });
+      expect(() => model.stream(conversation, { timeout: -1 })).toThrow(InvalidOptionError);
+      expect(() => model.stream(conversation, { timeout: -1 })).toThrow('openAIModel.stream: timeout must be a positive, finite number of milliseconds, got -1');
+    });
+  });
+
   it.each([
+    [() => openAIModel(openAIClient(replay.server), { model: 'm', timeout: { idleMs: 0 } }), 'openAIModel: timeout.idleMs must be a positive, finite number of milliseconds, got 0'],
+    [() => anthropicModel(anthropicClient(replay.server), { model: 'm', timeout: 'soon' as never }), 'anthropicModel: timeout must be a number of milliseconds or { firstTokenMs?, idleMs? }, got "soon"'],
     [() => openAIModel(openAIClient(replay.server), { model: '' }), 'openAIModel: model must be a non-empty model id, got ""'],
     [() => openAIModel(openAIClient(replay.server), { model: 'm', api: 'completions' as never }), "openAIModel: api must be one of 'chat', 'responses', got \"completions\""],
     [() => anthropicModel(anthropicClient(replay.server), { model: 'm', maxTokens: 0 }), 'anthropicModel: maxTokens must be a positive integer, got 0'],

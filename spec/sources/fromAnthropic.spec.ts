@@ -117,6 +117,52 @@ describe('fromAnthropic (the real @anthropic-ai/sdk client against recorded stre
     });
   });
 
+  describe('timeouts and rate limits', () => {
+    it('should fail at the first-token bound when the provider never answers, and close the request', async () => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      server.plan({ holdBeforeHeaders: true });
+      const outcome = await collect(fromAnthropic(anthropicClient(server), params, { usage, timeout: { firstTokenMs: 200 } }));
+      expect(outcome.error).toEqual(
+        expect.objectContaining({
+          name: 'ProviderError',
+          provider: 'anthropic',
+          type: 'timeout',
+          code: 'upstream_timeout',
+          during: 'request',
+          retryable: true,
+          message: 'anthropic: timeout upstream_timeout: no answer within 200 ms of the request (first-token timeout)',
+        }),
+      );
+      const request = server.requests.at(-1)!;
+      await request.closed;
+      expect(request.ended).toBe(false);
+      expect(usage.snapshot().calls).toEqual([expect.objectContaining({ provider: 'anthropic', outcome: 'error', estimated: true })]);
+    });
+
+    it('should fail at the idle bound when the stream stalls, keeping the text and the input tokens already known', async () => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      server.plan({ transcript: 'anthropic-messages-basic.sse', holdAfterBlocks: 5 });
+      const outcome = await collect(fromAnthropic(anthropicClient(server), params, { usage, timeout: { firstTokenMs: 10_000, idleMs: 200 } }));
+      expect(outcome.items.join('')).toBe('Hello there');
+      expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'timeout', during: 'stream', message: expect.stringContaining('(idle timeout)') }));
+      const request = server.requests.at(-1)!;
+      await request.closed;
+      expect(request.ended).toBe(false);
+      expect(usage.snapshot().calls).toEqual([expect.objectContaining({ outcome: 'error', estimated: true, promptTokens: 11 })]);
+    });
+
+    it('should give a 429 the retryAfter of its retry-after header', async () => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      server.plan({ status: 429, body: { type: 'error', error: { type: 'rate_limit_error', message: 'Too many requests' } }, headers: { 'retry-after': '7' } });
+      const outcome = await collect(fromAnthropic(anthropicClient(server), params, { usage }));
+      expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', status: 429, type: 'rate_limit_error', retryAfter: 7, retryable: true }));
+      expect(usage.snapshot().calls).toEqual([expect.objectContaining({ outcome: 'error' })]);
+    });
+  });
+
   it('should require max_tokens, as the Messages API does', () => {
     const create = () => fromAnthropic(anthropicClient(replay.server), { model: 'm', messages: [] } as never);
     expect(create).toThrow(InvalidOptionError);

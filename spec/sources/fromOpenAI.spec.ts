@@ -199,13 +199,130 @@ describe('fromOpenAI (the real openai client against recorded streams)', () => {
     });
   });
 
+  describe('timeouts', () => {
+    // Small bounds, and a server that holds the request open with no timer of its own: the only clock that can
+    // end these calls is the source's.
+    it('should fail at the first-token bound when the provider never answers, and close the request', async () => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      server.plan({ holdBeforeHeaders: true });
+      const outcome = await collect(fromOpenAI(openAIClient(server), params, { usage, timeout: { firstTokenMs: 200 } }));
+      expect(outcome.items).toEqual([]);
+      const error = outcome.error as ProviderError;
+      expect(ProviderError.isInstance(error)).toBe(true);
+      expect(error).toEqual(expect.objectContaining({ provider: 'openai', type: 'timeout', code: 'upstream_timeout', during: 'request', retryable: true, status: undefined }));
+      expect(error.message).toBe('openai: timeout upstream_timeout: no answer within 200 ms of the request (first-token timeout)');
+      const request = server.requests.at(-1)!;
+      await request.closed;
+      expect(request.ended).toBe(false);
+      expect(request.disconnectedAt).toEqual(expect.any(Number));
+      const { calls } = usage.snapshot();
+      expect(calls).toEqual([expect.objectContaining({ outcome: 'error', estimated: true, completionTokens: 0 })]);
+      // Timers fire no earlier than asked (give or take the clock's millisecond).
+      expect(calls[0]!.durationMs).toBeGreaterThanOrEqual(199);
+    });
+
+    it('should count the first event, not the headers, as the answer: headers then nothing is a first-token timeout', async () => {
+      const { server } = replay;
+      server.plan({ transcript: 'openai-chat-basic.sse', holdAfterBlocks: 0 });
+      const outcome = await collect(fromOpenAI(openAIClient(server), params, { timeout: 200 }));
+      expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'timeout', during: 'request', message: 'openai: timeout upstream_timeout: no answer within 200 ms of the request (first-token timeout)' }));
+      await server.requests.at(-1)!.closed;
+      expect(server.requests.at(-1)!.ended).toBe(false);
+    });
+
+    it('should fail at the idle bound when the stream stalls, keeping the tokens already emitted', async () => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      server.plan({ transcript: 'openai-chat-basic.sse', holdAfterBlocks: 4 });
+      const outcome = await collect(fromOpenAI(openAIClient(server), params, { usage, timeout: { firstTokenMs: 10_000, idleMs: 200 } }));
+      expect(outcome.items.join('')).toBe('Hello! How');
+      expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'timeout', code: 'upstream_timeout', during: 'stream', retryable: true }));
+      expect((outcome.error as Error).message).toBe(
+        'openai: timeout upstream_timeout: the stream stalled: nothing for 200 ms since the last event (idle timeout) (after the stream had started)',
+      );
+      const request = server.requests.at(-1)!;
+      await request.closed;
+      expect(request.ended).toBe(false);
+      expect(request.blocksSent).toBe(4);
+      const { calls } = usage.snapshot();
+      expect(calls).toEqual([expect.objectContaining({ outcome: 'error', estimated: true })]);
+      expect(calls[0]!.completionTokens).toBeGreaterThanOrEqual(3);
+    });
+
+    it("should call a stall after events that carried no text 'request': nothing was streamed", async () => {
+      const { server } = replay;
+      server.plan({ transcript: 'openai-chat-basic.sse', holdAfterBlocks: 1 });
+      const outcome = await collect(fromOpenAI(openAIClient(server), params, { timeout: { idleMs: 200 } }));
+      expect(outcome.items).toEqual([]);
+      expect(outcome.error).toEqual(expect.objectContaining({ type: 'timeout', during: 'request', message: expect.stringContaining('(idle timeout)') }));
+    });
+
+    it('should bound each wait, not the whole stream: a stream longer than the bound whose events keep coming completes', async () => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      // 13 blocks, 60 ms apart: some 700 ms in all, never 400 ms without an event.
+      server.plan({ transcript: 'openai-chat-basic.sse', delayMs: 60 });
+      const outcome = await collect(fromOpenAI(openAIClient(server), params, { usage, timeout: 400 }));
+      expect(outcome).toEqual({ items: expect.any(Array), completed: true });
+      expect(outcome.items.join('')).toBe('Hello! How can I assist you today?');
+      expect(usage.snapshot().calls).toEqual([expect.objectContaining({ outcome: 'completed' })]);
+      expect(usage.snapshot().calls[0]!.durationMs).toBeGreaterThan(400);
+    });
+
+    it('should record a call unsubscribed within its bounds as cancelled, once, not as a timeout', async () => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      server.plan({ transcript: 'openai-chat-basic.sse', holdAfterBlocks: 3 });
+      const first = await firstValueFrom(fromOpenAI(openAIClient(server), params, { usage, timeout: 100 }));
+      expect(first).toBe('Hello');
+      await server.requests.at(-1)!.closed;
+      expect(usage.snapshot().calls).toEqual([expect.objectContaining({ outcome: 'cancelled' })]);
+    });
+  });
+
+  describe('rate limits', () => {
+    const rateLimited = { error: { message: 'Rate limit reached for gpt-4o-mini.', type: 'requests', param: null, code: 'rate_limit_exceeded' } };
+
+    it.each<[string, Record<string, string>, number | undefined]>([
+      ['retry-after in seconds', { 'retry-after': '7' }, 7],
+      ['retry-after-ms, which wins over retry-after', { 'retry-after-ms': '1500', 'retry-after': '2' }, 1.5],
+      ['no retry-after', {}, undefined],
+    ])('should give a 429 its retryAfter from %s', async (_, headers, retryAfter) => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      server.plan({ status: 429, body: rateLimited, headers });
+      const outcome = await collect(fromOpenAI(openAIClient(server), params, { usage }));
+      expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', status: 429, retryable: true, during: 'request', retryAfter }));
+      expect(usage.snapshot().calls).toEqual([expect.objectContaining({ outcome: 'error' })]);
+    });
+
+    it('should read a retry-after given as an HTTP date as the seconds until then', async () => {
+      const { server } = replay;
+      server.plan({ status: 429, body: rateLimited, headers: { 'retry-after': new Date(Date.now() + 30_000).toUTCString() } });
+      const { retryAfter } = (await collect(fromOpenAI(openAIClient(server), params))).error as ProviderError;
+      // An HTTP date has whole seconds: 29 or 30 seconds from now, whatever the clock did since.
+      expect(retryAfter).toBeGreaterThanOrEqual(28);
+      expect(retryAfter).toBeLessThanOrEqual(30);
+    });
+  });
+
   describe('bad arguments', () => {
     it.each([
       [{}, params, {}, 'fromOpenAI: client must be an SDK client with chat.completions.create(), got an object'],
       [null, params, {}, 'fromOpenAI: client must be an SDK client with chat.completions.create(), got null'],
       ['client', { messages: [] }, {}, 'fromOpenAI: params.model must be a non-empty string, got undefined'],
       ['client', { model: 'm' }, {}, 'fromOpenAI: params.messages must be an array, got undefined'],
-      ['client', params, { tracker: new UsageTracker() }, "fromOpenAI: unknown option 'tracker'; known options: usage, task, signal"],
+      ['client', params, { tracker: new UsageTracker() }, "fromOpenAI: unknown option 'tracker'; known options: usage, task, signal, timeout"],
+      ['client', params, { timeout: 0 }, 'fromOpenAI: timeout must be a positive, finite number of milliseconds, got 0'],
+      ['client', params, { timeout: -5 }, 'fromOpenAI: timeout must be a positive, finite number of milliseconds, got -5'],
+      ['client', params, { timeout: Number.NaN }, 'fromOpenAI: timeout must be a positive, finite number of milliseconds, got NaN'],
+      ['client', params, { timeout: Number.POSITIVE_INFINITY }, 'fromOpenAI: timeout must be a positive, finite number of milliseconds, got Infinity'],
+      ['client', params, { timeout: '100' }, 'fromOpenAI: timeout must be a number of milliseconds or { firstTokenMs?, idleMs? }, got "100"'],
+      ['client', params, { timeout: null }, 'fromOpenAI: timeout must be a number of milliseconds or { firstTokenMs?, idleMs? }, got null'],
+      ['client', params, { timeout: { firstTokenMs: 0 } }, 'fromOpenAI: timeout.firstTokenMs must be a positive, finite number of milliseconds, got 0'],
+      ['client', params, { timeout: { idleMs: '5' } }, 'fromOpenAI: timeout.idleMs must be a positive, finite number of milliseconds, got "5"'],
+      ['client', params, { timeout: { first: 100 } }, "fromOpenAI: unknown option 'timeout.first'; timeout takes firstTokenMs, idleMs"],
     ])('should throw InvalidOptionError when called with bad arguments (%#)', (client, badParams, options, message) => {
       const real = client === 'client' ? openAIClient(replay.server) : client;
       const create = () => fromOpenAI(real as never, badParams as never, options as never);

@@ -55,6 +55,37 @@ describe('fromOpenAIResponses (the real openai client against recorded streams)'
     expect(usage.snapshot().calls).toEqual([expect.objectContaining({ outcome: 'cancelled', estimated: true })]);
   });
 
+  it('should fail at the idle bound when the response stalls after it started, as a reasoning model may', async () => {
+    const { server } = replay;
+    const usage = new UsageTracker();
+    // response.created and response.in_progress, then nothing: no text yet, so the call failed in its 'request'.
+    server.plan({ transcript: 'openai-responses-basic.sse', holdAfterBlocks: 2 });
+    const outcome = await collect(fromOpenAIResponses(openAIClient(server), params, { usage, timeout: { firstTokenMs: 10_000, idleMs: 200 } }));
+    expect(outcome.items).toEqual([]);
+    expect(outcome.error).toEqual(
+      expect.objectContaining({
+        name: 'ProviderError',
+        type: 'timeout',
+        code: 'upstream_timeout',
+        during: 'request',
+        message: 'openai: timeout upstream_timeout: the stream stalled: nothing for 200 ms since the last event (idle timeout)',
+      }),
+    );
+    const request = server.requests.at(-1)!;
+    await request.closed;
+    expect(request.ended).toBe(false);
+    expect(usage.snapshot().calls).toEqual([expect.objectContaining({ outcome: 'error', estimated: true })]);
+  });
+
+  it('should fail at the first-token bound when the provider never answers', async () => {
+    const { server } = replay;
+    server.plan({ holdBeforeHeaders: true });
+    const outcome = await collect(fromOpenAIResponses(openAIClient(server), params, { timeout: 200 }));
+    expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'timeout', during: 'request', message: expect.stringContaining('(first-token timeout)') }));
+    await server.requests.at(-1)!.closed;
+    expect(server.requests.at(-1)!.ended).toBe(false);
+  });
+
   it('should require an input', () => {
     expect(() => fromOpenAIResponses(openAIClient(replay.server), { model: 'm' } as never)).toThrow(InvalidOptionError);
     expect(() => fromOpenAIResponses(openAIClient(replay.server), { model: 'm' } as never)).toThrow(

@@ -1,6 +1,7 @@
 // A local HTTP server replaying recorded SSE transcripts (spec/fixtures/sse) byte for byte to the real SDK
 // clients, with the faults real providers show: blocks split at any byte (inside a UTF-8 character too), delays,
-// a socket dropped mid-stream, HTTP error answers. It records each request and when the client went away.
+// a socket dropped mid-stream, a provider that stalls (before its headers, or mid-stream), HTTP error answers (with
+// their headers: a 429's retry-after). It records each request and when the client went away.
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -53,6 +54,14 @@ export interface ReplayPlan {
   readonly splitAt?: readonly number[];
   /** Destroy the socket once this many blocks are written. */
   readonly dropAfterBlocks?: number;
+  /** Never answer: no status line, no headers, the request held open until the client goes away (a stalled provider). */
+  readonly holdBeforeHeaders?: boolean;
+  /**
+   * Send the headers and this many blocks (0: only the headers), then hold the response open, sending nothing
+   * more, until the client goes away (a stream that stalls). No timer: nothing is left pending when the client
+   * leaves.
+   */
+  readonly holdAfterBlocks?: number;
 }
 
 export interface RecordedRequest {
@@ -121,6 +130,7 @@ export async function startReplayServer(): Promise<ReplayServer> {
   });
 
   function answer(plan: ReplayPlan, record: RecordedRequest, response: ServerResponse): void {
+    if (plan.holdBeforeHeaders) return;
     if (plan.status !== undefined && plan.status !== 200) {
       respondJson(response, plan.status, plan.body ?? { error: { message: `HTTP ${plan.status}` } }, plan.headers);
       record.ended = true;
@@ -130,13 +140,15 @@ export async function startReplayServer(): Promise<ReplayServer> {
     const blocks = blocksOf(transcript);
     // Byte offsets where each block ends, to count whole blocks whatever the pieces.
     const blockEnds = blocks.reduce<number[]>((ends, block) => [...ends, (ends.at(-1) ?? 0) + block.length], []);
-    const pieces = plan.splitAt ? cut(transcript, plan.splitAt) : blocks;
+    const all = plan.splitAt ? cut(transcript, plan.splitAt) : blocks;
+    const pieces = plan.holdAfterBlocks === undefined ? all : blocks.slice(0, plan.holdAfterBlocks);
     response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...plan.headers });
     response.flushHeaders();
     let written = 0;
     const send = (index: number) => {
       if (response.destroyed || record.disconnectedAt !== undefined) return;
       if (index >= pieces.length) {
+        if (plan.holdAfterBlocks !== undefined) return;
         record.ended = true;
         response.end();
         return;
