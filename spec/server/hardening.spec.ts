@@ -146,6 +146,41 @@ describe('the server against careless and hostile clients', () => {
     });
   });
 
+  describe('a config that cannot run on this machine', () => {
+    const PARTIAL = 'spec/fixtures/server-partial';
+    beforeAll(() => {
+      delete process.env.PARTIAL_TEST_OPENAI_KEY;
+    });
+
+    it('should not keep the other configs from being served', async () => {
+      const app = await createApp({ configDir: PARTIAL });
+      const response = await post(app, { model: 'm', messages: ask('Hi'), config_id: 'working' });
+      expect(response.status).toBe(200);
+    });
+
+    it('should answer its requests with a 503 naming the missing variable', async () => {
+      const app = await createApp({ configDir: PARTIAL });
+      const response = await post(app, { model: 'm', messages: ask('Hi'), config_id: 'needs-key', stream: true });
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({
+        error: expect.objectContaining({ code: 'config_unavailable', message: expect.stringContaining('set the environment variable PARTIAL_TEST_OPENAI_KEY') }),
+      });
+    });
+
+    it('should list it as unavailable, with the reason, and leave it out of the models', async () => {
+      const app = await createApp({ configDir: PARTIAL });
+      expect(await (await app.request('/v1/rails/configs')).json()).toEqual([
+        { id: 'needs-key', available: false, reason: expect.stringContaining('PARTIAL_TEST_OPENAI_KEY') },
+        { id: 'working' },
+      ]);
+      expect(((await (await app.request('/v1/models')).json()) as { data: { id: string }[] }).data.map((model) => model.id)).toEqual(['working']);
+    });
+
+    it('should still refuse to start on a config with a schema error', async () => {
+      await expect(createApp({ configDir: 'spec/fixtures/configs/unknown-engine' })).rejects.toThrow('unknown engine "cohere"');
+    });
+  });
+
   describe('CORS', () => {
     const origin = 'http://app.example';
 
