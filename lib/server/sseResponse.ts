@@ -48,8 +48,8 @@ export interface SseResponseOptions {
 /** Where the frames of one response go: the status and headers once, then text, then one end. */
 interface FrameSink {
   start(status: number, headers: Record<string, string>): void;
-  /** Writes; answers the bytes now waiting for the client (0 when it keeps up). */
-  write(text: string): number;
+  /** Writes; answers the bytes that were waiting for the client before this write, and now (0 when it keeps up). */
+  write(text: string): { readonly before: number; readonly after: number };
   end(text: string): void;
   /** Called when the client has read what was waiting. */
   onDrain(listener: () => void): void;
@@ -129,9 +129,11 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
     if (!open || pending === '') return;
     const text = pending;
     pending = '';
-    const waiting = sink.write(text);
-    if (waiting > limits.maxBufferedBytes) abandon();
-    else if (waiting > 0) stallTimer ??= setTimeout(abandon, limits.stallTimeoutMs);
+    // The bound is on what the client left unread before this write: one large burst (a released window, a whole
+    // answer) to a client that keeps up is not a reason to stop.
+    const { before, after } = sink.write(text);
+    if (before > limits.maxBufferedBytes) abandon();
+    else if (after > 0) stallTimer ??= setTimeout(abandon, limits.stallTimeoutMs);
   };
   const send = (frame: string) => {
     if (!open) return;
@@ -204,7 +206,10 @@ function nodeSink(outgoing: ServerResponse): FrameSink {
   return {
     start: (status, headers) => outgoing.writeHead(status, headers),
     // Node buffers what the socket does not take; `write` answering false says the client is behind.
-    write: (text) => (outgoing.write(text) ? 0 : outgoing.writableLength),
+    write: (text) => {
+      const before = outgoing.writableLength;
+      return { before, after: outgoing.write(text) ? 0 : outgoing.writableLength };
+    },
     end: (text) => outgoing.end(text),
     onDrain: (listener) => outgoing.on('drain', listener),
     destroy: () => outgoing.destroy(),
@@ -236,8 +241,9 @@ function webSink(respond: (response: Response) => void, limits: SseLimits, gone:
       else respond(new Response(body, { status, headers }));
     },
     write: (text) => {
+      const before = Math.max(0, -(controller.desiredSize ?? 0));
       controller.enqueue(encoder.encode(text));
-      return Math.max(0, -(controller.desiredSize ?? 0));
+      return { before, after: Math.max(0, -(controller.desiredSize ?? 0)) };
     },
     end: (text) => {
       if (json) return respond(new Response(text, json));
