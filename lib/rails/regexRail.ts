@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { compileLinear, type LinearRegExp } from '../internal/linearRegExp.js';
 import { assertKnownKeys, assertRailName, describeValue } from '../internal/validateOptions.js';
 import { defineRail } from './defineRail.js';
 import type { OutputRail } from '../core/types.js';
@@ -15,9 +16,15 @@ export interface RegexRailOptions {
 /**
  * A rail that blocks any window in which one of the given regular expressions matches.
  *
- * Patterns may be `RegExp`s or source strings (compiled with the `u` flag). The `g` and `y` flags are dropped:
- * they make `RegExp` objects remember where the last search ended, which would make a rail's answer depend on the
- * windows it saw before. The verdict names the pattern and where it matched. The rail is synchronous.
+ * Patterns may be `RegExp`s or source strings (compiled with the `u` flag), in JavaScript's syntax, and they run on
+ * a linear-time engine (RE2's automata, via re2js): no pattern can take more than time proportional to the window,
+ * where RegExp's backtracking takes exponential time on `(a+)+$`. So lookaheads and backreferences, which no
+ * linear-time engine runs, are rejected when the rail is created; lookbehinds run. The `i`, `m` and `s` flags keep
+ * their meaning; the `g` and `y` flags are dropped: they make `RegExp` objects remember where the last search ended,
+ * which would make a rail's answer depend on the windows it saw before. Matching goes by code point, and
+ * case-insensitive matching by Unicode case folding, as RegExp does with the `u` flag; with the `m` flag only `\n`
+ * ends a line for `^` and `$`. The verdict names the pattern and where it matched (a UTF-16 index, as RegExp's).
+ * The rail is synchronous.
  *
  * ## Example
  * ```ts
@@ -29,6 +36,8 @@ export interface RegexRailOptions {
  *
  * @param patterns One pattern or a non-empty list of them.
  * @param options `name` (default 'regex').
+ * @throws InvalidOptionError for a pattern that does not compile, matches the empty string, or uses what the
+ *   linear-time engine cannot run (a lookahead, a backreference, the `v` flag, a count above 1000).
  */
 export function regexRail(patterns: RegExp | string | readonly (RegExp | string)[], options: RegexRailOptions = {}): OutputRail {
   assertKnownKeys('regexRail', options, ['name']);
@@ -41,31 +50,37 @@ export function regexRail(patterns: RegExp | string | readonly (RegExp | string)
   const compiled = list.map((pattern, position) => compile(pattern, Array.isArray(patterns) ? `patterns[${position}]` : 'patterns'));
 
   return defineRail(name, (text) => {
-    for (const pattern of compiled) {
-      const match = pattern.exec(text);
+    for (const { display, regExp } of compiled) {
+      const match = regExp.exec(text);
       if (match !== null) {
-        return { allowed: false, reason: `matched pattern ${String(pattern)}`, match: { text: match[0], index: match.index } };
+        return { allowed: false, reason: `matched pattern ${display}`, match: { text: match.text, index: match.index } };
       }
     }
     return true;
   });
 }
 
-function compile(pattern: unknown, option: string): RegExp {
-  let compiled: RegExp;
+function compile(pattern: unknown, option: string): { display: string; regExp: LinearRegExp } {
+  // RegExp parses the pattern (its messages name the problem); only the linear-time engine ever runs it.
+  let parsed: RegExp;
   if (pattern instanceof RegExp) {
-    compiled = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+    parsed = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
   } else if (typeof pattern === 'string' && pattern !== '') {
     try {
-      compiled = new RegExp(pattern, 'u');
+      parsed = new RegExp(pattern, 'u');
     } catch (error) {
       throw new InvalidOptionError(option, pattern, `regexRail: ${option} is not a valid regular expression: ${(error as Error).message}`);
     }
   } else {
     throw new InvalidOptionError(option, pattern, `regexRail: ${option} must be a RegExp or a non-empty pattern string, got ${describeValue(pattern)}`);
   }
-  if (compiled.test('')) {
-    throw new InvalidOptionError(option, pattern, `regexRail: ${option} (${String(compiled)}) matches the empty string, so it would block every window`);
+  const display = String(parsed);
+  const { regExp, problem } = compileLinear(parsed);
+  if (regExp === undefined) {
+    throw new InvalidOptionError(option, pattern, `regexRail: ${option} (${display}) ${problem}`);
   }
-  return compiled;
+  if (regExp.exec('') !== null) {
+    throw new InvalidOptionError(option, pattern, `regexRail: ${option} (${display}) matches the empty string, so it would block every window`);
+  }
+  return { display, regExp };
 }

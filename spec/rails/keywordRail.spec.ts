@@ -64,6 +64,36 @@ describe('keywordRail', () => {
     );
   });
 
+  it('should fold case as RegExp does with the iu flags, with or without wordBoundary', () => {
+    for (const wordBoundary of [false, true]) {
+      const rail = keywordRail(['kelvin', 'mass'], { wordBoundary });
+      expect(check(rail, '300 \u212aELVIN')).toEqual(expect.objectContaining({ reason: 'matched keyword "kelvin"', match: { text: '\u212aELVIN', index: 4 } }));
+      expect(check(rail, 'MAſS')).toEqual(expect.objectContaining({ reason: 'matched keyword "mass"' }));
+      expect(check(keywordRail(['in'], { wordBoundary }), 'ın')).toBe(true);
+    }
+  });
+
+  it('should report UTF-16 indices, and never match half of a surrogate pair', () => {
+    expect(check(keywordRail(['secret']), '😀🎉 SECRET')).toEqual(expect.objectContaining({ match: { text: 'SECRET', index: 5 } }));
+    expect(check(keywordRail(['\ud83d']), 'a 😀')).toBe(true);
+    expect(check(keywordRail(['😀']), 'a 😀')).toEqual(expect.objectContaining({ match: { text: '😀', index: 2 } }));
+  });
+
+  it('should report the keyword starting first, and of those starting there the longest, among overlapping ones', () => {
+    const rail = keywordRail(['code', 'launch code', 'the launch']);
+    expect(check(rail, 'the launch code')).toEqual(expect.objectContaining({ reason: 'matched keyword "the launch"', match: { text: 'the launch', index: 0 } }));
+    expect(check(keywordRail(['bc', 'abcd', 'abc']), 'xabcd')).toEqual(expect.objectContaining({ reason: 'matched keyword "abcd"', match: { text: 'abcd', index: 1 } }));
+    expect(check(keywordRail(['Secret', 'SECRET']), 'secret')).toEqual(expect.objectContaining({ reason: 'matched keyword "Secret"' }));
+  });
+
+  it('should build a rail of 200,000 keywords at once and check windows with it (a guard against quadratic building)', () => {
+    const keywords = Array.from({ length: 200_000 }, (_, position) => `w${position.toString(36)}x${(position * 7919).toString(36)}`);
+    const rail = keywordRail([...keywords, 'launch code']);
+    expect(check(rail, 'an ordinary answer without any of them '.repeat(30))).toBe(true);
+    expect(check(rail, `a window with ${keywords[123_456] ?? ''} in it`)).toEqual(expect.objectContaining({ reason: `matched keyword "${keywords[123_456] ?? ''}"`, match: expect.objectContaining({ index: 14 }) }));
+    expect(check(rail, 'the LAUNCH  code')).toEqual(expect.objectContaining({ reason: 'matched keyword "launch code"' }));
+  }, 60_000);
+
   it('should give the same answer for the same text however often it is asked', () => {
     const rail = keywordRail(['secret']);
     for (let round = 0; round < 3; round++) expect(check(rail, 'a secret')).toEqual(expect.objectContaining({ allowed: false }));
