@@ -19,14 +19,16 @@ const USAGE = `Usage:
   rxguardrails chat --config <dir> [--streaming] [--verbose]
   rxguardrails chat --server-url <url> [--config-id <id>] [--streaming] [--verbose]
   rxguardrails server --config <dir> [--port 8000] [--host 127.0.0.1] [--api-key-file <path>] [--default-config-id <id>]
-                      [--cors-origin <origin>]... [--shutdown-grace-ms 10000]
+                      [--cors-origin <origin>]... [--shutdown-grace-ms 10000] [--stall-timeout-ms 30000]
+                      [--max-buffered-bytes 1048576]
 
   chat     talk to a guarded model; --streaming prints tokens as they arrive, --verbose prints explain() after
            each answer, Ctrl-C cancels the answer in progress (and its model request), Ctrl-D ends the chat
   server   serve the config(s) as an OpenAI-compatible API (POST /v1/chat/completions); the API key comes from
            RXGUARDRAILS_API_KEY or --api-key-file (--api-key <key> works too, but other users see it in the process
            list); --cors-origin lets a browser app on that origin call it; on SIGTERM or SIGINT answers in flight get
-           --shutdown-grace-ms to finish`;
+           --shutdown-grace-ms to finish; a streaming client that stops reading is dropped after --stall-timeout-ms,
+           or once --max-buffered-bytes of frames wait for it`;
 
 /**
  * Runs one `rxguardrails` command. Mistakes the user can fix (usage, a bad config, a missing key) are reported in
@@ -118,13 +120,16 @@ function serverOptions(args: readonly string[], io: CliIO): ServerCommandOptions
       'default-config-id': { type: 'string' },
       'cors-origin': { type: 'string', multiple: true },
       'shutdown-grace-ms': { type: 'string', default: '10000' },
+      'stall-timeout-ms': { type: 'string', default: '30000' },
+      'max-buffered-bytes': { type: 'string', default: String(1024 * 1024) },
     },
   });
   if (!values.config) throw new UsageError('server needs --config <dir>');
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`server: --port must be a port number, got '${values.port}'`);
-  const graceMs = Number(values['shutdown-grace-ms']);
-  if (!Number.isInteger(graceMs) || graceMs < 0) throw new UsageError(`server: --shutdown-grace-ms must be a whole number of milliseconds, got '${values['shutdown-grace-ms']}'`);
+  const graceMs = wholeNumber('--shutdown-grace-ms', values['shutdown-grace-ms'], 0);
+  const stallTimeoutMs = wholeNumber('--stall-timeout-ms', values['stall-timeout-ms'], 1);
+  const maxBufferedBytes = wholeNumber('--max-buffered-bytes', values['max-buffered-bytes'], 1);
   if (values['api-key'] !== undefined && values['api-key-file'] !== undefined) throw new UsageError('server takes --api-key or --api-key-file, not both');
   if (values['api-key'] !== undefined) {
     io.stderr.write('rxguardrails: warning: --api-key is visible to other users in the process list; prefer RXGUARDRAILS_API_KEY or --api-key-file\n');
@@ -137,7 +142,15 @@ function serverOptions(args: readonly string[], io: CliIO): ServerCommandOptions
     defaultConfigId: values['default-config-id'] || undefined,
     corsOrigins: values['cors-origin'] ?? [],
     graceMs,
+    stallTimeoutMs,
+    maxBufferedBytes,
   };
+}
+
+function wholeNumber(flag: string, text: string, minimum: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < minimum) throw new UsageError(`server: ${flag} must be a whole number${minimum > 0 ? ` of at least ${minimum}` : ''}, got '${text}'`);
+  return value;
 }
 
 /** The key in a file (a secret mounted by the platform): its content, without the trailing newline. */

@@ -18,6 +18,10 @@ export interface ServerCommandOptions {
   readonly corsOrigins: readonly string[];
   /** How long answers in flight may take to finish after SIGTERM or SIGINT, in ms. */
   readonly graceMs: number;
+  /** How long a streaming client may leave frames unread before it is dropped, in ms. */
+  readonly stallTimeoutMs: number;
+  /** How many bytes of frames may wait for a streaming client that is behind before it is dropped. */
+  readonly maxBufferedBytes: number;
 }
 
 /** After the grace period, how long ended answers' connections may take to close before they are cut. */
@@ -33,11 +37,13 @@ const CLOSE_WAIT_MS = 1_000;
  * @throws UsageError when the port is in use.
  */
 export async function serverCommand(options: ServerCommandOptions, io: CliIO): Promise<number> {
-  const { configDir, port, host, apiKey, defaultConfigId, corsOrigins, graceMs } = options;
+  const { configDir, port, host, apiKey, defaultConfigId, corsOrigins, graceMs, stallTimeoutMs, maxBufferedBytes } = options;
   const app = await createApp({
     configDir,
     apiKey,
     corsOrigins,
+    stallTimeoutMs,
+    maxBufferedBytes,
     ...(defaultConfigId ? { defaultConfigId } : {}),
     // The command's own stderr, not the console: a test (or an embedding program) gives main() streams of its own.
     onWarning: (warning) => io.stderr.write(`rxguardrails: ${formatConfigIssue(warning)}\n`),

@@ -48,11 +48,13 @@ export interface SseResponseOptions {
 /** Where the frames of one response go: the status and headers once, then text, then one end. */
 interface FrameSink {
   start(status: number, headers: Record<string, string>): void;
-  /** Writes; answers the bytes that were waiting for the client before this write, and now (0 when it keeps up). */
-  write(text: string): { readonly before: number; readonly after: number };
+  /** Writes; answers whether the client keeps up (false: it has not taken what was written yet). */
+  write(text: string): boolean;
   end(text: string): void;
-  /** Called when the client has read what was waiting. */
+  /** Called when the client has taken what was written. */
   onDrain(listener: () => void): void;
+  /** Called when the client has taken everything, end included (where that can be known). */
+  onFinish?(listener: () => void): void;
   /** Drops the connection: for a client that stopped reading, an end frame would wait forever. */
   destroy(): void;
 }
@@ -66,9 +68,11 @@ interface FrameSink {
  * or 504, a 500) is answered with its own HTTP status as OpenAI-shaped JSON, not as a 200 stream. A rail violation
  * is NeMo's error frame in a 200 stream, as NeMo sends it.
  *
- * Backpressure: frames a client has not read are bounded by `limits`. Past `maxBufferedBytes`, or after
- * `stallTimeoutMs` with frames unread, the answer is unsubscribed (which aborts the model request and the rails)
- * and the connection dropped, so a client that reads nothing costs a bounded amount of memory and no model time.
+ * Backpressure: while a client has not taken the last write, new frames wait (and go out in one write when it
+ * has); past `maxBufferedBytes` of them, or after `stallTimeoutMs` without the client taking anything, the answer
+ * is unsubscribed (which aborts the model request and the rails) and the connection dropped. So a client that
+ * reads nothing holds at most one burst of the model's output plus that bound, for at most that long, and no
+ * model time; a client that reads is never cut, however its answer arrives.
  *
  * Under @hono/node-server the frames are written straight to Node's response (no web ReadableStream per response:
  * about a third of the server's time under load), unless middleware set headers for this response (CORS): Hono
@@ -98,24 +102,52 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
   const framer = new ChunkFramer(ids, usage !== undefined);
   let subscription: Subscription | undefined;
   let started = false;
-  let open = true;
+  /** The answer is still subscribed. */
+  let answering = true;
+  /** The client has not yet taken the last write: new frames wait in `pending`, to go out in one write on drain. */
+  let behind = false;
+  /** The last frames are in `pending`, to be ended with once the client catches up. */
+  let ending = false;
   let stallTimer: ReturnType<typeof setTimeout> | undefined;
   let statusTimer: ReturnType<typeof setTimeout> | undefined;
   // Frames of one synchronous burst (a model that answers at once, a released window) go out in one write; a
   // token that arrives alone is written at the end of its task, so no token waits for another.
   let pending = '';
+  let flushQueued = false;
 
-  const finished = () => {
-    open = false;
-    clearTimeout(stallTimer);
+  const stopAnswer = () => {
+    if (!answering) return;
+    answering = false;
     clearTimeout(statusTimer);
     untrack();
     subscription?.unsubscribe();
   };
-  const abandon = () => {
-    if (!open) return;
-    finished();
+  /** For a client that stopped reading: an end frame would wait for ever, so the connection goes. */
+  const drop = () => {
+    stopAnswer();
+    clearTimeout(stallTimer);
+    pending = '';
     sink.destroy();
+  };
+  const waitForClient = () => {
+    stallTimer ??= setTimeout(drop, limits.stallTimeoutMs);
+  };
+  const write = (text: string) => {
+    if (!sink.write(text)) {
+      behind = true;
+      waitForClient();
+    }
+  };
+  const endNow = () => {
+    const text = pending;
+    pending = '';
+    ending = false;
+    sink.end(text);
+    // Until the client has taken the last frames they are held for it: a client that never does is dropped.
+    if (sink.onFinish) {
+      waitForClient();
+      sink.onFinish(() => clearTimeout(stallTimer));
+    }
   };
   const begin = () => {
     started = true;
@@ -123,40 +155,38 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
     sink.start(200, { ...closing(lifecycle), ...SSE_HEADERS });
     pending = framer.role() + pending;
   };
-  let flushQueued = false;
   const flush = () => {
     flushQueued = false;
-    if (!open || pending === '') return;
+    if (behind || pending === '' || ending) return;
     const text = pending;
     pending = '';
-    // The bound is on what the client left unread before this write: one large burst (a released window, a whole
-    // answer) to a client that keeps up is not a reason to stop.
-    const { before, after } = sink.write(text);
-    if (before > limits.maxBufferedBytes) abandon();
-    else if (after > 0) stallTimer ??= setTimeout(abandon, limits.stallTimeoutMs);
+    write(text);
   };
   const send = (frame: string) => {
-    if (!open) return;
+    if (!answering) return;
     if (!started) begin();
+    pending += frame;
+    // Frames pile up only while the client is behind: past the bound it is not keeping up, and the answer stops.
+    if (behind && pending.length > limits.maxBufferedBytes) return drop();
     if (!flushQueued) {
       flushQueued = true;
       queueMicrotask(flush);
     }
-    pending += frame;
   };
   const close = (last: string) => {
-    if (!open) return;
+    if (!answering) return;
     if (!started) begin();
-    const text = pending + last + DONE_FRAME;
-    pending = '';
-    finished();
-    sink.end(text);
+    stopAnswer();
+    pending += last + DONE_FRAME;
+    if (!behind) return endNow();
+    if (pending.length > limits.maxBufferedBytes) return drop();
+    ending = true;
   };
   const fail = (error: unknown) => {
     const { payload, status, ...more } = errorPayload(error, onError);
     if (started || status === 200) return close(`data: ${payload}\n\n`);
     // Nothing sent yet: the failure is the response, with its own status.
-    finished();
+    stopAnswer();
     sink.start(status, { ...closing(lifecycle), 'content-type': 'application/json', ...(more.retryAfter === undefined ? {} : { 'retry-after': String(more.retryAfter) }) });
     sink.end(payload);
   };
@@ -164,22 +194,26 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
   sink.onDrain(() => {
     clearTimeout(stallTimer);
     stallTimer = undefined;
+    behind = false;
+    if (ending) endNow();
+    else flush();
   });
   const untrack = lifecycle.track({
     stop: (reason) => {
-      if (!open) return;
+      if (!answering) return;
       const payload = pythonJsonDumps(shutdownError(reason));
       if (started) return close(`data: ${payload}\n\n`);
-      finished();
+      stopAnswer();
       sink.start(503, { ...closing(lifecycle), 'content-type': 'application/json' });
       sink.end(payload);
     },
   });
   onClientGone(() => {
-    if (open) finished();
+    stopAnswer();
+    clearTimeout(stallTimer);
   });
   statusTimer = setTimeout(() => {
-    if (open && !started) {
+    if (answering && !started) {
       begin();
       flush();
     }
@@ -189,7 +223,7 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
     error: fail,
     complete: () => close(framer.finish() + (usage ? framer.usage(openAIUsage(usage.snapshot().totals)) : '')),
   });
-  if (!open) subscription.unsubscribe();
+  if (!answering) subscription.unsubscribe();
 }
 
 /** What a client is told when a shutdown stops its answer (a frame in a stream, else a 503 body). */
@@ -206,12 +240,10 @@ function nodeSink(outgoing: ServerResponse): FrameSink {
   return {
     start: (status, headers) => outgoing.writeHead(status, headers),
     // Node buffers what the socket does not take; `write` answering false says the client is behind.
-    write: (text) => {
-      const before = outgoing.writableLength;
-      return { before, after: outgoing.write(text) ? 0 : outgoing.writableLength };
-    },
+    write: (text) => outgoing.write(text),
     end: (text) => outgoing.end(text),
     onDrain: (listener) => outgoing.on('drain', listener),
+    onFinish: (listener) => outgoing.once('finish', listener),
     destroy: () => outgoing.destroy(),
   };
 }
@@ -241,9 +273,8 @@ function webSink(respond: (response: Response) => void, limits: SseLimits, gone:
       else respond(new Response(body, { status, headers }));
     },
     write: (text) => {
-      const before = Math.max(0, -(controller.desiredSize ?? 0));
       controller.enqueue(encoder.encode(text));
-      return { before, after: Math.max(0, -(controller.desiredSize ?? 0)) };
+      return (controller.desiredSize ?? 0) > 0;
     },
     end: (text) => {
       if (json) return respond(new Response(text, json));
