@@ -51,13 +51,22 @@ function ruleFlow<K extends keyof RuleSettings>(
   needs: string,
   rail: (settings: NonNullable<RuleSettings[K]>, name: string) => OutputRail,
 ): RuleFlow {
+  // Built once per settings object and name: the config is checked at load by building its rule rails, and the rail
+  // plan then takes the same rail, so a matcher over a million keywords is built once, at load. The rails hold no
+  // state of their own, so one serves every LLMRails of the config.
+  const built = new WeakMap<object, Map<string, OutputRail>>();
   return {
     kind,
     settings,
     needs,
     build: (rules, name) => {
       const configured: RuleSettings[K] | undefined = rules[settings];
-      return configured === undefined || configured === null ? undefined : rail(configured, name);
+      if (configured === undefined || configured === null) return undefined;
+      const byName = built.get(configured) ?? new Map<string, OutputRail>();
+      built.set(configured, byName);
+      let made = byName.get(name);
+      if (!made) byName.set(name, (made = rail(configured, name)));
+      return made;
     },
   };
 }

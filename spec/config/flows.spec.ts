@@ -98,3 +98,17 @@ describe('the flow registry', () => {
     ]);
   });
 });
+
+describe('rule rails', () => {
+  it('should be built once per config: at load, and then taken by every LLMRails of it', () => {
+    const config = RailsConfig.fromContent({
+      models: [main],
+      rails: { output: { flows: ['keyword check'], streaming: { enabled: true } }, config: { keyword_check: { keywords: ['secret'] } } },
+    });
+    // The plan is private: read here because "built once" shows nowhere else (but in the time a huge list takes).
+    const railOf = (rails: LLMRails) => (rails as unknown as { plan: { output: { guard: { check: { rails: readonly object[] } } } } }).plan.output.guard.check.rails[0];
+    const first = railOf(new LLMRails(config));
+    expect(first).toEqual(expect.objectContaining({ name: 'keyword check' }));
+    expect(railOf(new LLMRails(config))).toBe(first);
+  });
+});
