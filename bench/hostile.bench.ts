@@ -18,12 +18,13 @@
 // server per run, runs alternating for ROUNDS rounds, the median round reported. The server's RSS is read from
 // /proc/<pid>/status every 20 ms during the run (its peak), and VmHWM at the end (which counts start-up too).
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { heldConnections, memoryBytes } from '../spec/support/processProbe.js';
 
 const SCRIPTED = fileURLToPath(new URL('./configs/scripted/config.yml', import.meta.url));
 const CLIENTS = Number(process.env.RXGUARDRAILS_BENCH_HOSTILE_CLIENTS ?? 200);
@@ -212,27 +213,6 @@ if (role === 'server') {
     });
   }
 
-  /** How many connections from these client ports the server process still holds (its fds against /proc/net/tcp). */
-  function held(pid: number, port: number, clientPorts: ReadonlySet<number>): number {
-    const inodes = new Set<string>();
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      try {
-        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (match) inodes.add(match[1]!);
-      } catch {
-        // closed meanwhile
-      }
-    }
-    const portOf = (address: string) => parseInt(address.split(':')[1]!, 16);
-    let count = 0;
-    for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields.length >= 10 && portOf(fields[1]!) === port && clientPorts.has(portOf(fields[2]!)) && inodes.has(fields[9]!)) count++;
-    }
-    return count;
-  }
-
-  const memory = (pid: number, key: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN) * 1024;
   /** The provider's count of streams cut short, and its CPU time so far. */
   const providerState = (provider: ChildProcess) =>
     new Promise<{ cutShort: number; cpuMicroseconds: number }>((resolve) => {
@@ -274,7 +254,7 @@ if (role === 'server') {
     try {
       // Warm-up: every connection opened, the JIT warm.
       await Promise.all(Array.from({ length: CLIENTS }, (_, index) => streamOnce(port, agent, index)));
-      const startRss = memory(pid, 'VmRSS');
+      const startRss = memoryBytes(pid, 'VmRSS');
       let peakRss = startRss;
       const providerBefore = await providerState(provider);
       const serverCpuBefore = await serverCpu(child);
@@ -282,8 +262,8 @@ if (role === 'server') {
       let allDroppedAt: number | undefined;
       const started = performance.now();
       const sampler = setInterval(() => {
-        peakRss = Math.max(peakRss, memory(pid, 'VmRSS'));
-        if (allDroppedAt === undefined && clientPorts.size === NON_READERS && held(pid, port, clientPorts) === 0) allDroppedAt = performance.now();
+        peakRss = Math.max(peakRss, memoryBytes(pid, 'VmRSS'));
+        if (allDroppedAt === undefined && clientPorts.size === NON_READERS && heldConnections(pid, port, [...clientPorts]) === 0) allDroppedAt = performance.now();
       }, 20);
       let overLongResults: Promise<{ status: number; ms: number }[]> = Promise.resolve([]);
       if (kind !== 'clean') {
@@ -313,7 +293,7 @@ if (role === 'server') {
       const serverCpuAfter = await serverCpu(child);
       const providerAfter = await providerState(provider);
       clearInterval(sampler);
-      peakRss = Math.max(peakRss, memory(pid, 'VmRSS'));
+      peakRss = Math.max(peakRss, memoryBytes(pid, 'VmRSS'));
       const overLongDone = await overLongResults;
       const result: Run = {
         ttftP50: percentile(ttft, 50),
@@ -324,13 +304,13 @@ if (role === 'server') {
         lost,
         peakRss,
         startRss,
-        hwm: memory(pid, 'VmHWM'),
+        hwm: memoryBytes(pid, 'VmHWM'),
         seconds,
         serverCpu: (serverCpuAfter - serverCpuBefore) / (seconds * 1e4),
         providerCpu: (providerAfter.cpuMicroseconds - providerBefore.cpuMicroseconds) / (seconds * 1e4),
       };
       if (kind !== 'clean') {
-        result.nonReadersDropped = NON_READERS - held(pid, port, clientPorts);
+        result.nonReadersDropped = NON_READERS - heldConnections(pid, port, [...clientPorts]);
         if (allDroppedAt !== undefined) result.allDroppedWithinS = round((allDroppedAt - started) / 1000);
         result.providerStreamsCut = providerAfter.cutShort - providerBefore.cutShort;
         result.overLong = overLongDone.map((one) => ({ status: one.status, ms: round(one.ms) }));

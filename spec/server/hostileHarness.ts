@@ -9,7 +9,7 @@
 //
 // To check that a spec fails on an older build, point RXGUARDRAILS_SPEC_BIN at that build's dist/esm/cli/bin.js.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -96,72 +96,7 @@ export async function until(condition: () => boolean, what: string, deadlineMs =
   }
 }
 
-/** The process's resident memory now (VmRSS), in bytes. */
-export function rssBytes(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-}
-
-/**
- * How many of the connections from these client ports to `serverPort` the process still holds open. A connection the
- * server has closed may linger in the kernel (FIN_WAIT, against a client that reads nothing) but belongs to no
- * process any more: only sockets among the process's own file descriptors count.
- */
-export function heldConnections(pid: number, serverPort: number, clientPorts: readonly number[]): number {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (match) inodes.add(match[1]!);
-    } catch {
-      // closed between the listing and the readlink
-    }
-  }
-  const wanted = new Set(clientPorts);
-  let held = 0;
-  for (const row of tcpTable()) {
-    if (row.localPort === serverPort && wanted.has(row.remotePort) && inodes.has(row.inode)) held++;
-  }
-  return held;
-}
-
-/**
- * Bytes each client has received and not read (its socket's receive queue, from /proc/net/tcp), by client port: more
- * than 0 once the server has answered it, whatever the client does.
- */
-export function unreadBytes(serverPort: number, clientPorts: readonly number[]): Map<number, number> {
-  const wanted = new Set(clientPorts);
-  const unread = new Map<number, number>();
-  for (const row of tcpTable()) {
-    if (row.remotePort === serverPort && wanted.has(row.localPort)) unread.set(row.localPort, row.rxQueue);
-  }
-  return unread;
-}
-
-interface TcpRow {
-  readonly localPort: number;
-  readonly remotePort: number;
-  readonly rxQueue: number;
-  readonly inode: string;
-}
-
-function tcpTable(): TcpRow[] {
-  const rows: TcpRow[] = [];
-  const port = (address: string) => parseInt(address.split(':')[1]!, 16);
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields.length < 10) continue;
-      rows.push({ localPort: port(fields[1]!), remotePort: port(fields[2]!), rxQueue: parseInt(fields[4]!.split(':')[1]!, 16), inode: fields[9]! });
-    }
-  }
-  return rows;
-}
+export { heldConnections, memoryBytes, rssBytes, unreadBytes } from '../support/processProbe.js';
 
 /** Config folders made for a run (one per entry: its config.yml), in a temporary folder of configs. */
 export function configFolders(configs: Record<string, string>): { readonly dir: string; remove(): void } {
