@@ -4,6 +4,7 @@ import { RailViolationError } from '../errors/RailViolationError.js';
 import type { AssistantMessage } from '../llm/GenerationResponse.js';
 import type { UsageTracker } from '../usage/UsageTracker.js';
 import { errorPayload } from './errorPayload.js';
+import type { Lifecycle } from './lifecycle.js';
 import { type CompletionIds, openAIUsage } from './openAIProtocol.js';
 import { shutdownError } from './sseResponse.js';
 
@@ -18,8 +19,8 @@ export interface CompletionResponseOptions {
   readonly onError: (error: unknown) => void;
   /** Why a shutdown stopped the answer, if one did: it is answered with a 503 saying so. */
   readonly stopped: () => string | undefined;
-  /** Headers every answer carries (`Connection: close` while the server shuts down). */
-  readonly headers: Readonly<Record<string, string>>;
+  /** The server's answers in flight: its response headers (`Connection: close` while it shuts down). */
+  readonly lifecycle: Lifecycle;
 }
 
 /**
@@ -28,18 +29,17 @@ export interface CompletionResponseOptions {
  * {@link errorPayload}).
  */
 export async function completionResponse(answer: Promise<AssistantMessage>, options: CompletionResponseOptions): Promise<Response> {
-  const { ids, configId, usage, onError, stopped, headers } = options;
+  const { ids, configId, usage, onError, stopped, lifecycle } = options;
   let content: string;
   let violation: unknown;
   try {
     content = (await answer).content;
   } catch (error) {
     const reason = stopped();
-    if (reason !== undefined) return Response.json(shutdownError(reason), { status: 503, headers });
+    if (reason !== undefined) return Response.json(shutdownError(reason), { status: 503, headers: lifecycle.responseHeaders() });
     if (!RailViolationError.isInstance(error)) {
-      const { payload, status, ...more } = errorPayload(error, onError);
-      const retryAfter: Record<string, string> = more.retryAfter === undefined ? {} : { 'retry-after': String(more.retryAfter) };
-      return new Response(payload, { status, headers: { ...headers, 'content-type': 'application/json', ...retryAfter } });
+      const { payload, status, headers } = errorPayload(error, onError);
+      return new Response(payload, { status, headers: { ...lifecycle.responseHeaders(), 'content-type': 'application/json', ...headers } });
     }
     // As NeMo's server answers a blocked message: the refusal, as a normal completion.
     content = REFUSAL;
@@ -47,14 +47,14 @@ export async function completionResponse(answer: Promise<AssistantMessage>, opti
   }
   return Response.json(
     {
-    id: ids.id,
-    object: 'chat.completion',
-    created: ids.created,
-    model: ids.model,
-    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
-    usage: openAIUsage(usage.snapshot().totals),
-    guardrails: { config_id: configId, ...(violation ? { violation } : {}) },
+      id: ids.id,
+      object: 'chat.completion',
+      created: ids.created,
+      model: ids.model,
+      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+      usage: openAIUsage(usage.snapshot().totals),
+      guardrails: { config_id: configId, ...(violation ? { violation } : {}) },
     },
-    { headers },
+    { headers: lifecycle.responseHeaders() },
   );
 }

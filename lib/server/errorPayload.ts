@@ -13,10 +13,10 @@ export interface ErrorPayload {
    */
   readonly status: number;
   /**
-   * Whole seconds the client should wait before trying again: the provider's `retry-after` (rounded up), with a 429
-   * when the provider gave one. The writers send it as the `retry-after` header of the 429.
+   * Headers of a response that has not started yet: `retry-after` (whole seconds, the provider's rounded up) on a
+   * 429 whose provider gave one.
    */
-  readonly retryAfter?: number;
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /**
@@ -32,25 +32,26 @@ export interface ErrorPayload {
  * payloads are written as Python's json.dumps writes them, so the bytes are NeMo's.
  */
 export function errorPayload(error: unknown, onError: (error: unknown) => void): ErrorPayload {
-  if (RailViolationError.isInstance(error)) return { payload: error.toChunk(), status: 200 };
+  if (RailViolationError.isInstance(error)) return { payload: error.toChunk(), status: 200, headers: {} };
   if (ProviderError.isInstance(error)) {
     const code = error.code ?? null;
     if (error.status === 429) {
-      const retryAfter = error.retryAfter === undefined ? undefined : Math.ceil(error.retryAfter);
+      const headers: Record<string, string> = error.retryAfter === undefined ? {} : { 'retry-after': String(Math.ceil(error.retryAfter)) };
       return {
         payload: pythonJsonDumps(openAIError(`The model provider failed: ${error.message}`, { type: error.type ?? 'rate_limit_error', code })),
         status: 429,
-        ...(retryAfter === undefined ? {} : { retryAfter }),
+        headers,
       };
     }
     if (error.type === 'timeout') {
-      return { payload: pythonJsonDumps(openAIError(`The model provider timed out: ${error.message}`, { type: 'timeout', code })), status: 504 };
+      return { payload: pythonJsonDumps(openAIError(`The model provider timed out: ${error.message}`, { type: 'timeout', code })), status: 504, headers: {} };
     }
     return {
       payload: pythonJsonDumps(openAIError(`The model provider failed: ${error.message}`, { type: error.type ?? 'api_error', code })),
       status: 502,
+      headers: {},
     };
   }
   onError(error);
-  return { payload: pythonJsonDumps(openAIError('Internal server error.', { type: 'server_error' })), status: 500 };
+  return { payload: pythonJsonDumps(openAIError('Internal server error.', { type: 'server_error' })), status: 500, headers: {} };
 }

@@ -20,6 +20,11 @@ export class Lifecycle {
     return this.draining;
   }
 
+  /** Headers every response carries: `Connection: close` once a shutdown has begun, so no connection outlives it. */
+  responseHeaders(): Record<string, string> {
+    return this.draining ? { connection: 'close' } : {};
+  }
+
   /** How many answers are in flight. */
   get size(): number {
     return this.inFlight.size;

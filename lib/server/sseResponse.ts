@@ -152,7 +152,7 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
   const begin = () => {
     started = true;
     clearTimeout(statusTimer);
-    sink.start(200, { ...closing(lifecycle), ...SSE_HEADERS });
+    sink.start(200, { ...lifecycle.responseHeaders(), ...SSE_HEADERS });
     pending = framer.role() + pending;
   };
   const flush = () => {
@@ -183,11 +183,11 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
     ending = true;
   };
   const fail = (error: unknown) => {
-    const { payload, status, ...more } = errorPayload(error, onError);
+    const { payload, status, headers } = errorPayload(error, onError);
     if (started || status === 200) return close(`data: ${payload}\n\n`);
     // Nothing sent yet: the failure is the response, with its own status.
     stopAnswer();
-    sink.start(status, { ...closing(lifecycle), 'content-type': 'application/json', ...(more.retryAfter === undefined ? {} : { 'retry-after': String(more.retryAfter) }) });
+    sink.start(status, { ...lifecycle.responseHeaders(), 'content-type': 'application/json', ...headers });
     sink.end(payload);
   };
 
@@ -204,7 +204,7 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
       const payload = pythonJsonDumps(shutdownError(reason));
       if (started) return close(`data: ${payload}\n\n`);
       stopAnswer();
-      sink.start(503, { ...closing(lifecycle), 'content-type': 'application/json' });
+      sink.start(503, { ...lifecycle.responseHeaders(), 'content-type': 'application/json' });
       sink.end(payload);
     },
   });
@@ -229,11 +229,6 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
 /** What a client is told when a shutdown stops its answer (a frame in a stream, else a 503 body). */
 export function shutdownError(reason: string): ReturnType<typeof openAIError> {
   return openAIError(reason, { type: 'server_error', code: 'server_shutting_down' });
-}
-
-/** `Connection: close` while the server shuts down, so the connection does not outlive the answer. */
-function closing(lifecycle: Lifecycle): Record<string, string> {
-  return lifecycle.shuttingDown ? { connection: 'close' } : {};
 }
 
 function nodeSink(outgoing: ServerResponse): FrameSink {

@@ -48,9 +48,10 @@ export function v1Routes(options: V1RoutesOptions): Hono {
   const ids = [...configs.keys()];
   const routes = new Hono();
 
-  routes.get('/rails/configs', (c) => c.json(ids.map((id) => ({ id, ...(configs.get(id)!.unavailable ? { available: false, reason: configs.get(id)!.unavailable } : {}) }))));
+  const listed = [...configs];
+  routes.get('/rails/configs', (c) => c.json(listed.map(([id, { unavailable }]) => ({ id, ...(unavailable ? { available: false, reason: unavailable } : {}) }))));
   routes.get('/models', (c) =>
-    c.json({ object: 'list', data: ids.filter((id) => configs.get(id)!.rails).map((id) => ({ id, object: 'model', created: 0, owned_by: 'rxguardrails' })) }),
+    c.json({ object: 'list', data: listed.filter(([, { rails }]) => rails).map(([id]) => ({ id, object: 'model', created: 0, owned_by: 'rxguardrails' })) }),
   );
 
   routes.post('/chat/completions', async (c) => {
@@ -98,7 +99,7 @@ export function v1Routes(options: V1RoutesOptions): Hono {
       if (outgoing) outgoing.on('close', () => cancel.abort());
       else c.req.raw.signal.addEventListener('abort', () => cancel.abort(), { once: true });
       const answer = rails.generate(messages, { llmParams: params, usage, signal: cancel.signal }).finally(untrack);
-      return completionResponse(answer, { ids: completion, configId, usage, onError: onAnswerError, stopped: () => stopped, headers: lifecycle.shuttingDown ? { connection: 'close' } : {} });
+      return completionResponse(answer, { ids: completion, configId, usage, onError: onAnswerError, stopped: () => stopped, lifecycle });
     }
     // A tracker only when the usage frame is asked for: otherwise nobody would read it.
     const usage = request.stream_options?.include_usage === true ? new UsageTracker() : undefined;

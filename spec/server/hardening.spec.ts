@@ -258,6 +258,8 @@ describe('the server against careless and hostile clients', () => {
       await drain(app, { graceMs: 20 });
       const response = await pending;
       expect(response.status).toBe(503);
+      // The shutdown began after the request did: the answer still closes its connection.
+      expect(response.headers.get('connection')).toBe('close');
       expect(await response.json()).toEqual({ error: expect.objectContaining({ code: 'server_shutting_down' }) });
     });
 
