@@ -90,16 +90,14 @@ const SCRIPTED_RESPONSES = 'engine scripted needs parameters.responses: a non-em
 const scriptedModelSchema = z.strictObject({
   ...modelBase,
   engine: z.literal('scripted'),
-  parameters: z
-    .looseObject({
+  parameters: providerParameters
+    .safeExtend({
       responses: z.array(z.string(), { error: SCRIPTED_RESPONSES }).min(1, SCRIPTED_RESPONSES).describe('the answers, used in turn'),
       delay_ms: z
         .number({ error: 'must be a number of milliseconds, at least 0' })
         .min(0, 'must be a number of milliseconds, at least 0')
         .optional()
         .describe('milliseconds before each word'),
-      model: z.string().optional(),
-      model_name: z.string().optional(),
     })
     // Parsed when absent, so a missing list gets its message rather than passing.
     .prefault({} as { responses: string[] })
@@ -216,6 +214,4 @@ export type RailsConfigData = z.infer<typeof railsConfigSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type OpenAIModelConfig = z.infer<typeof openAIModelSchema>;
 export type AnthropicModelConfig = z.infer<typeof anthropicModelSchema>;
-export type ScriptedModelConfig = z.infer<typeof scriptedModelSchema>;
 export type PromptConfig = z.infer<typeof promptSchema>;
-export type UpstreamConfig = z.infer<typeof upstreamSchema>;
