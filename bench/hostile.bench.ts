@@ -25,6 +25,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { heldConnections, memoryBytes } from '../spec/support/processProbe.js';
+import { streamRequest } from './support/streamRequest.js';
 
 const SCRIPTED = fileURLToPath(new URL('./configs/scripted/config.yml', import.meta.url));
 const CLIENTS = Number(process.env.RXGUARDRAILS_BENCH_HOSTILE_CLIENTS ?? 200);
@@ -141,43 +142,12 @@ if (role === 'server') {
     return root;
   }
 
-  /** One well-behaved streaming request, read to its end. */
-  function streamOnce(port: number, agent: Agent, index: number): Promise<{ firstToken: number; done: number; lost: boolean }> {
-    return new Promise((resolve) => {
-      const started = performance.now();
-      const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: `question ${index}` }], stream: true, config_id: 'chat' });
-      let settled = false;
-      const settle = (result: { firstToken: number; done: number; lost: boolean }) => {
-        if (settled) return;
-        settled = true;
-        resolve(result);
-      };
-      const lost = () => settle({ firstToken: Number.NaN, done: Number.NaN, lost: true });
-      const request = httpRequest(
-        { host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-        (response) => {
-          let raw = '';
-          let firstToken = 0;
-          response.setEncoding('utf8');
-          response.on('data', (piece: string) => {
-            raw += piece;
-            if (firstToken === 0 && /"content":"[^"]/.test(raw)) firstToken = performance.now() - started;
-          });
-          response.on('error', lost);
-          response.on('end', () => {
-            const text = raw
-              .split('\n\n')
-              .filter((frame) => frame.startsWith('data: {"id"'))
-              .map((frame) => (JSON.parse(frame.slice(6)) as { choices: { delta?: { content?: string } }[] }).choices[0]?.delta?.content ?? '')
-              .join('');
-            if (response.statusCode !== 200 || !raw.endsWith('data: [DONE]\n\n') || text !== answer) return lost();
-            settle({ firstToken, done: performance.now() - started, lost: false });
-          });
-        },
-      );
-      request.on('error', lost);
-      request.end(body);
-    });
+  /** One well-behaved streaming request, read to its end: lost unless it ended with [DONE] and the whole answer. */
+  async function streamOnce(port: number, agent: Agent, index: number): Promise<{ firstToken: number; done: number; lost: boolean }> {
+    const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: `question ${index}` }], stream: true, config_id: 'chat' });
+    const streamed = await streamRequest(port, agent, body);
+    if (!streamed?.complete || streamed.text !== answer) return { firstToken: Number.NaN, done: Number.NaN, lost: true };
+    return { firstToken: streamed.firstToken, done: streamed.done, lost: false };
   }
 
   /** A client that sends a streaming request and never reads. */

@@ -9,10 +9,11 @@
 // connections (one per client). A request's first token is its first frame with non-empty content.
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request as httpRequest } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { streamRequest } from './support/streamRequest.js';
 
 const CONFIG = fileURLToPath(new URL('./configs/scripted', import.meta.url));
 // 1 client is a reference: the cost of one request with no queue in front of it. The targets are at 50, 200, 500.
@@ -93,34 +94,11 @@ if (process.argv.includes('--serve')) {
   }
 
   /** One streaming request: resolves with the time to its first token and to its end, in ms. */
-  function streamOnce(port: number, agent: Agent, index: number): Promise<{ firstToken: number; done: number; text: string }> {
-    return new Promise((resolve, reject) => {
-      const started = performance.now();
-      const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: `question ${index}` }], stream: true });
-      const request = httpRequest(
-        { host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-        (response) => {
-          let raw = '';
-          let firstToken = 0;
-          response.setEncoding('utf8');
-          response.on('data', (piece: string) => {
-            raw += piece;
-            if (firstToken === 0 && /"content":"[^"]/.test(raw)) firstToken = performance.now() - started;
-          });
-          response.on('end', () => {
-            if (!raw.endsWith('data: [DONE]\n\n')) reject(new Error(`incomplete stream: ${raw.slice(-200)}`));
-            const text = raw
-              .split('\n\n')
-              .filter((frame) => frame.startsWith('data: {'))
-              .map((frame) => (JSON.parse(frame.slice(6)) as { choices: { delta?: { content?: string } }[] }).choices[0]?.delta?.content ?? '')
-              .join('');
-            resolve({ firstToken, done: performance.now() - started, text });
-          });
-        },
-      );
-      request.on('error', reject);
-      request.end(body);
-    });
+  async function streamOnce(port: number, agent: Agent, index: number): Promise<{ firstToken: number; done: number; text: string }> {
+    const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: `question ${index}` }], stream: true });
+    const answer = await streamRequest(port, agent, body);
+    if (!answer?.complete) throw new Error(`incomplete stream (question ${index})`);
+    return answer;
   }
 
   const cpu = (child: ChildProcess) =>
