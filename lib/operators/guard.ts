@@ -19,7 +19,7 @@ export interface GuardOptions extends BufferChunksOptions, CheckRailOptions, Blo
 }
 
 /** guard's option names: those of the three operators, and streamFirst. */
-export const GUARD_OPTION_KEYS = [...WINDOW_OPTION_KEYS, ...CHECK_OPTION_KEYS, ...VIOLATION_OPTION_KEYS, 'streamFirst'] as const;
+const GUARD_OPTION_KEYS = [...WINDOW_OPTION_KEYS, ...CHECK_OPTION_KEYS, ...VIOLATION_OPTION_KEYS, 'streamFirst'] as const;
 
 /** Validates guard's arguments for `owner` (guard, the LLMRails rail plan). */
 export function resolveGuardSettings(owner: string, rails: unknown, options: GuardOptions): GuardSettings {

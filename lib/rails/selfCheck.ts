@@ -116,7 +116,7 @@ function selfCheck(
 }
 
 /** Compiles the prompt's templates once; a syntax error is an InvalidOptionError now, not a failure per window. */
-export function compilePrompt(owner: string, prompt: PromptTemplate): (variables: Record<string, string>) => ChatMessage[] {
+function compilePrompt(owner: string, prompt: PromptTemplate): (variables: Record<string, string>) => ChatMessage[] {
   const parts = typeof prompt === 'string' ? [{ role: 'user', content: prompt }] : prompt;
   if (!Array.isArray(parts) || parts.length === 0) {
     throw new InvalidOptionError('prompt', prompt, `${owner}: prompt must be a template string or a non-empty list of { role, content }, got ${describeValue(prompt)}`);
