@@ -25,11 +25,12 @@ export { regexRail, type RegexRailOptions } from './rails/regexRail.js';
 export { selfCheckInput, selfCheckOutput, type PromptTemplate, type SelfCheckOptions } from './rails/selfCheck.js';
 
 // Token sources
-export { fromTokens, type TokenInput } from './sources/fromTokens.js';
+export { fromTokens, type FromTokensOptions, type TokenInput } from './sources/fromTokens.js';
 export { fromOpenAI } from './sources/fromOpenAI.js';
 export { fromOpenAIResponses } from './sources/fromOpenAIResponses.js';
 export { fromAnthropic } from './sources/fromAnthropic.js';
-export type { SourceOptions } from './core/types.js';
+export type { Demand, SourceOptions } from './core/types.js';
+export { DemandGate } from './sources/DemandGate.js';
 export type {
   AnthropicClient,
   AnthropicEvent,

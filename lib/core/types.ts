@@ -153,6 +153,16 @@ export interface UsageSink {
 // ---------------------------------------------------------------------------------------------------------------
 // Sources and models
 
+/**
+ * The consumer's say in how fast a source reads (backpressure). Before reading more from its provider, a source
+ * calls `ready()`: `undefined` means go on, a promise means wait until it settles. So a consumer that cannot keep up
+ * (a server whose client has not taken the last frames) stops the model's stream instead of buffering it: the
+ * provider's HTTP response is left unread until then. `DemandGate` is one, paused and resumed by its owner.
+ */
+export interface Demand {
+  ready(): PromiseLike<void> | undefined;
+}
+
 /** Options every provider source takes. */
 export interface SourceOptions {
   /** Where to record this call's usage (once, when it ends): a UsageTracker or any {@link UsageSink}. */
@@ -173,6 +183,12 @@ export interface SourceOptions {
    * @default no bound
    */
   readonly timeout?: number | { readonly firstTokenMs?: number; readonly idleMs?: number };
+  /**
+   * Backpressure: asked after each token whether to read on (see {@link Demand}). While it says wait, nothing more
+   * is read from the provider, and the idle timeout does not run (the wait is the consumer's, not the provider's).
+   * @default read as fast as the provider sends
+   */
+  readonly demand?: Demand;
 }
 
 /** Options of one model call: the source options, plus provider parameters passed through (temperature, ...). */

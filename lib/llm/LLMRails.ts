@@ -8,7 +8,7 @@ import { StreamingNotSupportedError } from '../errors/StreamingNotSupportedError
 import { brand, hasBrand } from '../internal/brand.js';
 import { now } from '../internal/clock.js';
 import { toAsyncIterable } from '../internal/toAsyncIterable.js';
-import { assertKnownKeys, assertMessages, assertOneOf, assertUsageSink, describeValue } from '../internal/validateOptions.js';
+import { assertDemand, assertKnownKeys, assertMessages, assertOneOf, assertUsageSink, describeValue } from '../internal/validateOptions.js';
 import { fromTokens } from '../sources/fromTokens.js';
 import type { ExplainInfo } from '../usage/ExplainInfo.js';
 import { fanOut } from '../usage/fanOut.js';
@@ -20,7 +20,7 @@ import { RailRecorder } from './RailRecorder.js';
 import { StreamingHandler } from './StreamingHandler.js';
 import { behindInputRails, buildRailPlan, outputRails, type RailPlan } from './railPlan.js';
 
-const STREAM_OPTION_KEYS = ['generator', 'llmParams', 'usage'] as const;
+const STREAM_OPTION_KEYS = ['generator', 'llmParams', 'usage', 'demand'] as const;
 const GENERATE_OPTION_KEYS = [...STREAM_OPTION_KEYS, 'streamingHandler', 'options', 'signal'] as const;
 
 /**
@@ -181,10 +181,11 @@ export class LLMRails {
 
   /** Input rails, the main model (or the generator), output rails: one call, from the plan. */
   private pipeline(messages: readonly ChatMessage[], options: StreamOptions, usage: UsageSink, recorder: RailRecorder | undefined): Observable<string> {
-    const { generator, llmParams = {} } = options;
+    const { generator, llmParams = {}, demand } = options;
+    assertDemand('LLMRails', 'demand', demand);
     const call = { messages, userMessage: lastUserMessage(messages), usage, recorder };
     const output = outputRails(this.plan, call);
-    if (generator !== undefined) return (isObservable(generator) ? generator : fromTokens(generator)).pipe(output);
+    if (generator !== undefined) return (isObservable(generator) ? generator : fromTokens(generator, { demand })).pipe(output);
     const model = this.plan.main;
     if (!model) {
       return throwError(
@@ -192,7 +193,7 @@ export class LLMRails {
       );
     }
     const answer$ = defer(() => {
-      const tokens$ = model.stream(messages, { ...llmParams, usage, task: 'general' });
+      const tokens$ = model.stream(messages, { ...llmParams, usage, task: 'general', ...(demand ? { demand } : {}) });
       // Without top-level `streaming`, the answer comes as one chunk, as in NeMo.
       return (this.config.streaming ? tokens$ : tokens$.pipe(toArray(), map((tokens) => tokens.join('')))).pipe(output);
     });

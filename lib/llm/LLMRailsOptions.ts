@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { ChatModel, OutputRail, UsageSink } from '../core/types.js';
+import type { ChatModel, Demand, OutputRail, UsageSink } from '../core/types.js';
 import type { EngineClients } from './engineModel.js';
 import type { GenerationLogOptions } from './GenerationResponse.js';
 import type { StreamingHandler } from './StreamingHandler.js';
@@ -45,6 +45,12 @@ export interface StreamOptions {
   readonly llmParams?: Readonly<Record<string, unknown>>;
   /** Also record this call's LLM calls here: a UsageTracker or any {@link UsageSink} (the instance records them for explain() either way). */
   readonly usage?: UsageSink;
+  /**
+   * Backpressure: the main model's stream (or an async `generator`) reads on only while `demand.ready()` says so
+   * (a `DemandGate` the consumer pauses while it is behind). Rails' own LLM calls are not paced by it.
+   * @default read as fast as the model sends
+   */
+  readonly demand?: Demand;
 }
 
 /** Options of {@link LLMRails.generate}. */

@@ -1,7 +1,7 @@
-import { asyncScheduler, defer, finalize, from, merge, Observable, type SchedulerAction, type SchedulerLike, Subject, tap, throwError } from 'rxjs';
-import type { ChatMessage, ChatModel, SourceOptions } from '../core/types.js';
+import { asyncScheduler, defer, finalize, from, merge, Observable, type SchedulerAction, type SchedulerLike, Subject, type Subscription, tap, throwError } from 'rxjs';
+import type { ChatMessage, ChatModel, Demand, SourceOptions } from '../core/types.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
-import { assertKnownKeys, describeValue } from '../internal/validateOptions.js';
+import { assertDemand, assertKnownKeys, describeValue } from '../internal/validateOptions.js';
 import { mergeBounds, type UpstreamBounds, upstreamBounds, upstreamTimeoutError, watchUpstream } from '../sources/upstreamTimeout.js';
 import { CallRecorder } from '../usage/CallRecorder.js';
 
@@ -82,6 +82,8 @@ export function scriptedModel(
     model,
     stream: (messages, callOptions = {}) => {
       const bounds = mergeBounds(modelBounds, upstreamBounds('scriptedModel.stream', callOptions.timeout));
+      const { demand } = callOptions;
+      assertDemand('scriptedModel.stream', 'options.demand', demand);
       return defer(() => {
         const call = calls++;
         const response = typeof responses === 'function' ? responses(messages, call) : responses[call % responses.length]!;
@@ -93,10 +95,14 @@ export function scriptedModel(
         });
         recorder.report({ promptTokens: messages.reduce((sum, message) => sum + words(message.content).length, 0) });
         let streamed = 0;
-        const tokens$: Observable<string> =
-          response instanceof Error ? throwError(() => response) : paced(words(response), delayMs, scheduler);
-        // At no delay the words (or the Error) come at once, synchronously: there is no wait to bound.
-        const watched$ = delayMs === 0 ? tokens$ : boundedBy(tokens$, bounds, scheduler, () => streamed > 0);
+        const tokens = (wanted: Demand | undefined): Observable<string> =>
+          response instanceof Error
+            ? throwError(() => response)
+            : wanted === undefined
+              ? paced(words(response), delayMs, scheduler)
+              : demanded(words(response), delayMs, scheduler, wanted);
+        // At no delay the words (or the Error) come at once: there is no wait for the model to bound.
+        const watched$ = delayMs === 0 ? tokens(demand) : boundedBy(tokens, demand, bounds, scheduler, () => streamed > 0);
         return watched$.pipe(
           tap({
             next: (word) => {
@@ -118,13 +124,31 @@ export function scriptedModel(
 /**
  * The words, failed with a timeout ProviderError when a wait for the next one is over its bound. Composed, so a
  * synchronous answer under take(n) still stops at once: the timeout is a Subject merged in, completed with the words.
+ * A wait for the consumer's demand is not the model's: the words are given a demand that stops the idle bound
+ * while it says wait.
  */
-function boundedBy(words$: Observable<string>, bounds: UpstreamBounds, scheduler: SchedulerLike, streamed: () => boolean): Observable<string> {
-  if (bounds.firstTokenMs === undefined && bounds.idleMs === undefined) return words$;
+function boundedBy(
+  words: (demand: Demand | undefined) => Observable<string>,
+  demand: Demand | undefined,
+  bounds: UpstreamBounds,
+  scheduler: SchedulerLike,
+  streamed: () => boolean,
+): Observable<string> {
+  if (bounds.firstTokenMs === undefined && bounds.idleMs === undefined) return words(demand);
   return defer(() => {
     const timedOut$ = new Subject<never>();
     const watch = watchUpstream(bounds, (wait, bound) => timedOut$.error(upstreamTimeoutError('scripted', wait, bound, streamed() ? 'stream' : 'request')), scheduler);
-    const watched$ = words$.pipe(tap({ next: () => watch.event(), complete: () => timedOut$.complete() }));
+    const watched: Demand | undefined = demand && {
+      ready: () => {
+        const wait = demand.ready();
+        if (wait === undefined) return undefined;
+        watch.pause();
+        const resume = () => watch.resume();
+        Promise.resolve(wait).then(resume, resume);
+        return wait;
+      },
+    };
+    const watched$ = words(watched).pipe(tap({ next: () => watch.event(), complete: () => timedOut$.complete() }));
     return merge(watched$, timedOut$).pipe(finalize(() => watch.stop()));
   });
 }
@@ -142,6 +166,42 @@ function paced(pieces: readonly string[], delayMs: number, scheduler: SchedulerL
       else subscriber.complete();
     }, delayMs, 0),
   );
+}
+
+/** Words given at once to a consumer that says how fast it reads: at most this many per task. */
+const SLICE_WORDS = 256;
+
+/**
+ * The words for a consumer with a {@link Demand}: as {@link paced}, but a word is followed by the next only once
+ * `demand.ready()` says so, and at no delay they come SLICE_WORDS per task, so that a long answer given at once
+ * neither holds its reader's event loop nor outruns a reader that is behind.
+ */
+function demanded(pieces: readonly string[], delayMs: number, scheduler: SchedulerLike, demand: Demand): Observable<string> {
+  if (pieces.length === 0) return from(pieces);
+  return new Observable<string>((subscriber) => {
+    let index = 0;
+    let action: Subscription | undefined;
+    const next = (delay: number) => {
+      action = scheduler.schedule(run, delay);
+    };
+    const run = () => {
+      for (let slice = delayMs === 0 ? SLICE_WORDS : 1; slice > 0; slice--) {
+        subscriber.next(pieces[index++]!);
+        if (subscriber.closed) return;
+        if (index === pieces.length) return subscriber.complete();
+        const wait = demand.ready();
+        if (wait) {
+          const go = () => !subscriber.closed && next(delayMs);
+          Promise.resolve(wait).then(go, go);
+          return;
+        }
+      }
+      next(delayMs);
+    };
+    if (delayMs === 0) run();
+    else next(delayMs);
+    return () => action?.unsubscribe();
+  });
 }
 
 /** Words with their trailing whitespace; leading whitespace is a piece of its own. */

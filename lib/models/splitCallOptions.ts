@@ -11,7 +11,7 @@ export function splitCallOptions(
   options: ChatModelCallOptions,
   bounds: UpstreamBounds = {},
 ): { source: SourceOptions; parameters: Record<string, unknown> } {
-  const { usage, task, signal, timeout, ...parameters } = options;
+  const { usage, task, signal, timeout, demand, ...parameters } = options;
   const merged = mergeBounds(bounds, upstreamBounds(`${owner}.stream`, timeout));
-  return { source: { usage, task, signal, ...(Object.keys(merged).length > 0 ? { timeout: merged } : {}) }, parameters };
+  return { source: { usage, task, signal, demand, ...(Object.keys(merged).length > 0 ? { timeout: merged } : {}) }, parameters };
 }

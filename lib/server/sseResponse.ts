@@ -2,6 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Observable, Subscription } from 'rxjs';
+import type { DemandGate } from '../sources/DemandGate.js';
 import type { UsageTracker } from '../usage/UsageTracker.js';
 import { errorPayload } from './errorPayload.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -43,6 +44,8 @@ export interface SseResponseOptions {
   readonly target: SseTarget;
   readonly lifecycle: Lifecycle;
   readonly limits: SseLimits;
+  /** The answer's demand: paused while the client is behind, so the model's stream is not read meanwhile. */
+  readonly demand?: DemandGate;
 }
 
 /** Where the frames of one response go: the status and headers once, then text, then one end. */
@@ -68,11 +71,12 @@ interface FrameSink {
  * or 504, a 500) is answered with its own HTTP status as OpenAI-shaped JSON, not as a 200 stream. A rail violation
  * is NeMo's error frame in a 200 stream, as NeMo sends it.
  *
- * Backpressure: while a client has not taken the last write, new frames wait (and go out in one write when it
- * has); past `maxBufferedBytes` of them, or after `stallTimeoutMs` without the client taking anything, the answer
- * is unsubscribed (which aborts the model request and the rails) and the connection dropped. So a client that
- * reads nothing holds at most one burst of the model's output plus that bound, for at most that long, and no
- * model time; a client that reads is never cut, however its answer arrives.
+ * Backpressure: while a client has not taken the last write, `demand` is paused (the model's stream is not read:
+ * the provider's response waits in its socket) and frames already on their way wait (and go out in one write when
+ * the client has taken the last); past `maxBufferedBytes` of them, or after `stallTimeoutMs` without the client
+ * taking anything, the answer is unsubscribed (which aborts the model request and the rails) and the connection
+ * dropped. So a client that reads nothing holds at most what was in flight plus that bound, for at most that long;
+ * a client that reads is never cut, however its answer arrives.
  *
  * Under @hono/node-server the frames are written straight to Node's response (no web ReadableStream per response:
  * about a third of the server's time under load), unless middleware set headers for this response (CORS): Hono
@@ -98,7 +102,7 @@ export function sseResponse(tokens$: Observable<string>, options: SseResponseOpt
 }
 
 function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: FrameSink, onClientGone: (stop: () => void) => void): void {
-  const { ids, usage, onError, lifecycle, limits } = options;
+  const { ids, usage, onError, lifecycle, limits, demand } = options;
   const framer = new ChunkFramer(ids, usage !== undefined);
   let subscription: Subscription | undefined;
   let started = false;
@@ -121,6 +125,7 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
     clearTimeout(statusTimer);
     untrack();
     subscription?.unsubscribe();
+    demand?.resume();
   };
   /** For a client that stopped reading: an end frame would wait for ever, so the connection goes. */
   const drop = () => {
@@ -135,6 +140,7 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
   const write = (text: string) => {
     if (!sink.write(text)) {
       behind = true;
+      if (answering) demand?.pause();
       waitForClient();
     }
   };
@@ -195,6 +201,7 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
     clearTimeout(stallTimer);
     stallTimer = undefined;
     behind = false;
+    demand?.resume();
     if (ending) endNow();
     else flush();
   });

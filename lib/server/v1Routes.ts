@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import type { LLMRails } from '../llm/LLMRails.js';
 import type { ErrorContext } from './CreateAppOptions.js';
 import { UsageTracker } from '../usage/UsageTracker.js';
+import { DemandGate } from '../sources/DemandGate.js';
 import { completionResponse } from './completionResponse.js';
 import type { Lifecycle } from './lifecycle.js';
 import { chatCompletionRequest, chatMessages, completionIds, llmParams, openAIError, requestError } from './openAIProtocol.js';
@@ -103,9 +104,11 @@ export function v1Routes(options: V1RoutesOptions): Hono {
     }
     // A tracker only when the usage frame is asked for: otherwise nobody would read it.
     const usage = request.stream_options?.include_usage === true ? new UsageTracker() : undefined;
-    const tokens$ = rails.answer(messages, { llmParams: params, usage });
+    // Paused while the client is behind: the model's stream is then left unread, not buffered.
+    const demand = new DemandGate();
+    const tokens$ = rails.answer(messages, { llmParams: params, usage, demand });
     const target = outgoing && direct ? { outgoing } : { signal: c.req.raw.signal };
-    return sseResponse(tokens$, { ids: completion, usage, onError: onAnswerError, target, lifecycle, limits });
+    return sseResponse(tokens$, { ids: completion, usage, onError: onAnswerError, target, lifecycle, limits, demand });
   });
 
   return routes;

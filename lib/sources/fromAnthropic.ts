@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
-import { assertKnownKeys, describeValue } from '../internal/validateOptions.js';
-import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './sourceArguments.js';
+import { describeValue } from '../internal/validateOptions.js';
+import { assertClient, assertParams, assertSourceOptions, textMessages } from './sourceArguments.js';
 import type { SourceOptions } from '../core/types.js';
 import { providerStream } from './providerStream.js';
 import { upstreamBounds } from './upstreamTimeout.js';
@@ -44,7 +44,7 @@ export function fromAnthropic<P extends AnthropicParams>(client: AnthropicClient
       `fromAnthropic: params.max_tokens must be a positive integer (the Messages API requires it), got ${describeValue(params.max_tokens)}`,
     );
   }
-  assertKnownKeys('fromAnthropic', options, SOURCE_OPTION_KEYS);
+  assertSourceOptions('fromAnthropic', options);
   const bounds = upstreamBounds('fromAnthropic', options.timeout);
   const request = { ...params, stream: true };
   const system = typeof params.system === 'string' ? [{ role: 'system', content: params.system }] : textMessages(params.system);

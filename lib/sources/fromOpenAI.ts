@@ -1,10 +1,9 @@
 import type { Observable } from 'rxjs';
-import { assertKnownKeys } from '../internal/validateOptions.js';
 import type { SourceOptions } from '../core/types.js';
 import { providerStream } from './providerStream.js';
 import { upstreamBounds } from './upstreamTimeout.js';
 import type { OpenAIChatChunk, OpenAIChatClient, OpenAIChatParams } from './providerTypes.js';
-import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './sourceArguments.js';
+import { assertClient, assertParams, assertSourceOptions, textMessages } from './sourceArguments.js';
 
 /**
  * Streams the text of an OpenAI Chat Completion as `Observable<string>`, one item per content delta.
@@ -46,7 +45,7 @@ import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './
 export function fromOpenAI<P extends OpenAIChatParams>(client: OpenAIChatClient, params: P, options: SourceOptions = {}): Observable<string> {
   assertClient('fromOpenAI', client, 'chat.completions.create', () => client.chat?.completions?.create);
   assertParams('fromOpenAI', params, 'messages');
-  assertKnownKeys('fromOpenAI', options, SOURCE_OPTION_KEYS);
+  assertSourceOptions('fromOpenAI', options);
   const bounds = upstreamBounds('fromOpenAI', options.timeout);
   const streamOptions = params.stream_options && typeof params.stream_options === 'object' ? params.stream_options : {};
   const request = { ...params, stream: true, stream_options: { ...streamOptions, include_usage: true } };

@@ -1,7 +1,6 @@
 import type { Observable } from 'rxjs';
 import { ProviderError } from '../errors/ProviderError.js';
-import { assertKnownKeys } from '../internal/validateOptions.js';
-import { assertClient, assertParams, SOURCE_OPTION_KEYS, textMessages } from './sourceArguments.js';
+import { assertClient, assertParams, assertSourceOptions, textMessages } from './sourceArguments.js';
 import type { SourceOptions } from '../core/types.js';
 import { providerStream } from './providerStream.js';
 import { upstreamBounds } from './upstreamTimeout.js';
@@ -35,7 +34,7 @@ import type { OpenAIResponsesClient, OpenAIResponsesEvent, OpenAIResponsesParams
 export function fromOpenAIResponses<P extends OpenAIResponsesParams>(client: OpenAIResponsesClient, params: P, options: SourceOptions = {}): Observable<string> {
   assertClient('fromOpenAIResponses', client, 'responses.create', () => client.responses?.create);
   assertParams('fromOpenAIResponses', params, 'input');
-  assertKnownKeys('fromOpenAIResponses', options, SOURCE_OPTION_KEYS);
+  assertSourceOptions('fromOpenAIResponses', options);
   const bounds = upstreamBounds('fromOpenAIResponses', options.timeout);
   const request = { ...params, stream: true };
   const instructions = typeof params.instructions === 'string' ? [{ role: 'system', content: params.instructions }] : [];

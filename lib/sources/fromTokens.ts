@@ -1,10 +1,21 @@
 import { Observable } from 'rxjs';
 import { InvalidItemError } from '../errors/InvalidItemError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
-import { describeValue } from '../internal/validateOptions.js';
+import type { Demand } from '../core/types.js';
+import { assertDemand, assertKnownKeys, describeValue } from '../internal/validateOptions.js';
 
 /** What fromTokens accepts: tokens, at once or over time, or a function making them that honours a signal. */
 export type TokenInput = Iterable<string> | AsyncIterable<string> | ((signal: AbortSignal) => Iterable<string> | AsyncIterable<string>);
+
+/** Options of {@link fromTokens}. */
+export interface FromTokensOptions {
+  /**
+   * Backpressure for an async producer: after each token, the next is asked for only once `demand.ready()` says so
+   * (see `Demand`). A synchronous iterable is read at once regardless: its tokens are already there.
+   * @default read as fast as the producer gives
+   */
+  readonly demand?: Demand;
+}
 
 /**
  * Turns any producer of tokens (an array, a generator, an async generator, an SDK stream, a function of an
@@ -30,8 +41,9 @@ export type TokenInput = Iterable<string> | AsyncIterable<string> | ((signal: Ab
  * ```
  *
  * @param input An iterable or async iterable of strings, or a function of an AbortSignal returning one.
+ * @param options `demand` (backpressure for an async producer).
  */
-export function fromTokens(input: TokenInput): Observable<string> {
+export function fromTokens(input: TokenInput, options: FromTokensOptions = {}): Observable<string> {
   if (!(typeof input === 'function' || isIterable(input) || isAsyncIterable(input)) || typeof input === 'string') {
     throw new InvalidOptionError(
       'input',
@@ -40,6 +52,9 @@ export function fromTokens(input: TokenInput): Observable<string> {
         (typeof input === 'string' ? ' (a string would stream its characters; pass [text] for one token)' : ''),
     );
   }
+  assertKnownKeys('fromTokens', options, ['demand']);
+  const { demand } = options;
+  assertDemand('fromTokens', 'options.demand', demand);
   return new Observable<string>((subscriber) => {
     const controller = new AbortController();
     let position = 0;
@@ -79,6 +94,9 @@ export function fromTokens(input: TokenInput): Observable<string> {
 
     const iterator = tokens[Symbol.asyncIterator]();
     let finished = false;
+    // A wait for demand ends with the demand, or with the subscription (a demand never resumed holds nothing).
+    let torn: (() => void) | undefined;
+    const tornDown = demand && new Promise<void>((resolve) => (torn = resolve));
     (async () => {
       for (;;) {
         const result = await iterator.next();
@@ -90,6 +108,12 @@ export function fromTokens(input: TokenInput): Observable<string> {
         }
         if (!accept(result.value)) return;
         subscriber.next(result.value);
+        const wait = demand?.ready();
+        // Settled either way, it says read on (a consumer's failure is its own to report).
+        if (wait) {
+          await Promise.race([Promise.resolve(wait).catch(() => undefined), tornDown]);
+          if (subscriber.closed) return;
+        }
       }
     })().catch((error: unknown) => {
       finished = true;
@@ -97,6 +121,7 @@ export function fromTokens(input: TokenInput): Observable<string> {
     });
 
     return () => {
+      torn?.();
       controller.abort();
       if (!finished) {
         finished = true;

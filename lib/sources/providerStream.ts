@@ -21,6 +21,7 @@ export interface ProviderStreamSpec<E> {
 }
 
 export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<string> {
+  const { demand } = spec.options;
   return new Observable<string>((subscriber) => {
     const { usage, task = 'general', signal } = spec.options;
     const call = new CallRecorder(usage, { provider: spec.provider, model: spec.model, task, messages: spec.messages });
@@ -43,6 +44,9 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
       return undefined;
     }
     signal?.addEventListener('abort', onAbort, { once: true });
+    // A wait for demand ends with the demand, or with the subscription (a demand never resumed holds nothing).
+    let torn: (() => void) | undefined;
+    const tornDown = demand && new Promise<void>((resolve) => (torn = resolve));
 
     (async () => {
       const events = await spec.open(controller.signal);
@@ -53,6 +57,14 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
         if (text) {
           call.addText(text);
           subscriber.next(text);
+          const wait = demand?.ready();
+          if (wait) {
+            watch.pause();
+            // Settled either way, it says read on (a consumer's failure is its own to report).
+            await Promise.race([Promise.resolve(wait).catch(() => undefined), tornDown]);
+            if (subscriber.closed) return;
+            watch.resume();
+          }
         }
       }
       watch.stop();
@@ -62,6 +74,7 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
     })().catch(fail);
 
     return () => {
+      torn?.();
       watch.stop();
       signal?.removeEventListener('abort', onAbort);
       // Aborting ends the HTTP request; the SDK's iteration then ends quietly and nothing more is emitted.

@@ -1,9 +1,15 @@
 // Internal: argument checks and message text shared by the provider sources.
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
-import { describeValue } from '../internal/validateOptions.js';
-import type { ChatMessage } from '../core/types.js';
+import { assertDemand, assertKnownKeys, describeValue } from '../internal/validateOptions.js';
+import type { ChatMessage, SourceOptions } from '../core/types.js';
 
-export const SOURCE_OPTION_KEYS = ['usage', 'task', 'signal', 'timeout'] as const;
+const SOURCE_OPTION_KEYS = ['usage', 'task', 'signal', 'timeout', 'demand'] as const;
+
+/** The options of a provider source: known keys, and a demand that has ready() (the rest is checked where used). */
+export function assertSourceOptions(owner: string, options: SourceOptions): void {
+  assertKnownKeys(owner, options, SOURCE_OPTION_KEYS);
+  assertDemand(owner, 'options.demand', options.demand);
+}
 
 export function assertClient(owner: string, client: unknown, method: string, lookup: () => unknown): void {
   let found: unknown;

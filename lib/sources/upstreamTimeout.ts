@@ -58,6 +58,10 @@ export function upstreamTimeoutError(provider: string, wait: UpstreamWait, bound
 export interface UpstreamWatch {
   /** An event of the provider's stream arrived. */
   event(): void;
+  /** The consumer asked to wait (after an event): the idle wait stops until {@link resume}. */
+  pause(): void;
+  /** The consumer reads on: the idle wait starts afresh. */
+  resume(): void;
   /** The call ended: no more timeouts. */
   stop(): void;
 }
@@ -101,6 +105,15 @@ export function watchUpstream(bounds: UpstreamBounds, onTimeout: (wait: Upstream
       timer?.unsubscribe();
       timer = undefined;
       if (idleMs !== undefined) arm(idleMs);
+    },
+    pause: () => {
+      timer?.unsubscribe();
+      timer = undefined;
+    },
+    resume: () => {
+      if (stopped || timer !== undefined || lastEvent === undefined || idleMs === undefined) return;
+      lastEvent = scheduler.now();
+      arm(idleMs);
     },
     stop: () => {
       stopped = true;

@@ -10,6 +10,7 @@ describe('public API', () => {
       'AsyncTextIteratorStreamer',
       'BUILT_IN_FLOWS',
       'ConfigError',
+      'DemandGate',
       'ExplainInfo',
       'GuardrailError',
       'InvalidItemError',

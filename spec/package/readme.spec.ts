@@ -31,9 +31,10 @@ export {};
 
 function readmeBlocks(): { line: number; code: string }[] {
   const text = readFileSync(resolve(root, 'README.md'), 'utf8');
-  return [...text.matchAll(/^```(?:ts|typescript)\n([\s\S]*?)^```/gm)].map((match) => ({
+  // Blocks inside a list item are indented: the indent is taken off each line.
+  return [...text.matchAll(/^( *)```(?:ts|typescript)\n([\s\S]*?)^\1```/gm)].map((match) => ({
     line: text.slice(0, match.index).split('\n').length + 1,
-    code: match[1]!,
+    code: match[2]!.replace(new RegExp(`^${match[1]}`, 'gm'), ''),
   }));
 }
 

@@ -96,7 +96,7 @@ export async function until(condition: () => boolean, what: string, deadlineMs =
   }
 }
 
-export { heldConnections, memoryBytes, rssBytes, unreadBytes } from '../support/processProbe.js';
+export { heldConnections, memoryBytes, rssBytes, unreadBytes, unreadFrom } from '../support/processProbe.js';
 
 /** Config folders made for a run (one per entry: its config.yml), in a temporary folder of configs. */
 export function configFolders(configs: Record<string, string>): { readonly dir: string; remove(): void } {
@@ -280,6 +280,7 @@ export async function healthTime(url: string, deadlineMs: number): Promise<numbe
  */
 export interface LongUpstream {
   readonly baseURL: string;
+  readonly port: number;
   readonly requests: number;
   readonly cutShort: number;
   readonly completed: number;
@@ -336,6 +337,7 @@ export async function startLongUpstream(words: number, word = 'lorem ', pace: Up
   const { port } = server.address() as AddressInfo;
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
+    port,
     get requests() {
       return state.requests;
     },

@@ -1,8 +1,9 @@
 // `rxguardrails server` (the built bin, a real process) against clients that send a streaming request for a long
 // answer and never read it. The old server wrote every frame whatever the socket said, so each such client made it
-// buffer the whole answer for as long as the client stayed connected (issue 9: +467 MiB for ten of them). Now a
-// client that leaves more than maxBufferedBytes (1 MiB) unread has its answer stopped (the model request aborted)
-// and its connection dropped.
+// buffer the whole answer for as long as the client stayed connected (issue 9: +467 MiB for ten of them). Now, while a
+// client is behind, the server stops reading its model's stream (the provider's response waits unread in its socket),
+// and a client that takes nothing for --stall-timeout-ms (or leaves more than maxBufferedBytes unread) has its answer
+// stopped (the model request aborted) and its connection dropped.
 //
 // What is measured is the process as an operator sees it: its RSS (/proc/<pid>/status), the connections it holds
 // (/proc/<pid>/fd against /proc/net/tcp) and, for a provider behind it, whether the provider's requests were cut short.
@@ -22,6 +23,7 @@ import {
   startLongUpstream,
   until,
   unreadBytes,
+  unreadFrom,
 } from './hostileHarness.js';
 
 const CLIENTS = 10;
@@ -32,10 +34,18 @@ const MB = 2 ** 20;
  */
 const RSS_BOUND_MB = 100;
 /**
- * The server drops a client once the kernel's buffers (about 4 MB on loopback) and then 1 MiB of its own are full:
- * 7 to 9 s at the provider's pace below. The old server never drops one, so any deadline fails it.
+ * The server finds a client behind once the kernel's buffers (about 4 MB on loopback) are full, 5 to 6 s at the
+ * provider's pace below, and drops it STALL_MS later. The old server never drops one, so any deadline fails it.
  */
 const DROP_DEADLINE_MS = 30_000;
+const STALL_MS = 8_000;
+/**
+ * What the server leaves unread of each provider response while its client is behind, at least, before it drops
+ * the client. Measured: 124 KB each (the receive window of a socket nobody reads stays at its initial size); the
+ * server before the demand read every byte as it came (and buffered the frames), so its unread bytes stayed near 0
+ * (8 KB at most in a sample every 0.5 s).
+ */
+const UNREAD_UPSTREAM_BYTES = 64 * 1024;
 /**
  * /health while they are connected. Measured up to 0.9 s, at the moment the ten are dropped (Node creates an error
  * for each write still buffered for a destroyed socket, and the server writes a frame per token: reported); the old
@@ -47,7 +57,7 @@ const HEALTH_DEADLINE_MS = 2_000;
  * Connects the non-readers and sends their requests, then samples the server (its RSS, and /health every 50 ms)
  * until it holds none of their connections or the deadline passes.
  */
-async function hostileRun(server: ServerProcess, request: string, dropDeadlineMs = DROP_DEADLINE_MS) {
+async function hostileRun(server: ServerProcess, request: string, dropDeadlineMs = DROP_DEADLINE_MS, upstreamPort?: number) {
   const pid = server.child.pid!;
   const baselineRss = rssBytes(pid);
   let peakRss = baselineRss;
@@ -72,6 +82,16 @@ async function hostileRun(server: ServerProcess, request: string, dropDeadlineMs
       peakRss = Math.max(peakRss, rssBytes(pid));
       return [...unreadBytes(server.port, ports).values()].filter((bytes) => bytes > 0).length === CLIENTS;
     }, 'the server to answer every client', dropDeadlineMs);
+    // While they are behind, their provider responses are left unread: the server does not pull what it cannot send.
+    let upstreamPaused: boolean | undefined;
+    if (upstreamPort !== undefined) {
+      upstreamPaused = true;
+      await until(() => {
+        peakRss = Math.max(peakRss, rssBytes(pid));
+        const unread = unreadFrom(upstreamPort);
+        return unread.length === CLIENTS && unread.every((bytes) => bytes >= UNREAD_UPSTREAM_BYTES);
+      }, 'the server to leave the provider responses of the clients that do not read unread', dropDeadlineMs).catch(() => (upstreamPaused = false));
+    }
     let dropped = true;
     try {
       await until(() => {
@@ -83,7 +103,7 @@ async function hostileRun(server: ServerProcess, request: string, dropDeadlineMs
     }
     sampling = false;
     const slowestHealthMs = await health;
-    return { dropped, stillHeld: held(), rssGrowthMB: Math.round((peakRss - baselineRss) / MB), slowestHealthMs };
+    return { dropped, stillHeld: held(), rssGrowthMB: Math.round((peakRss - baselineRss) / MB), slowestHealthMs, ...(upstreamPaused === undefined ? {} : { upstreamPaused }) };
   } finally {
     sampling = false;
     for (const client of clients) client.destroy();
@@ -100,22 +120,26 @@ describe('rxguardrails server and clients that never read (a real process)', () 
     let server: ServerProcess;
     beforeAll(async () => {
       upstream = await startLongUpstream(WORDS, 'lorem ', { batchBytes: 8_192, intervalMs: 10 });
-      server = await startBin(['server', '--port', '0', '--config', 'spec/fixtures/hostile-upstream'], { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.baseURL });
+      server = await startBin(['server', '--port', '0', '--config', 'spec/fixtures/hostile-upstream', '--stall-timeout-ms', String(STALL_MS)], {
+        OPENAI_API_KEY: 'sk-test',
+        OPENAI_BASE_URL: upstream.baseURL,
+      });
     });
     afterAll(async () => {
       await server?.stop();
       await upstream?.close();
     });
 
-    it('should stop the answers of 10 clients that never read (and their provider requests), drop them, keep its memory bounded and /health fast', async () => {
+    it('should stop reading the answers of 10 clients that never read, then stop them (and their provider requests), drop them, keep its memory bounded and /health fast', async () => {
       // Warm-up: ten streams read to their end (max_tokens, which the provider honours, keeps them short), so the
       // heap has grown to what ten streams at once take before the baseline.
       const warm = await Promise.all(Array.from({ length: CLIENTS }, () => openStream(server.url, chatBody('Say lorem.', { stream: true, max_tokens: 5_000 })).result));
       expect(warm.map((read) => read.done && read.text === 'lorem '.repeat(5_000))).toEqual(Array(CLIENTS).fill(true));
 
-      const run = await hostileRun(server, rawChatRequest(server.port, chatBody('Say lorem.', { stream: true })));
+      const run = await hostileRun(server, rawChatRequest(server.port, chatBody('Say lorem.', { stream: true })), DROP_DEADLINE_MS, upstream.port);
       // Old server: { dropped: false, stillHeld: 10, rssGrowthMB: 459 } (it kept every answer, read to its end).
-      expect(run).toEqual({ dropped: true, stillHeld: 0, rssGrowthMB: expect.any(Number), slowestHealthMs: expect.any(Number) });
+      // Before the demand: upstreamPaused false (it read the provider on, buffered 1 MiB of frames, then dropped).
+      expect(run).toEqual({ dropped: true, stillHeld: 0, rssGrowthMB: expect.any(Number), slowestHealthMs: expect.any(Number), upstreamPaused: true });
       expect(run.rssGrowthMB).toBeLessThan(RSS_BOUND_MB);
       expect(run.slowestHealthMs).toBeLessThan(HEALTH_DEADLINE_MS);
       // Stopping an answer aborts its model request: the provider saw all ten cut short, none read to its end (the

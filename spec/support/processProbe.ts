@@ -48,6 +48,13 @@ export function unreadBytes(serverPort: number, clientPorts: readonly number[]):
   return unread;
 }
 
+/** Bytes received and not yet read on every connection to `remotePort` (such as a server's requests to a provider). */
+export function unreadFrom(remotePort: number): number[] {
+  return tcpTable()
+    .filter((row) => row.remotePort === remotePort)
+    .map((row) => row.rxQueue);
+}
+
 interface TcpRow {
   readonly localPort: number;
   readonly remotePort: number;
