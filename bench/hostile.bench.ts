@@ -41,7 +41,8 @@ const PROVIDER_WORDS = 100_000;
 const PACES = { fast: { batchBytes: 12_288, intervalMs: 20 }, paced: { batchBytes: 1, intervalMs: MODEL_DELAY_MS } } as const;
 
 type Kind = 'clean' | 'instant' | 'provider' | 'paced';
-const KINDS: readonly Kind[] = ['clean', 'instant', 'provider', 'paced'];
+/** RXGUARDRAILS_BENCH_HOSTILE_KINDS=provider,paced runs those beside the clean run (to look into one). */
+const KINDS: readonly Kind[] = ['clean', ...((process.env.RXGUARDRAILS_BENCH_HOSTILE_KINDS?.split(',') as Kind[] | undefined) ?? ['instant', 'provider', 'paced'])];
 /** The config each kind's non-readers ask. */
 const NON_READER_CONFIG: Record<Exclude<Kind, 'clean'>, string> = { instant: 'instant', provider: 'fast', paced: 'paced' };
 
@@ -52,10 +53,15 @@ if (role === 'server') {
   const app = await createApp({ configDir: process.argv[process.argv.indexOf('--configs') + 1]!, onError: () => undefined });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => process.send!(info.port));
   (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 60_000;
+  // The event loop's delays: how long a request could wait for the loop (reset when a run starts).
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   process.on('message', (message) => {
     if (message === 'cpu') {
       const { user, system } = process.cpuUsage();
-      process.send!({ cpuMicroseconds: user + system });
+      process.send!({ cpuMicroseconds: user + system, lagMaxMs: lag.max / 1e6, lagP99Ms: lag.percentile(99) / 1e6 });
+      lag.reset();
     }
   });
   process.on('disconnect', () => process.exit(0));
@@ -116,7 +122,7 @@ if (role === 'server') {
   const MB = 2 ** 20;
 
   function start(roleName: 'server' | 'provider', args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; port: number }> {
-    const child = fork(fileURLToPath(import.meta.url), ['--role', roleName, ...args], { env });
+    const child = fork(fileURLToPath(import.meta.url), ['--role', roleName, ...args], { env, execArgv: roleName === 'server' && process.env.PROF ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : process.execArgv });
     return new Promise((resolve, reject) => {
       child.once('message', (port) => resolve({ child, port: port as number }));
       child.once('exit', (code) => reject(new Error(`the ${roleName} exited with code ${code} before listening`)));
@@ -189,9 +195,10 @@ if (role === 'server') {
       provider.once('message', (message) => resolve(message as { cutShort: number; cpuMicroseconds: number }));
       provider.send('cut');
     });
+  /** The server's CPU time so far, and its event loop's delays since the last ask. */
   const serverCpu = (server: ChildProcess) =>
-    new Promise<number>((resolve) => {
-      server.once('message', (message) => resolve((message as { cpuMicroseconds: number }).cpuMicroseconds));
+    new Promise<{ cpuMicroseconds: number; lagMaxMs: number; lagP99Ms: number }>((resolve) => {
+      server.once('message', (message) => resolve(message as { cpuMicroseconds: number; lagMaxMs: number; lagP99Ms: number }));
       server.send('cpu');
     });
 
@@ -208,6 +215,9 @@ if (role === 'server') {
     seconds: number;
     /** CPU time over wall time during the run, in % of one core. */
     serverCpu: number;
+    /** The server's event-loop delay during the run: its maximum and p99, in ms. */
+    lagMaxMs: number;
+    lagP99Ms: number;
     providerCpu: number;
     nonReadersDropped?: number;
     allDroppedWithinS?: number;
@@ -276,7 +286,9 @@ if (role === 'server') {
         startRss,
         hwm: memoryBytes(pid, 'VmHWM'),
         seconds,
-        serverCpu: (serverCpuAfter - serverCpuBefore) / (seconds * 1e4),
+        serverCpu: (serverCpuAfter.cpuMicroseconds - serverCpuBefore.cpuMicroseconds) / (seconds * 1e4),
+        lagMaxMs: serverCpuAfter.lagMaxMs,
+        lagP99Ms: serverCpuAfter.lagP99Ms,
         providerCpu: (providerAfter.cpuMicroseconds - providerBefore.cpuMicroseconds) / (seconds * 1e4),
       };
       if (kind !== 'clean') {
@@ -304,7 +316,7 @@ if (role === 'server') {
       const result = await run(kind, providerPort, provider);
       rounds[kind].push(result);
       console.log(
-        `round ${index + 1} ${kind.padEnd(8)} ttft p50 ${round(result.ttftP50)} p99 ${round(result.ttftP99)} ms  done p50 ${round(result.doneP50)} p99 ${round(result.doneP99)} ms  lost ${result.lost}/${result.streams}  rss peak ${(result.peakRss / MB).toFixed(0)} MB (start ${(result.startRss / MB).toFixed(0)}, hwm ${(result.hwm / MB).toFixed(0)})  ${result.seconds.toFixed(1)} s  cpu server ${result.serverCpu.toFixed(0)} % provider ${result.providerCpu.toFixed(0)} %` +
+        `round ${index + 1} ${kind.padEnd(8)} ttft p50 ${round(result.ttftP50)} p99 ${round(result.ttftP99)} ms  done p50 ${round(result.doneP50)} p99 ${round(result.doneP99)} ms  lost ${result.lost}/${result.streams}  rss peak ${(result.peakRss / MB).toFixed(0)} MB (start ${(result.startRss / MB).toFixed(0)}, hwm ${(result.hwm / MB).toFixed(0)})  ${result.seconds.toFixed(1)} s  cpu server ${result.serverCpu.toFixed(0)} % provider ${result.providerCpu.toFixed(0)} %  loop delay p99 ${round(result.lagP99Ms)} max ${round(result.lagMaxMs)} ms` +
           (kind === 'clean'
             ? ''
             : `  non-readers dropped ${result.nonReadersDropped}/${NON_READERS}${result.allDroppedWithinS === undefined ? '' : ` (all by ${result.allDroppedWithinS} s)`}, provider streams cut ${result.providerStreamsCut}, over-long ${result.overLong!.map((one) => one.status).join(',')}`),
@@ -326,6 +338,7 @@ if (role === 'server') {
       rssAtStartMB: Math.round(median(all.map((one) => one.startRss)) / MB),
       vmHwmMB: Math.round(Math.max(...all.map((one) => one.hwm)) / MB),
       serverCpuPercent: Math.round(median(all.map((one) => one.serverCpu))),
+      eventLoopDelayMs: { p99: round(median(all.map((one) => one.lagP99Ms))), max: round(Math.max(...all.map((one) => one.lagMaxMs))) },
       providerCpuPercent: Math.round(median(all.map((one) => one.providerCpu))),
       ...(kind === 'clean'
         ? {}

@@ -10,8 +10,8 @@ export interface ConfigIssue {
   readonly key?: string;
   readonly message: string;
   /**
-   * Set when the problem is the machine's, not the config's: the environment variable that is missing (an engine's
-   * API key). A server can still serve its other configs, and say what this one lacks.
+   * Set when the problem is the machine's, not the config's: what is missing, the environment variable (an engine's
+   * API key) or the package (an engine's SDK). A server can still serve its other configs, and say what this one lacks.
    */
   readonly environment?: string;
 }

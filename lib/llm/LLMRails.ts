@@ -18,6 +18,7 @@ import { generationLog } from './generationLog.js';
 import type { GenerateOptions, LLMRailsOptions, StreamOptions } from './LLMRailsOptions.js';
 import { RailRecorder } from './RailRecorder.js';
 import { StreamingHandler } from './StreamingHandler.js';
+import { loadEngine } from './engineModel.js';
 import { behindInputRails, buildRailPlan, outputRails, type RailPlan } from './railPlan.js';
 
 const STREAM_OPTION_KEYS = ['generator', 'llmParams', 'usage', 'demand'] as const;
@@ -165,6 +166,16 @@ export class LLMRails {
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /**
+   * Imports now the SDKs of the config's engines (`openai`, `@anthropic-ai/sdk`), which are otherwise imported on the
+   * first call that needs them: loading an SDK holds the event loop for tens of milliseconds, so a server warms up
+   * before it listens (`createApp` does). Models given in `models` or made from `clients` need nothing.
+   * @throws ConfigError (rejects) naming the package when an engine's SDK is not installed.
+   */
+  async warmUp(): Promise<void> {
+    await Promise.all(this.plan.models.map(loadEngine));
   }
 
   /** NeMo's explain info: every LLM call made through this instance so far. */

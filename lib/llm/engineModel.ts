@@ -16,6 +16,7 @@ import { ConfigError } from '../errors/ConfigError.js';
 import { anthropicModel } from '../models/anthropicModel.js';
 import { openAIModel } from '../models/openAIModel.js';
 import { scriptedModel } from '../models/scriptedModel.js';
+import { eventWiseFetch } from '../sources/eventWiseFetch.js';
 import type { AnthropicClient, OpenAIChatClient, OpenAIResponsesClient } from '../sources/providerTypes.js';
 
 /** SDK clients for the config's engines; without one, LLMRails makes its own from the environment (Node). */
@@ -30,13 +31,14 @@ const PACKAGES = { openai: 'openai', anthropic: '@anthropic-ai/sdk' } as const;
 /**
  * The model of `models[index]`, its waits bounded (see {@link upstreamOf}). Clients made from the environment get
  * the SDK's `timeout` set to the first-token bound and `maxRetries` from the config (default 0), so a stalled or
- * rate-limited provider is reported within the bound; clients given in `clients` keep their own settings, and the
+ * rate-limited provider is reported within the bound, and a fetch that hands the SDK a streamed body an event at a
+ * time (see eventWiseFetch.ts); clients given in `clients` keep their own settings, and the
  * bounds (which count the SDK's retries in the first-token wait) still hold.
  */
 export function engineModel(config: RailsConfig, index: number, clients: EngineClients): ChatModel {
   const entry = config.models[index]!;
   const { timeout, maxRetries } = upstreamOf(config, entry);
-  const sdkOptions = (apiKey: string) => ({ apiKey, maxRetries, timeout: Math.ceil(timeout.firstTokenMs) });
+  const sdkOptions = (apiKey: string) => ({ apiKey, maxRetries, timeout: Math.ceil(timeout.firstTokenMs), fetch: eventWiseFetch() });
   switch (entry.engine) {
     case 'scripted': {
       const { responses, delay_ms: delayMs = 0 } = entry.parameters;
@@ -96,7 +98,7 @@ function environmentVariable(name: string): string | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
 }
 
-type SdkClass = new (options: { apiKey: string; maxRetries: number; timeout: number }) => never;
+type SdkClass = new (options: { apiKey: string; maxRetries: number; timeout: number; fetch: typeof fetch }) => never;
 
 /**
  * A model whose SDK client is made on first use, with the API key from the environment. The key is checked now, so
@@ -124,13 +126,27 @@ function fromEnvironment(
       // A computed specifier: bundlers leave it alone, so the browser build never pulls an SDK in.
       sdk = (await import(/* @vite-ignore */ packageName)) as { default?: SdkClass };
     } catch (error) {
-      throw new ConfigError([config.issue(place, `engine ${entry.engine} needs the ${packageName} package: npm install ${packageName}`)], { cause: error });
+      throw new ConfigError([{ ...config.issue(place, `engine ${entry.engine} needs the ${packageName} package: npm install ${packageName}`), environment: packageName }], { cause: error });
     }
     return make(apiKey, sdk.default ?? (sdk as unknown as SdkClass));
   };
-  return {
+  const chatModel: ChatModel = {
     provider: entry.engine,
     model: modelId(entry)!,
     stream: (messages, options) => defer(() => from((model ??= load()))).pipe(switchMap((ready) => ready.stream(messages, options))),
   };
+  loaders.set(chatModel, () => (model ??= load()));
+  return chatModel;
+}
+
+/** The SDK import of each model made from the environment, for {@link loadEngine}. */
+const loaders = new WeakMap<ChatModel, () => Promise<ChatModel>>();
+
+/**
+ * Imports the SDK of a model made from the environment now rather than on its first call (loading an SDK holds the
+ * event loop for tens of ms, which a server's first requests would wait for). Other models need nothing.
+ * @throws ConfigError (rejects) when the SDK package is not installed.
+ */
+export async function loadEngine(model: ChatModel): Promise<void> {
+  await loaders.get(model)?.();
 }

@@ -39,6 +39,8 @@ type OutputPlan = { readonly streaming: true; readonly guard: GuardSettings } | 
 export interface RailPlan {
   /** The main model, if the config or the options have one. */
   readonly main: ChatModel | undefined;
+  /** Every model the plan calls: the main one and the rails' judges. */
+  readonly models: readonly ChatModel[];
   /** Input rails, checked once on the last user message; undefined without input flows. */
   readonly input: CheckSettings | undefined;
   /** Output rails; undefined without output flows. */
@@ -59,10 +61,12 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
   const { data } = config;
   const custom: Record<string, OutputRail> = { ...config.customRails };
   for (const [name, rail] of Object.entries(options.rails)) custom[name] = railNamed(name, rail);
+  const used = new Set<ChatModel>();
   const modelOf = (type: string): ChatModel | undefined => {
-    if (options.models[type]) return options.models[type];
     const index = config.models.findIndex((model) => model.type === type);
-    return index === -1 ? undefined : engineModel(config, index, options.clients);
+    const model = options.models[type] ?? (index === -1 ? undefined : engineModel(config, index, options.clients));
+    if (model) used.add(model);
+    return model;
   };
   const main = modelOf('main');
   const problems: ConfigIssue[] = [];
@@ -107,6 +111,7 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
   const mode = options.onViolation ?? output.streaming.on_violation;
   return {
     main,
+    models: [...used],
     input: inputRails.length === 0 ? undefined : resolveCheckSettings('LLMRails', inputRails, { parallel: input.parallel }),
     output:
       outputRails.length === 0

@@ -1,6 +1,7 @@
 import { asyncScheduler, defer, finalize, from, merge, Observable, type SchedulerAction, type SchedulerLike, Subject, type Subscription, tap, throwError } from 'rxjs';
 import type { ChatMessage, ChatModel, Demand, SourceOptions } from '../core/types.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { turnSpent } from '../internal/burstBudget.js';
 import { assertDemand, assertKnownKeys, describeValue } from '../internal/validateOptions.js';
 import { mergeBounds, type UpstreamBounds, upstreamBounds, upstreamTimeoutError, watchUpstream } from '../sources/upstreamTimeout.js';
 import { CallRecorder } from '../usage/CallRecorder.js';
@@ -173,8 +174,9 @@ const SLICE_WORDS = 256;
 
 /**
  * The words for a consumer with a {@link Demand}: as {@link paced}, but a word is followed by the next only once
- * `demand.ready()` says so, and at no delay they come SLICE_WORDS per task, so that a long answer given at once
- * neither holds its reader's event loop nor outruns a reader that is behind.
+ * `demand.ready()` says so, and at no delay they come at most SLICE_WORDS per task (fewer once the turn's budget for
+ * bursts is spent), so that a long answer given at once neither holds its reader's event loop nor outruns a reader
+ * that is behind.
  */
 function demanded(pieces: readonly string[], delayMs: number, scheduler: SchedulerLike, demand: Demand): Observable<string> {
   if (pieces.length === 0) return from(pieces);
@@ -185,7 +187,9 @@ function demanded(pieces: readonly string[], delayMs: number, scheduler: Schedul
       action = scheduler.schedule(run, delay);
     };
     const run = () => {
-      for (let slice = delayMs === 0 ? SLICE_WORDS : 1; slice > 0; slice--) {
+      for (let emitted = 0; emitted < (delayMs === 0 ? SLICE_WORDS : 1); emitted++) {
+        // A slice ends early when this turn's budget for bursts (shared with the provider sources) is spent.
+        if (emitted > 0 && turnSpent()) break;
         subscriber.next(pieces[index++]!);
         if (subscriber.closed) return;
         if (index === pieces.length) return subscriber.complete();

@@ -101,7 +101,7 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
   const configs = new Map<string, ServedConfig>();
   for (const [id, folder] of configFolders(configDir)) {
     const config = await RailsConfig.fromPath(folder, onWarning ? { onWarning } : {});
-    configs.set(id, served(() => new LLMRails(config, { models, clients, usage, onViolation: 'error', keepCalls: 1000 })));
+    configs.set(id, await served(() => new LLMRails(config, { models, clients, usage, onViolation: 'error', keepCalls: 1000 })));
   }
   const ids = [...configs.keys()];
   const defaultConfigId = options.defaultConfigId ?? (ids.length === 1 ? ids[0] : undefined);
@@ -147,12 +147,15 @@ export async function drain(app: Hono, options: { readonly graceMs?: number } = 
 }
 
 /**
- * A config's rails, or why it cannot answer here: a ConfigError whose every problem is the machine's (a missing
- * environment variable) makes the config unavailable rather than the server; any other problem stops the start.
+ * A config's rails, their engines' SDKs imported (so that its first requests do not wait for that), or why it cannot
+ * answer here: a ConfigError whose every problem is the machine's (an API key missing from the environment, an SDK
+ * package not installed) makes the config unavailable rather than the server; any other problem stops the start.
  */
-function served(make: () => LLMRails): ServedConfig {
+async function served(make: () => LLMRails): Promise<ServedConfig> {
   try {
-    return { rails: make() };
+    const rails = make();
+    await rails.warmUp();
+    return { rails };
   } catch (error) {
     if (!ConfigError.isInstance(error) || !error.issues.every((issue) => issue.environment !== undefined)) throw error;
     return { unavailable: error.issues.map((issue) => issue.message).join('; ') };

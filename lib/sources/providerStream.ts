@@ -1,8 +1,9 @@
 // Internal: the pump shared by the provider sources: opens the SDK stream with an AbortSignal, emits the text
-// its events carry, records the call's usage once, bounds the waits for the provider, and turns failures into
-// ProviderError.
+// its events carry, records the call's usage once, bounds the waits for the provider, reads on only as its
+// consumer's demand says, lets other work have the event loop during a burst, and turns failures into ProviderError.
 import { Observable } from 'rxjs';
 import type { ChatMessage, SourceOptions } from '../core/types.js';
+import { BurstBudget } from '../internal/burstBudget.js';
 import { CallRecorder } from '../usage/CallRecorder.js';
 import { toProviderError } from './toProviderError.js';
 import { type UpstreamBounds, upstreamTimeoutError, watchUpstream } from './upstreamTimeout.js';
@@ -48,6 +49,7 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
     let torn: (() => void) | undefined;
     const tornDown = demand && new Promise<void>((resolve) => (torn = resolve));
 
+    const burst = new BurstBudget();
     (async () => {
       const events = await spec.open(controller.signal);
       for await (const event of events) {
@@ -65,6 +67,11 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
             if (subscriber.closed) return;
             watch.resume();
           }
+        }
+        const turn = burst.spent();
+        if (turn) {
+          await turn;
+          if (subscriber.closed) return;
         }
       }
       watch.stop();

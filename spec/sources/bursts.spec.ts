@@ -1,0 +1,101 @@
+// Bursts: a provider's response that arrives in large chunks (a fast provider, or one read on after its consumer
+// was behind) is hundreds of events already in memory. The SDK clients rxguardrails makes get them an event at a
+// time (eventWiseFetch: openai 6.x copies the rest of a chunk once per event), and the provider sources give the
+// event loop back between bursts' items once a turn's budget is spent, so one fast stream cannot hold every other
+// request. Driven with the real openai client against a local server.
+import fc from 'fast-check';
+import OpenAI from 'openai';
+import { lastValueFrom, tap, toArray } from 'rxjs';
+import { fromOpenAI } from 'rxguardrails';
+import { eventPieces, eventWiseFetch } from '../../lib/sources/eventWiseFetch.js';
+import { useReplayServer, user } from '../support/clients.js';
+import { sse } from '../support/replayServer.js';
+
+const chunk = (content: string) => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+const words = (count: number) => Array.from({ length: count }, (_, index) => `w${index} `);
+
+async function piecesOf(chunks: readonly Uint8Array[]): Promise<Uint8Array[]> {
+  const pieces: Uint8Array[] = [];
+  const reader = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const one of chunks) controller.enqueue(one);
+      controller.close();
+    },
+  })
+    .pipeThrough(eventPieces())
+    .getReader();
+  for (let read = await reader.read(); !read.done; read = await reader.read()) pieces.push(read.value);
+  return pieces;
+}
+
+describe('bursts', () => {
+  const replay = useReplayServer();
+
+  describe('eventPieces', () => {
+    it('should cut chunks after each blank line, and only there, losing and copying nothing (property)', async () => {
+      const encoder = new TextEncoder();
+      const decoder = new TextDecoder();
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.stringMatching(/^[a-z:{} \n\r]{0,30}$/), { maxLength: 8 }), async (texts) => {
+          const pieces = await piecesOf(texts.map((text) => encoder.encode(text)));
+          // The same bytes, in order.
+          expect(decoder.decode(Buffer.concat(pieces))).toBe(texts.join(''));
+          // Each piece holds at most one blank line, at its end.
+          for (const piece of pieces) {
+            const text = decoder.decode(piece);
+            const blank = text.indexOf('\n\n');
+            expect(blank === -1 || blank === text.length - 2).toBe(true);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+
+  describe('eventWiseFetch with the real openai client', () => {
+    it('should give the SDK the same events from a stream of 5,000 events sent in one write', async () => {
+      const answer = words(5_000);
+      replay.server.plan({ transcript: sse(answer.map(chunk), { done: true }) });
+      const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${replay.server.url}/v1`, maxRetries: 0, fetch: eventWiseFetch() });
+      const tokens = await lastValueFrom(fromOpenAI(client, { model: 'm', messages: user('Hi') }).pipe(toArray()));
+      expect(tokens).toEqual(answer);
+    });
+
+    it('should leave a response that is not an event stream as it is (an error body reaches the SDK whole)', async () => {
+      const response = await eventWiseFetch(async () => new Response('{"error":{"message":"bad key"}}', { status: 401, headers: { 'content-type': 'application/json' } }))('http://127.0.0.1/');
+      expect({ status: response.status, body: await response.text() }).toEqual({ status: 401, body: '{"error":{"message":"bad key"}}' });
+    });
+  });
+
+  describe('the event loop during a burst', () => {
+    it('should give the loop back within a burst: at most a few dozen slow items per turn, not a whole chunk', async () => {
+      // 3,000 events in one write: the SDK gets them in 64 KB chunks of hundreds of events. Each item costs the
+      // consumer 100 µs (a rail, a write): a turn's budget (2 ms) is spent after about 20 items. Without the budget,
+      // a chunk's every event went by in one turn.
+      const answer = words(3_000);
+      replay.server.plan({ transcript: sse(answer.map(chunk), { done: true }) });
+      const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${replay.server.url}/v1`, maxRetries: 0 });
+      let turn = 0;
+      let ticking = true;
+      const tick = () => {
+        turn++;
+        if (ticking) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const perTurn = new Map<number, number>();
+      const tokens = await lastValueFrom(
+        fromOpenAI(client, { model: 'm', messages: user('Hi') }).pipe(
+          tap(() => {
+            perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+            const until = performance.now() + 0.1;
+            while (performance.now() < until);
+          }),
+          toArray(),
+        ),
+      );
+      ticking = false;
+      expect(tokens).toEqual(answer);
+      expect(Math.max(...perTurn.values())).toBeLessThan(60);
+    });
+  });
+});
