@@ -33,6 +33,8 @@ const CLIENTS = Number(process.env.RXGUARDRAILS_BENCH_HOSTILE_CLIENTS ?? 200);
 const REQUESTS_PER_CLIENT = Number(process.env.RXGUARDRAILS_BENCH_HOSTILE_REQUESTS ?? 12);
 const ROUNDS = Number(process.env.RXGUARDRAILS_BENCH_ROUNDS ?? 3);
 const MODEL_DELAY_MS = 10;
+/** The well-behaved clients' first requests are spread over this long: about one answer's length. */
+const RAMP_MS = 500;
 const NON_READERS = 20;
 const OVER_LONG = 5;
 const INSTANT_WORDS = 26_000;
@@ -40,11 +42,19 @@ const INSTANT_WORDS = 26_000;
 const PROVIDER_WORDS = 100_000;
 const PACES = { fast: { batchBytes: 12_288, intervalMs: 20 }, paced: { batchBytes: 1, intervalMs: MODEL_DELAY_MS } } as const;
 
-type Kind = 'clean' | 'instant' | 'provider' | 'paced';
+/**
+ * `pacedReaders` is a control, not a hostile run: its 20 clients ask what the paced non-readers ask, and read it. What
+ * a run with non-readers costs beyond it is what not reading costs; what it costs beyond the clean run is the 20
+ * provider streams themselves (each costlier than a scripted one: the SDK's parsing, a socket read per event).
+ */
+type Kind = 'clean' | 'instant' | 'provider' | 'paced' | 'pacedReaders';
 /** RXGUARDRAILS_BENCH_HOSTILE_KINDS=provider,paced runs those beside the clean run (to look into one). */
-const KINDS: readonly Kind[] = ['clean', ...((process.env.RXGUARDRAILS_BENCH_HOSTILE_KINDS?.split(',') as Kind[] | undefined) ?? ['instant', 'provider', 'paced'])];
-/** The config each kind's non-readers ask. */
-const NON_READER_CONFIG: Record<Exclude<Kind, 'clean'>, string> = { instant: 'instant', provider: 'fast', paced: 'paced' };
+const KINDS: readonly Kind[] = [
+  'clean',
+  ...((process.env.RXGUARDRAILS_BENCH_HOSTILE_KINDS?.split(',') as Kind[] | undefined) ?? ['instant', 'provider', 'paced', 'pacedReaders']),
+];
+/** The config each kind's non-readers (readers, for the control) ask. */
+const NON_READER_CONFIG: Record<Exclude<Kind, 'clean'>, string> = { instant: 'instant', provider: 'fast', paced: 'paced', pacedReaders: 'paced' };
 
 const role = process.argv.includes('--role') ? process.argv[process.argv.indexOf('--role') + 1] : undefined;
 
@@ -156,12 +166,13 @@ if (role === 'server') {
     return { firstToken: streamed.firstToken, done: streamed.done, lost: false };
   }
 
-  /** A client that sends a streaming request and never reads. */
-  function nonReader(port: number, configId: string): Promise<Socket> {
+  /** A client that sends a streaming request and never reads (or, for the control, reads and drops what it gets). */
+  function nonReader(port: number, configId: string, reads = false): Promise<Socket> {
     const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Tell me everything.' }], stream: true, config_id: configId });
     return new Promise((resolve, reject) => {
       const socket = connect(port, '127.0.0.1');
-      socket.pause();
+      if (reads) socket.resume();
+      else socket.pause();
       socket.on('error', () => undefined);
       socket.once('connect', () =>
         socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, () => resolve(socket)),
@@ -248,7 +259,7 @@ if (role === 'server') {
       let overLongResults: Promise<{ status: number; ms: number }[]> = Promise.resolve([]);
       if (kind !== 'clean') {
         for (let index = 0; index < NON_READERS; index++) {
-          const socket = await nonReader(port, NON_READER_CONFIG[kind]);
+          const socket = await nonReader(port, NON_READER_CONFIG[kind], kind === 'pacedReaders');
           sockets.push(socket);
           clientPorts.add(socket.localPort!);
         }
@@ -259,6 +270,9 @@ if (role === 'server') {
       let lost = 0;
       await Promise.all(
         Array.from({ length: CLIENTS }, async (_, client) => {
+          // Clients start over RAMP_MS, as requests reach a server spread out, not 200 at one instant (whose queue
+          // would be most of the p99 of every run).
+          await new Promise((resolveStart) => setTimeout(resolveStart, (client * RAMP_MS) / CLIENTS));
           for (let request = 0; request < REQUESTS_PER_CLIENT; request++) {
             const result = await streamOnce(port, agent, client * REQUESTS_PER_CLIENT + request);
             if (result.lost) lost++;
@@ -353,7 +367,7 @@ if (role === 'server') {
   };
   const results = KINDS.map(summary);
   const clean = results[0]!;
-  const targets = results.slice(1).flatMap((hostile) => [
+  const targets = results.slice(1).filter((hostile) => hostile.run !== 'pacedReaders').flatMap((hostile) => [
     {
       run: hostile.run,
       target: 'p99 time to first token <= 1.5x the clean run',
@@ -382,14 +396,28 @@ if (role === 'server') {
       'cpu %': entry.serverCpuPercent,
     })),
   );
+  // What not reading costs: the paced non-readers against 20 clients reading the same streams.
+  const readers = results.find((entry) => entry.run === 'pacedReaders');
+  const paced = results.find((entry) => entry.run === 'paced');
+  const control =
+    readers && paced
+      ? {
+          comparison: 'paced non-readers / paced readers (the same 20 provider streams, read)',
+          timeToFirstTokenP99: round(paced.timeToFirstTokenMs.p99 / readers.timeToFirstTokenMs.p99),
+          timeToCompletionP99: round(paced.timeToCompletionMs.p99 / readers.timeToCompletionMs.p99),
+          readersVsCleanTimeToFirstTokenP99: round(readers.timeToFirstTokenMs.p99 / clean.timeToFirstTokenMs.p99),
+          readersVsCleanTimeToCompletionP99: round(readers.timeToCompletionMs.p99 / clean.timeToCompletionMs.p99),
+        }
+      : undefined;
   console.table(targets);
+  if (control) console.log(control);
   const report = {
     benchmark: 'hostile',
     date: new Date().toISOString(),
     machine: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, cpu: cpus()[0]?.model, loadAverageBefore: loadAverage },
     setup: {
-      wellBehaved: `${CLIENTS} clients, each sending ${REQUESTS_PER_CLIENT} streaming requests one after the other (keep-alive, one connection per client) to bench/configs/scripted: ${answer.split(' ').length} words, a word every ${MODEL_DELAY_MS} ms, a keyword rail on windows of 20 / 5; after one warm-up request per client`,
-      nonReaders: `${NON_READERS} raw sockets that send a streaming request and never read, at the start of each hostile run, open until its end. instant: a scripted answer of ${INSTANT_WORDS} words given at once; provider: the openai engine on a fake provider (a process of its own) streaming ${PROVIDER_WORDS} deltas at ${PACES.fast.batchBytes} bytes every ${PACES.fast.intervalMs} ms; paced: the same provider, a delta every ${PACES.paced.intervalMs} ms. The same keyword rail on each`,
+      wellBehaved: `${CLIENTS} clients, each sending ${REQUESTS_PER_CLIENT} streaming requests one after the other (keep-alive, one connection per client; the clients' first requests spread over ${RAMP_MS} ms, the hostile clients arriving at its start) to bench/configs/scripted: ${answer.split(' ').length} words, a word every ${MODEL_DELAY_MS} ms, a keyword rail on windows of 20 / 5; after one warm-up request per client`,
+      nonReaders: `${NON_READERS} raw sockets that send a streaming request and never read, at the start of each hostile run, open until its end. instant: a scripted answer of ${INSTANT_WORDS} words given at once; provider: the openai engine on a fake provider (a process of its own) streaming ${PROVIDER_WORDS} deltas at ${PACES.fast.batchBytes} bytes every ${PACES.fast.intervalMs} ms; paced: the same provider, a delta every ${PACES.paced.intervalMs} ms; pacedReaders (a control, no target): 20 clients asking what the paced non-readers ask, and reading it. The same keyword rail on each`,
       overLong: `${OVER_LONG} streaming requests with a 900 KB model field and max_tokens 5000, at the start of each hostile run`,
       lost: 'a well-behaved stream that did not end with data: [DONE] and the whole answer, or whose request failed',
       rss: 'peakRssMB: the highest VmRSS sampled every 20 ms during the runs of that kind (after the warm-up); vmHwmMB: the process high-water mark, start-up included',
@@ -398,6 +426,7 @@ if (role === 'server') {
     },
     results,
     targets,
+    control,
     seconds: Math.round((performance.now() - benchStarted) / 1000),
   };
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });

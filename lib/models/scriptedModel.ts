@@ -77,6 +77,14 @@ export function scriptedModel(
   }
   const modelBounds = upstreamBounds('scriptedModel', options.timeout);
   let calls = 0;
+  // The listed answers are split into words once, not per call (a long answer takes milliseconds to split).
+  const split = new Map<string, readonly string[]>();
+  const wordsOf = (text: string): readonly string[] => {
+    if (typeof responses === 'function') return words(text);
+    let pieces = split.get(text);
+    if (!pieces) split.set(text, (pieces = words(text)));
+    return pieces;
+  };
 
   return {
     provider: 'scripted',
@@ -100,8 +108,8 @@ export function scriptedModel(
           response instanceof Error
             ? throwError(() => response)
             : wanted === undefined
-              ? paced(words(response), delayMs, scheduler)
-              : demanded(words(response), delayMs, scheduler, wanted);
+              ? paced(wordsOf(response), delayMs, scheduler)
+              : demanded(wordsOf(response), delayMs, scheduler, wanted);
         // At no delay the words (or the Error) come at once: there is no wait for the model to bound.
         const watched$ = delayMs === 0 ? tokens(demand) : boundedBy(tokens, demand, bounds, scheduler, () => streamed > 0);
         return watched$.pipe(

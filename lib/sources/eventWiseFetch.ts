@@ -19,22 +19,36 @@ export function eventWiseFetch(base?: typeof fetch): typeof fetch {
   return async (input, init) => {
     const response = await (base ?? globalThis.fetch)(input, init);
     if (response.body === null || !response.headers.get('content-type')?.includes('text/event-stream')) return response;
-    return new Response(response.body.pipeThrough(eventPieces()), { status: response.status, statusText: response.statusText, headers: response.headers });
+    return new Response(eventWise(response.body), { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }
 
-/** A chunk split after each `\n\n` in it. */
-export function eventPieces(): TransformStream<Uint8Array, Uint8Array> {
-  return new TransformStream({
-    transform(chunk, controller) {
-      let start = 0;
-      for (let index = chunk.indexOf(LF); index !== -1 && index + 1 < chunk.length; index = chunk.indexOf(LF, index + 1)) {
-        if (chunk[index + 1] !== LF) continue;
-        index++;
-        controller.enqueue(chunk.subarray(start, index + 1));
-        start = index + 1;
-      }
-      if (start < chunk.length) controller.enqueue(start === 0 ? chunk : chunk.subarray(start));
+/**
+ * `body`, each chunk cut after every `\n\n` in it, read as the consumer pulls (a chunk of one event passes as it is,
+ * at the cost of one read: a TransformStream costs about 10 µs per chunk, this under 1). Its failure (an abort, a
+ * dropped connection) is the stream's; cancelling it cancels `body`.
+ */
+export function eventWise(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let read = await reader.read();
+        // A pull that enqueues nothing is not called again: an empty chunk is skipped here.
+        while (!read.done && read.value.length === 0) read = await reader.read();
+        if (read.done) return controller.close();
+        const chunk = read.value;
+        let start = 0;
+        for (let index = chunk.indexOf(LF); index !== -1 && index + 1 < chunk.length; index = chunk.indexOf(LF, index + 1)) {
+          if (chunk[index + 1] !== LF) continue;
+          index++;
+          controller.enqueue(chunk.subarray(start, index + 1));
+          start = index + 1;
+        }
+        if (start < chunk.length) controller.enqueue(start === 0 ? chunk : chunk.subarray(start));
+      },
+      cancel: (reason) => reader.cancel(reason),
     },
-  });
+    { highWaterMark: 0 },
+  );
 }

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import OpenAI from 'openai';
 import { lastValueFrom, tap, toArray } from 'rxjs';
 import { fromOpenAI } from 'rxguardrails';
-import { eventPieces, eventWiseFetch } from '../../lib/sources/eventWiseFetch.js';
+import { eventWise, eventWiseFetch } from '../../lib/sources/eventWiseFetch.js';
 import { useReplayServer, user } from '../support/clients.js';
 import { sse } from '../support/replayServer.js';
 
@@ -16,14 +16,14 @@ const words = (count: number) => Array.from({ length: count }, (_, index) => `w$
 
 async function piecesOf(chunks: readonly Uint8Array[]): Promise<Uint8Array[]> {
   const pieces: Uint8Array[] = [];
-  const reader = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const one of chunks) controller.enqueue(one);
-      controller.close();
-    },
-  })
-    .pipeThrough(eventPieces())
-    .getReader();
+  const reader = eventWise(
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const one of chunks) controller.enqueue(one);
+        controller.close();
+      },
+    }),
+  ).getReader();
   for (let read = await reader.read(); !read.done; read = await reader.read()) pieces.push(read.value);
   return pieces;
 }
@@ -31,7 +31,7 @@ async function piecesOf(chunks: readonly Uint8Array[]): Promise<Uint8Array[]> {
 describe('bursts', () => {
   const replay = useReplayServer();
 
-  describe('eventPieces', () => {
+  describe('eventWise', () => {
     it('should cut chunks after each blank line, and only there, losing and copying nothing (property)', async () => {
       const encoder = new TextEncoder();
       const decoder = new TextDecoder();
@@ -59,6 +59,19 @@ describe('bursts', () => {
       const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${replay.server.url}/v1`, maxRetries: 0, fetch: eventWiseFetch() });
       const tokens = await lastValueFrom(fromOpenAI(client, { model: 'm', messages: user('Hi') }).pipe(toArray()));
       expect(tokens).toEqual(answer);
+    });
+
+    it('should pass on a failure of the body, and a cancellation to it', async () => {
+      const failing = eventWise(
+        new ReadableStream<Uint8Array>({
+          pull: (controller) => controller.error(new Error('connection reset')),
+        }),
+      );
+      await expect(failing.getReader().read()).rejects.toThrow('connection reset');
+      let cancelled: unknown;
+      const source = new ReadableStream<Uint8Array>({ cancel: (reason) => void (cancelled = reason) });
+      await eventWise(source).cancel('client gone');
+      expect(cancelled).toBe('client gone');
     });
 
     it('should leave a response that is not an event stream as it is (an error body reaches the SDK whole)', async () => {
