@@ -13,6 +13,14 @@ export function releaseOrBlock(settings: ViolationSettings): OperatorFunction<Ch
 class SettlingSubscriber extends UpstreamSubscriber<CheckedBatch, string> {
   /** Items of passed windows that the next window checks again. */
   private held: readonly string[] = [];
+  /**
+   * Windows (and the completion) that came in while items were being released: a consumer that pushes into the
+   * source from inside its `next` (RxJS's re-entrancy case, its issue #2062) with synchronous rails. They are
+   * settled, in order, once the release in progress is over, so items go out once each and in order.
+   */
+  private readonly queued: CheckedBatch[] = [];
+  private settling = false;
+  private completing = false;
 
   constructor(
     destination: Subscriber<string>,
@@ -24,33 +32,54 @@ class SettlingSubscriber extends UpstreamSubscriber<CheckedBatch, string> {
   next(batch: CheckedBatch): void {
     if (this.closed) return;
     try {
-      if (batch.blocked) {
-        signalViolation(this.destination, batch, this.settings);
+      if (this.settling) {
+        this.queued.push(batch);
         return;
       }
-      // Everything held and new is released except the last `overlap` items, oldest first.
-      const { held, destination } = this;
-      const { chunks } = batch;
-      let release = held.length + chunks.length - Math.min(batch.overlap, held.length + chunks.length);
-      let position = 0;
-      for (; position < held.length && release > 0 && !this.closed; position++, release--) destination.next(held[position]!);
-      if (position < held.length) {
-        this.held = held.slice(position).concat(chunks);
-        return;
-      }
-      for (let fresh = 0; fresh < release && !this.closed; fresh++) destination.next(chunks[fresh]!);
-      this.held = release === 0 ? chunks : chunks.slice(release);
+      this.settling = true;
+      this.settle(batch);
+      // Not `this.closed`: a completion that came in re-entrantly has closed this subscriber, not the destination.
+      while (this.queued.length > 0 && !this.destination.closed) this.settle(this.queued.shift()!);
+      this.settling = false;
+      if (this.completing) this.finish();
     } catch (error) {
+      this.settling = false;
       this.error(error);
     }
   }
 
-  protected override onComplete(): void {
-    for (const item of this.held) {
-      if (this.closed) return;
-      this.destination.next(item);
+  private settle(batch: CheckedBatch): void {
+    if (batch.blocked) {
+      signalViolation(this.destination, batch, this.settings);
+      return;
     }
-    this.destination.complete();
+    // Everything held and new is released except the last `overlap` items, oldest first.
+    const { held, destination } = this;
+    const { chunks } = batch;
+    let release = held.length + chunks.length - Math.min(batch.overlap, held.length + chunks.length);
+    let position = 0;
+    for (; position < held.length && release > 0 && !destination.closed; position++, release--) destination.next(held[position]!);
+    if (position < held.length) {
+      this.held = held.slice(position).concat(chunks);
+      return;
+    }
+    for (let fresh = 0; fresh < release && !destination.closed; fresh++) destination.next(chunks[fresh]!);
+    this.held = release === 0 ? chunks : chunks.slice(release);
+  }
+
+  protected override onComplete(): void {
+    if (this.settling) this.completing = true;
+    else this.finish();
+  }
+
+  /** The source completed and every window is settled: what is held goes out. */
+  private finish(): void {
+    const { destination } = this;
+    for (const item of this.held) {
+      if (destination.closed) return;
+      destination.next(item);
+    }
+    destination.complete();
   }
 }
 

@@ -2,6 +2,10 @@
 // checked (so a synchronous rail cannot hold back the item that filled its window), and this is the per-token hot
 // path: items go straight to the subscriber and into the window cutter, windows straight to the checker, with no
 // Subject or inner subscription in between.
+//
+// The order is cut, release, check. A consumer may push the next item into the source from inside its `next` (an
+// echo, a store dispatch: RxJS's re-entrancy case, its issue #2062): such an item waits until the one in hand is
+// released and its window checked, so the consumer gets what it would get feeding the source from outside.
 import { type MonoTypeOperatorFunction, Observable, type Subscriber } from 'rxjs';
 import { InvalidItemError } from '../../errors/InvalidItemError.js';
 import { signalViolation } from './releaseOrBlock.js';
@@ -18,6 +22,11 @@ class ReleasingSubscriber extends UpstreamSubscriber<unknown, string> {
   private readonly cutter: WindowCutter;
   private readonly checker: WindowChecker;
   private position = 0;
+  /** An item is being taken: one that comes in meanwhile came from the consumer, re-entrantly. */
+  private taking = false;
+  /** Items (and the completion) that came in re-entrantly, taken in order once the one in hand is. */
+  private readonly queued: unknown[] = [];
+  private completing = false;
 
   constructor(destination: Subscriber<string>, size: WindowSize, check: CheckSettings, violation: ViolationSettings) {
     super(destination);
@@ -36,21 +45,41 @@ class ReleasingSubscriber extends UpstreamSubscriber<unknown, string> {
   next(item: unknown): void {
     if (this.closed) return;
     try {
-      if (typeof item !== 'string') {
-        this.error(new InvalidItemError('guard', this.position, item));
+      if (this.taking) {
+        this.queued.push(item);
         return;
       }
-      this.position++;
-      this.destination.next(item);
-      const batch = this.cutter.push(item);
-      if (batch && !this.closed) this.checker.push(batch);
+      this.taking = true;
+      this.take(item);
+      // Not `this.closed`: a completion that came in re-entrantly has closed this subscriber, not the destination.
+      while (this.queued.length > 0 && !this.destination.closed) this.take(this.queued.shift());
+      this.taking = false;
+      if (this.completing) this.finish();
     } catch (error) {
+      this.taking = false;
       this.error(error);
     }
   }
 
-  // The last window is checked after the source completes; the checker then completes the destination.
+  /** Cut, release, check: the item is in its window before the consumer has it, and checked after. */
+  private take(item: unknown): void {
+    if (typeof item !== 'string') {
+      this.error(new InvalidItemError('guard', this.position, item));
+      return;
+    }
+    this.position++;
+    const batch = this.cutter.push(item);
+    this.destination.next(item);
+    if (batch && !this.destination.closed) this.checker.push(batch);
+  }
+
   protected override onComplete(): void {
+    if (this.taking) this.completing = true;
+    else this.finish();
+  }
+
+  // The last window is checked after the source completes; the checker then completes the destination.
+  private finish(): void {
     const batch = this.cutter.flush();
     if (batch) this.checker.push(batch);
     this.checker.complete();
