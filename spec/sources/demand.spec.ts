@@ -181,7 +181,7 @@ describe('demand: sources read on only while their consumer says so', () => {
   });
 
   describe('scriptedModel', () => {
-    it('should give an answer at no delay 256 words per task to a consumer with a demand, and stop while paused', async () => {
+    it('should give an answer at no delay at most 256 words per task to a consumer with a demand, and stop while paused', async () => {
       const answer = words(1_000);
       const model = scriptedModel([answer.join('')]);
       const items: string[] = [];
@@ -194,9 +194,11 @@ describe('demand: sources read on only while their consumer says so', () => {
         },
         complete: () => (completed = true),
       });
-      // The first slice at once, synchronously.
-      expect(items).toHaveLength(256);
-      await sleep(50);
+      // The first slice at once, synchronously: at most 256 words (fewer when the turn's budget for bursts, 2 ms
+      // shared with every other source, runs out first), never the whole answer in one task.
+      expect(items.length).toBeGreaterThanOrEqual(1);
+      expect(items.length).toBeLessThanOrEqual(256);
+      await sleep(100);
       expect(items).toHaveLength(300);
       demand.resume();
       await sleep(50);
