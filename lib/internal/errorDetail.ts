@@ -2,10 +2,15 @@
 
 /** The text NeMo puts after "Internal error in <rail> rail: ". */
 export function errorDetail(error: unknown): string {
-  // By shape, not instanceof: errors may come from another realm (a vm, a worker, Node's own fetch).
-  if (error !== null && typeof error === 'object' && typeof (error as Error).message === 'string') {
-    const { message, name } = error as Error;
-    return message || (typeof name === 'string' ? name : 'Error');
+  try {
+    // By shape, not instanceof: errors may come from another realm (a vm, a worker, Node's own fetch).
+    if (error !== null && typeof error === 'object') {
+      const { message, name } = error as Error;
+      if (typeof message === 'string') return message || (typeof name === 'string' ? name : 'Error');
+    }
+    return String(error);
+  } catch {
+    // A Proxy whose traps throw, an object without a way to become a string: still a failure to report.
+    return 'a thrown value that cannot be described';
   }
-  return String(error);
 }

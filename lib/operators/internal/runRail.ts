@@ -12,12 +12,14 @@ import type { RunRailSettings } from './settings.js';
 export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings): RailVerdict | Observable<RailVerdict> {
   const context = new LazyRailContext(settings, batch);
   let answer: ReturnType<OutputRail['check']>;
+  // Whatever the rail does, throwing or answering something that throws when read (a getter, a Proxy), is a
+  // verdict: internal_error, then per onError and the violation mode. Nothing escapes into the stream.
   try {
     answer = rail.check(batch.text, context);
+    if (!isObservable(answer) && !isPromiseLike(answer)) return toVerdict(rail.name, answer, settings.onError);
   } catch (error) {
     return failedVerdict(rail.name, error, settings.onError);
   }
-  if (!isObservable(answer) && !isPromiseLike(answer)) return toVerdict(rail.name, answer, settings.onError);
 
   let answered = false;
   const answer$ = isObservable(answer) ? answer : from(answer);
@@ -75,10 +77,13 @@ export function railVerdict$(rail: OutputRail, batch: ChunkBatch, settings: RunR
   });
 }
 
+/** May throw, reading an answer's fields: callers turn that into a failed verdict. */
 function toVerdict(rail: string, result: unknown, onError: 'block' | 'allow'): RailVerdict {
   if (result === true || result === false) return { rail, allowed: result, kind: result ? 'pass' : 'violation' };
-  if (result !== null && typeof result === 'object' && typeof (result as { allowed?: unknown }).allowed === 'boolean') {
-    const { allowed, reason, match, details } = result as RailDecision;
+  // Each field read once: a getter may answer differently the second time.
+  const allowed = result !== null && typeof result === 'object' ? (result as { allowed?: unknown }).allowed : undefined;
+  if (typeof allowed === 'boolean') {
+    const { reason, match, details } = result as RailDecision;
     // Spelled out (no spread): see checked() in WindowChecker.ts.
     return { rail, allowed, kind: allowed ? 'pass' : 'violation', reason, match, details };
   }
@@ -96,8 +101,18 @@ function failedVerdict(rail: string, error: unknown, onError: 'block' | 'allow')
 function describeAnswer(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
-  if (typeof value === 'object') return `an object without a boolean 'allowed'`;
-  return `${typeof value} ${JSON.stringify(value)}`;
+  switch (typeof value) {
+    case 'object':
+      return `an object without a boolean 'allowed'`;
+    case 'string':
+      return `string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value)}`;
+    case 'bigint':
+      return `bigint ${value}n`;
+    case 'function':
+      return 'a function';
+    default:
+      return `${typeof value} ${String(value)}`;
+  }
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
