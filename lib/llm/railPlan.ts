@@ -2,7 +2,7 @@
 // flow registry, prompts compiled), and the validated operator settings are made here, at construction; a call only
 // adds its own messages, usage sink and log recorder.
 import { concatMap, type MonoTypeOperatorFunction, type Observable, of, throwError } from 'rxjs';
-import { REFUSAL } from '../core/refusals.js';
+import { INTERNAL_ERROR_ANSWER, REFUSAL } from '../core/refusals.js';
 import type { ChatMessage, ChatModel, OutputRail, UsageSink } from '../core/types.js';
 import { builtInFlow, judgeModelType, judgeTask, listBuiltInFlows } from '../config/flows.js';
 import type { RailsConfig } from '../config/RailsConfig.js';
@@ -152,8 +152,9 @@ export function behindInputRails(plan: RailPlan, call: CallContext, answer$: Obs
     checkWith(forCall(input, 'input', call)),
     concatMap((checked) => {
       if (!checked.blocked) return answer$;
-      if (plan.onInputViolation === 'refuse') return of(REFUSAL);
       const { blocked } = checked;
+      // A rail that failed is not a policy decision: NeMo answers its internal-error message, not the refusal.
+      if (plan.onInputViolation === 'refuse') return of(blocked.kind === 'internal_error' ? INTERNAL_ERROR_ANSWER : REFUSAL);
       return throwError(() => new RailViolationError({ rail: blocked.rail, batchIndex: 0, verdict: blocked }));
     }),
   );

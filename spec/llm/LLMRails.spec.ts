@@ -6,6 +6,7 @@ import {
   defineRail,
   InvalidOptionError,
   LLMRails,
+  ProviderError,
   type RailsConfig,
   RailViolationError,
   scriptedModel,
@@ -171,6 +172,34 @@ describe('LLMRails (scripted models)', () => {
       expect(outcome.items).toEqual([]);
       expect(outcome.error).toEqual(expect.objectContaining({ name: 'RailViolationError', message: 'Blocked by self check input rails.' }));
       expect(RailViolationError.isInstance(outcome.error)).toBe(true);
+    });
+
+    describe('an input rail that fails (its judge is down)', () => {
+      const failing = () => scriptedModel([new ProviderError({ provider: 'openai', status: 503, type: 'server_error', during: 'request', detail: 'overloaded' })]);
+
+      it.each([
+        ['stream', (rails: LLMRails) => collect(rails.stream(ask('Hi')))],
+        ['answer', (rails: LLMRails) => collect(rails.answer(ask('Hi')))],
+        ['generate', async (rails: LLMRails) => ({ items: [(await rails.generate(ask('Hi'))).content], completed: true })],
+      ])("should answer NeMo's internal-error message, not the refusal (%s), without calling the main model", async (_entry, run) => {
+        const counts = { main: 0 };
+        const main = scriptedModel(() => {
+          counts.main++;
+          return CLEAN;
+        });
+        const rails = new LLMRails(withInputCheck([CLEAN]), { models: { main, self_check_input: failing() } });
+        expect(await run(rails)).toEqual({ items: ["I'm sorry, an internal error has occurred."], completed: true });
+        expect(counts.main).toBe(0);
+      });
+
+      it('should error with an internal_error verdict when asked to error', async () => {
+        const rails = new LLMRails(withInputCheck([CLEAN]), { models: { self_check_input: failing() }, onInputViolation: 'error' });
+        const outcome = await collect(rails.stream(ask('anything')));
+        expect(RailViolationError.isInstance(outcome.error)).toBe(true);
+        const error = outcome.error as RailViolationError;
+        expect(error.info.verdict.kind).toBe('internal_error');
+        expect(error.toJSON().error).toEqual(expect.objectContaining({ type: 'internal_error', code: 'rail_execution_failure', param: 'self check input' }));
+      });
     });
 
     it('should run custom input rails given by flow name', async () => {
