@@ -28,8 +28,9 @@ export interface LLMRailsOptions {
    */
   readonly onInputViolation?: 'refuse' | 'error';
   /**
-   * How many of the latest LLM calls `explain()` keeps (a long-running server should bound it).
-   * @default all of them
+   * How many of the latest LLM calls `explain()` keeps (`Infinity`: all, memory growing with every call); the
+   * totals count every call.
+   * @default 1000
    */
   readonly keepCalls?: number;
 }

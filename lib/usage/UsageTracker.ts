@@ -13,6 +13,9 @@ export interface UsageTotals extends Usage {
   readonly durationMs: number;
 }
 
+/** How many of the latest calls a UsageTracker keeps unless told otherwise. */
+export const DEFAULT_KEPT_CALLS = 1000;
+
 const NO_CALLS: UsageTotals = { calls: 0, estimatedCalls: 0, durationMs: 0, promptTokens: undefined, completionTokens: undefined, totalTokens: undefined };
 
 function addCall(totals: UsageTotals, call: LlmCallInfo): UsageTotals {
@@ -63,25 +66,29 @@ export class UsageTracker implements UsageSink {
     return hasBrand(value, 'UsageTracker');
   }
 
+  /** The kept calls: a ring of `keep` once full, whose oldest call is at `oldest`. */
   private readonly recorded: LlmCallInfo[] = [];
+  private oldest = 0;
   private readonly live$ = new Subject<LlmCallInfo>();
   private totals: UsageTotals = NO_CALLS;
   private readonly keep: number;
 
   /**
    * @param options `keep`: how many of the latest calls to keep for `snapshot()`, `explain()` and the replay of
-   * `calls$` (a long-running server should bound it); the totals count every call. Default: all of them.
+   * `calls$`; the totals count every call, whatever it is. `Infinity` keeps them all (memory then grows with every
+   * call: 1 M calls took 247 MiB).
+   * @default keep: 1000
    */
   constructor(options: { readonly keep?: number } = {}) {
-    const { keep = Number.POSITIVE_INFINITY } = options;
+    const { keep = DEFAULT_KEPT_CALLS } = options;
     if (!(keep === Number.POSITIVE_INFINITY || (Number.isInteger(keep) && keep >= 0))) {
-      throw new InvalidOptionError('keep', keep, `UsageTracker: keep must be a whole number of calls, got ${String(keep)}`);
+      throw new InvalidOptionError('keep', keep, `UsageTracker: keep must be a whole number of calls (or Infinity), got ${String(keep)}`);
     }
     this.keep = keep;
   }
 
-  /** Every call recorded: those recorded before subscribing first, then each new one. Never completes. */
-  readonly calls$: Observable<LlmCallInfo> = defer(() => concat(from([...this.recorded]), this.live$));
+  /** The kept calls, oldest first (at most `keep`: see the constructor). Then each new one. Never completes. */
+  readonly calls$: Observable<LlmCallInfo> = defer(() => concat(from(this.kept()), this.live$));
 
   /** The totals so far on subscription, then after each new call. Never completes. */
   readonly totals$: Observable<UsageTotals> = defer(() => this.live$.pipe(scan(addCall, this.totals), startWith(this.totals)));
@@ -91,22 +98,32 @@ export class UsageTracker implements UsageSink {
     if (call === null || typeof call !== 'object' || typeof call.task !== 'string' || typeof call.durationMs !== 'number') {
       throw new InvalidOptionError('call', call, 'UsageTracker.next: expected an LlmCallInfo ({ id, task, provider, model, durationMs, ... })');
     }
-    this.recorded.push(call);
-    if (this.recorded.length > this.keep) this.recorded.splice(0, this.recorded.length - this.keep);
+    const { recorded, keep } = this;
+    if (recorded.length < keep) recorded.push(call);
+    else if (keep > 0) {
+      recorded[this.oldest] = call;
+      this.oldest = (this.oldest + 1) % keep;
+    }
     this.totals = addCall(this.totals, call);
     this.live$.next(call);
   }
 
-  /** The calls and totals recorded so far. */
+  /** The kept calls (the latest `keep`, oldest first) and the totals of every call recorded so far. */
   snapshot(): { readonly calls: readonly LlmCallInfo[]; readonly totals: UsageTotals } {
-    return { calls: [...this.recorded], totals: this.totals };
+    return { calls: this.kept(), totals: this.totals };
   }
 
   /**
-   * NeMo's explain info over every call recorded so far, in the order the calls started (as NeMo lists them:
-   * it appends a call when it starts; calls are recorded here when they end, with their usage).
+   * NeMo's explain info over the kept calls, in the order the calls started (as NeMo lists them: it appends a call
+   * when it starts; calls are recorded here when they end, with their usage).
    */
   explain(): ExplainInfo {
-    return new ExplainInfo([...this.recorded].sort((a, b) => a.startedAt - b.startedAt));
+    return new ExplainInfo(this.kept().sort((a, b) => a.startedAt - b.startedAt));
+  }
+
+  /** A copy of the kept calls, oldest first. */
+  private kept(): LlmCallInfo[] {
+    const { recorded, oldest } = this;
+    return oldest === 0 ? [...recorded] : [...recorded.slice(oldest), ...recorded.slice(0, oldest)];
   }
 }

@@ -1,5 +1,6 @@
 import { lastValueFrom, map, of, take, tap, toArray } from 'rxjs';
-import { addUsage, ExplainInfo, type LlmCallInfo, scriptedModel, UsageTracker } from 'rxguardrails';
+import fc from 'fast-check';
+import { addUsage, ExplainInfo, InvalidOptionError, type LlmCallInfo, scriptedModel, UsageTracker } from 'rxguardrails';
 import { collectNow } from '../support/collect.js';
 
 const call = (task: string, durationMs: number, totalTokens: number | undefined, extra: Partial<LlmCallInfo> = {}): LlmCallInfo => ({
@@ -44,6 +45,43 @@ describe('UsageTracker', () => {
     expect(tracker.snapshot()).toEqual({
       calls: [expect.objectContaining({ task: 'general' }), expect.objectContaining({ task: 'self_check_output' })],
       totals: { calls: 2, estimatedCalls: 1, durationMs: 1070, promptTokens: 223, completionTokens: 20, totalTokens: 243 },
+    });
+  });
+
+  describe('a bounded memory', () => {
+    const numbered = (count: number) => Array.from({ length: count }, (_, index) => call(`task${index}`, 1 + (index % 7), index % 5 === 0 ? undefined : 20));
+
+    it('should keep the latest 1000 calls by default, oldest first, with totals over every call', () => {
+      const tracker = new UsageTracker();
+      const calls = numbered(5_000);
+      for (const one of calls) tracker.next(one);
+      const { calls: kept, totals } = tracker.snapshot();
+      expect(kept).toEqual(calls.slice(-1_000));
+      expect(totals.calls).toBe(5_000);
+      expect(totals.durationMs).toBe(calls.reduce((sum, one) => sum + one.durationMs, 0));
+      expect(totals.totalTokens).toBe(calls.reduce((sum, one) => sum + (one.totalTokens ?? 0), 0));
+      expect(tracker.explain().llmCalls).toHaveLength(1_000);
+    });
+
+    it('should keep any number asked for, Infinity and 0 included (property: the latest, in order)', () => {
+      fc.assert(
+        fc.property(fc.oneof(fc.nat(40), fc.constant(Number.POSITIVE_INFINITY)), fc.nat(120), (keep, count) => {
+          const tracker = new UsageTracker({ keep });
+          const calls = numbered(count);
+          const replayed: LlmCallInfo[] = [];
+          for (const one of calls) tracker.next(one);
+          tracker.calls$.subscribe((one) => replayed.push(one)).unsubscribe();
+          const latest = keep === 0 ? [] : calls.slice(-Math.min(keep, count) || calls.length);
+          expect(tracker.snapshot().calls).toEqual(latest);
+          expect(replayed).toEqual(latest);
+          expect(tracker.snapshot().totals.calls).toBe(count);
+        }),
+      );
+    });
+
+    it('should refuse a keep that is not a whole number of calls', () => {
+      expect(() => new UsageTracker({ keep: 2.5 })).toThrow('UsageTracker: keep must be a whole number of calls (or Infinity), got 2.5');
+      expect(() => new UsageTracker({ keep: -1 })).toThrow(InvalidOptionError);
     });
   });
 
