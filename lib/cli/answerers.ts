@@ -6,9 +6,11 @@ import type { Observable } from 'rxjs';
 import type { ChatMessage } from '../core/types.js';
 import { ProviderError } from '../errors/ProviderError.js';
 import { RailViolationError } from '../errors/RailViolationError.js';
-import type { LLMRails } from '../llm/LLMRails.js';
+import type { RailsConfig } from '../config/RailsConfig.js';
+import { LLMRails } from '../llm/LLMRails.js';
 import { fromOpenAI } from '../sources/fromOpenAI.js';
 import type { OpenAIChatClient } from '../sources/providerTypes.js';
+import { UsageTracker } from '../usage/UsageTracker.js';
 import { UsageError } from './UsageError.js';
 
 /** Why an answer ended without completing. */
@@ -25,23 +27,35 @@ export interface Answerer {
   (history: readonly ChatMessage[]): Observable<string>;
   /** How an error of an answer reads. */
   failure(error: unknown): AnswerFailure;
-  /** What `--verbose` prints after each answer, when the answerer knows its LLM calls. */
+  /** What `--verbose` prints after each answer: the LLM calls of the latest answer, when the answerer knows them. */
   explain?(): string;
 }
 
 /**
  * Answers with the rails of a local config: `rails.answer()`, streamed when the output rails stream, otherwise the
- * whole checked answer as one chunk. A RailViolationError (a violation, or a rail that failed closed) is blocked.
+ * whole checked answer as one chunk. A RailViolationError (a violation, or a rail that failed closed) is blocked;
+ * so is an input-rail block, which the rails are asked to raise (`onInputViolation: 'error'`) rather than answer
+ * with the refusal as if the model had said it.
  */
-export function localAnswerer(rails: LLMRails): Answerer {
-  return Object.assign((history: readonly ChatMessage[]) => rails.answer(history), {
-    failure: (error: unknown): AnswerFailure => {
-      if (!RailViolationError.isInstance(error)) return { kind: 'failed', message: errorText(error) };
-      const { reason } = error.info.verdict;
-      return { kind: 'blocked', message: `${error.message}${reason ? ` (${reason})` : ''}` };
+export function localAnswerer(config: RailsConfig): Answerer {
+  // The chat explains each answer's own calls (below); the instance keeps none, or a long chat would keep them all.
+  const rails = new LLMRails(config, { onInputViolation: 'error', keepCalls: 0 });
+  let latest = new UsageTracker();
+  return Object.assign(
+    (history: readonly ChatMessage[]) => {
+      const calls = new UsageTracker();
+      latest = calls;
+      return rails.answer(history, { usage: calls });
     },
-    explain: () => rails.explain().summary(),
-  });
+    {
+      failure: (error: unknown): AnswerFailure => {
+        if (!RailViolationError.isInstance(error)) return { kind: 'failed', message: errorText(error) };
+        const { reason } = error.info.verdict;
+        return { kind: 'blocked', message: `${error.message}${reason ? ` (${reason})` : ''}` };
+      },
+      explain: () => latest.explain().summary(),
+    },
+  );
 }
 
 type OpenAIConstructor = new (options: { apiKey: string; baseURL: string; maxRetries: number }) => OpenAIChatClient;

@@ -1,34 +1,55 @@
 // The rxguardrails command line: `rxguardrails chat` and `rxguardrails server`. bin.ts calls main(); tests call
 // it in-process or run the bin as a real process. This file reads the command line and reports errors; the chat
 // (chat.ts, answerers.ts) and the server (serverCommand.ts) live in their own modules.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigError } from '../errors/ConfigError.js';
 import { GuardrailError } from '../errors/GuardrailError.js';
-import { LLMRails } from '../llm/LLMRails.js';
+import { configFolders } from '../node/configFolders.js';
 import { RailsConfig } from '../node/RailsConfig.js';
 import { localAnswerer, remoteAnswerer } from './answerers.js';
-import { chat } from './chat.js';
+import { chat, DEFAULT_HISTORY_CHARS } from './chat.js';
 import type { CliIO } from './CliIO.js';
 import { serverCommand, type ServerCommandOptions } from './serverCommand.js';
 import { UsageError } from './UsageError.js';
 
 export type { CliIO } from './CliIO.js';
 
-const USAGE = `Usage:
-  rxguardrails chat --config <dir> [--streaming] [--verbose]
-  rxguardrails chat --server-url <url> [--config-id <id>] [--streaming] [--verbose]
+/** What `rxguardrails chat --help` prints. */
+const CHAT_USAGE = `Usage:
+  rxguardrails chat --config <dir> [--config-id <id>] [--streaming] [--verbose] [--history-chars ${DEFAULT_HISTORY_CHARS}]
+  rxguardrails chat --server-url <url> [--config-id <id>] [--streaming] [--verbose] [--history-chars ${DEFAULT_HISTORY_CHARS}]
+
+  Talk to a guarded model. --config is a config folder, or a folder of config folders (as the server reads it), of
+  which --config-id chooses one; --server-url talks to a running rxguardrails server instead (--config-id: which of
+  its configs). --streaming prints tokens as they arrive; --verbose prints the LLM calls of each answer. A block by
+  an input or output rail prints one red line. Each question is sent with as much of the latest conversation as fits
+  in --history-chars characters of message text; older messages are dropped (said once, when it first happens).
+  Ctrl-C cancels the answer in progress (and its model request); Ctrl-C at the prompt or Ctrl-D ends the chat.`;
+
+/** What `rxguardrails server --help` prints. */
+const SERVER_USAGE = `Usage:
   rxguardrails server --config <dir> [--port 8000] [--host 127.0.0.1] [--api-key-file <path>] [--default-config-id <id>]
                       [--cors-origin <origin>]... [--shutdown-grace-ms 10000] [--stall-timeout-ms 30000]
                       [--max-buffered-bytes 1048576]
 
-  chat     talk to a guarded model; --streaming prints tokens as they arrive, --verbose prints explain() after
-           each answer, Ctrl-C cancels the answer in progress (and its model request), Ctrl-D ends the chat
-  server   serve the config(s) as an OpenAI-compatible API (POST /v1/chat/completions); the API key comes from
-           RXGUARDRAILS_API_KEY or --api-key-file (--api-key <key> works too, but other users see it in the process
-           list); --cors-origin lets a browser app on that origin call it; on SIGTERM or SIGINT answers in flight get
-           --shutdown-grace-ms to finish; a streaming client that stops reading is dropped after --stall-timeout-ms,
-           or once --max-buffered-bytes of frames wait for it`;
+  Serve the config(s) as an OpenAI-compatible API (POST /v1/chat/completions); the API key comes from
+  RXGUARDRAILS_API_KEY or --api-key-file (--api-key <key> works too, but other users see it in the process list);
+  --cors-origin lets a browser app on that origin call it; on SIGTERM or SIGINT answers in flight get
+  --shutdown-grace-ms to finish; a streaming client that stops reading is dropped after --stall-timeout-ms, or once
+  --max-buffered-bytes of frames wait for it.`;
+
+/** What `rxguardrails --help` prints. */
+const USAGE = `Usage:
+  rxguardrails chat --config <dir> [--config-id <id>] [--streaming] [--verbose] [--history-chars ${DEFAULT_HISTORY_CHARS}]
+  rxguardrails chat --server-url <url> [--config-id <id>] [--streaming] [--verbose] [--history-chars ${DEFAULT_HISTORY_CHARS}]
+  rxguardrails server --config <dir> [--port 8000] [--host 127.0.0.1] [--api-key-file <path>] [--default-config-id <id>]
+                      [--cors-origin <origin>]... [--shutdown-grace-ms 10000] [--stall-timeout-ms 30000]
+                      [--max-buffered-bytes 1048576]
+  rxguardrails --version
+
+  chat     talk to a guarded model (rxguardrails chat --help)
+  server   serve the config(s) as an OpenAI-compatible API (rxguardrails server --help)`;
 
 /**
  * Runs one `rxguardrails` command. Mistakes the user can fix (usage, a bad config, a missing key) are reported in
@@ -43,12 +64,23 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     switch (command) {
       case 'chat':
         return await chatCommand(rest, io);
-      case 'server':
-        return await serverCommand(serverOptions(rest, io), io);
+      case 'server': {
+        const options = serverOptions(rest, io);
+        if (options === 'help') {
+          io.stdout.write(`${SERVER_USAGE}\n`);
+          return 0;
+        }
+        return await serverCommand(options, io);
+      }
+      case '--version':
+      case '-v':
+        io.stdout.write(`${await packageVersion()}\n`);
+        return 0;
       case undefined:
       case '--help':
       case '-h':
       case 'help':
+        // A bare `rxguardrails` is a mistake (no command), still worth the usage: printed, with exit code 2.
         io.stdout.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
@@ -98,16 +130,52 @@ async function chatCommand(args: readonly string[], io: CliIO): Promise<number> 
       'server-url': { type: 'string' },
       'config-id': { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      'history-chars': { type: 'string', default: String(DEFAULT_HISTORY_CHARS) },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const { config, 'server-url': serverUrl } = values;
+  if (values.help) {
+    io.stdout.write(`${CHAT_USAGE}\n`);
+    return 0;
+  }
+  const { config, 'server-url': serverUrl, 'config-id': configId } = values;
   if (!config && !serverUrl) throw new UsageError('chat needs --config <dir> (or --server-url <url>)');
   if (config && serverUrl) throw new UsageError('chat takes --config or --server-url, not both');
-  const answerer = serverUrl ? await remoteAnswerer(serverUrl, values['config-id'], io.env) : localAnswerer(new LLMRails(await RailsConfig.fromPath(config!)));
-  return chat(answerer, { streaming: values.streaming === true, verbose: values.verbose === true }, io);
+  const historyChars = wholeNumber('chat', '--history-chars', values['history-chars'], 1);
+  const answerer = serverUrl ? await remoteAnswerer(serverUrl, configId, io.env) : localAnswerer(await RailsConfig.fromPath(chosenConfig(config!, configId)));
+  return chat(answerer, { streaming: values.streaming === true, verbose: values.verbose === true, historyChars }, io);
 }
 
-function serverOptions(args: readonly string[], io: CliIO): ServerCommandOptions {
+/**
+ * The config `chat --config` talks to, read as the server reads `--config`: a folder holding a config.yml is that
+ * config; otherwise each of its sub-folders that does is one, of which `--config-id` chooses (and must, when there
+ * are several). A YAML file, or a path that does not exist, goes to RailsConfig.fromPath as given, which reads the
+ * one and reports the other.
+ * @throws UsageError when the id is not one of the folder's, or there are several configs and no id.
+ */
+function chosenConfig(path: string, configId: string | undefined): string {
+  if (!statSync(path, { throwIfNoEntry: false })?.isDirectory()) return path;
+  const folders = configFolders(path);
+  const ids = folders.map(([id]) => id).join(', ');
+  if (configId !== undefined) {
+    const chosen = folders.find(([id]) => id === configId);
+    if (!chosen) throw new UsageError(`chat: no config '${configId}' in ${path} (its configs: ${ids})`);
+    return chosen[1];
+  }
+  if (folders.length > 1) throw new UsageError(`chat: ${path} holds ${folders.length} configs; choose one with --config-id: ${ids}`);
+  return folders[0]![1];
+}
+
+/** This package's version, from its package.json (found by the package's own name, which `exports` lists). */
+async function packageVersion(): Promise<string> {
+  // A computed specifier: TypeScript would otherwise resolve (and type) the JSON file, which is outside lib/.
+  const name = 'rxguardrails/package.json';
+  const { default: manifest } = (await import(name, { with: { type: 'json' } })) as { default: { version: string } };
+  return manifest.version;
+}
+
+/** The server command's options, or 'help' for `server --help`. */
+function serverOptions(args: readonly string[], io: CliIO): ServerCommandOptions | 'help' {
   const { values } = parse('server', {
     args: [...args],
     strict: true,
@@ -122,14 +190,16 @@ function serverOptions(args: readonly string[], io: CliIO): ServerCommandOptions
       'shutdown-grace-ms': { type: 'string', default: '10000' },
       'stall-timeout-ms': { type: 'string', default: '30000' },
       'max-buffered-bytes': { type: 'string', default: String(1024 * 1024) },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) return 'help';
   if (!values.config) throw new UsageError('server needs --config <dir>');
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`server: --port must be a port number, got '${values.port}'`);
-  const graceMs = wholeNumber('--shutdown-grace-ms', values['shutdown-grace-ms'], 0);
-  const stallTimeoutMs = wholeNumber('--stall-timeout-ms', values['stall-timeout-ms'], 1);
-  const maxBufferedBytes = wholeNumber('--max-buffered-bytes', values['max-buffered-bytes'], 1);
+  const graceMs = wholeNumber('server', '--shutdown-grace-ms', values['shutdown-grace-ms'], 0);
+  const stallTimeoutMs = wholeNumber('server', '--stall-timeout-ms', values['stall-timeout-ms'], 1);
+  const maxBufferedBytes = wholeNumber('server', '--max-buffered-bytes', values['max-buffered-bytes'], 1);
   if (values['api-key'] !== undefined && values['api-key-file'] !== undefined) throw new UsageError('server takes --api-key or --api-key-file, not both');
   if (values['api-key'] !== undefined) {
     io.stderr.write('rxguardrails: warning: --api-key is visible to other users in the process list; prefer RXGUARDRAILS_API_KEY or --api-key-file\n');
@@ -147,9 +217,9 @@ function serverOptions(args: readonly string[], io: CliIO): ServerCommandOptions
   };
 }
 
-function wholeNumber(flag: string, text: string, minimum: number): number {
+function wholeNumber(command: string, flag: string, text: string, minimum: number): number {
   const value = Number(text);
-  if (!/^\d+$/.test(text) || value < minimum) throw new UsageError(`server: ${flag} must be a whole number${minimum > 0 ? ` of at least ${minimum}` : ''}, got '${text}'`);
+  if (!/^\d+$/.test(text) || value < minimum) throw new UsageError(`${command}: ${flag} must be a whole number${minimum > 0 ? ` of at least ${minimum}` : ''}, got '${text}'`);
   return value;
 }
 

@@ -98,13 +98,13 @@ describe('chat(answerer, options, io)', () => {
     expect(calls[1]).toEqual([user('Hi')]);
   });
 
-  it('should end on Ctrl-C at the prompt', async () => {
+  it('should end on Ctrl-C at the prompt, on a fresh line', async () => {
     const { answerer, calls } = answering([]);
     const chatting = session(answerer, {}, true);
     await chatting.printed('> ');
     chatting.signals.emit('SIGINT');
     expect(await chatting.ended).toBe(0);
-    expect(chatting.out()).toBe('> ');
+    expect(chatting.out()).toBe('> \n');
     expect(calls).toEqual([]);
   });
 
