@@ -21,7 +21,7 @@ import { StreamingHandler } from './StreamingHandler.js';
 import { loadEngine } from './engineModel.js';
 import { behindInputRails, buildRailPlan, outputRails, type RailPlan } from './railPlan.js';
 
-const STREAM_OPTION_KEYS = ['generator', 'llmParams', 'usage', 'demand'] as const;
+const STREAM_OPTION_KEYS = ['generator', 'llmParams', 'usage', 'demand', 'onInputViolation'] as const;
 const GENERATE_OPTION_KEYS = [...STREAM_OPTION_KEYS, 'streamingHandler', 'options', 'signal'] as const;
 
 /**
@@ -192,9 +192,10 @@ export class LLMRails {
 
   /** Input rails, the main model (or the generator), output rails: one call, from the plan. */
   private pipeline(messages: readonly ChatMessage[], options: StreamOptions, usage: UsageSink, recorder: RailRecorder | undefined): Observable<string> {
-    const { generator, llmParams = {}, demand } = options;
+    const { generator, llmParams = {}, demand, onInputViolation } = options;
     assertDemand('LLMRails', 'demand', demand);
-    const call = { messages, userMessage: lastUserMessage(messages), usage, recorder };
+    if (onInputViolation !== undefined) assertOneOf('LLMRails', 'onInputViolation', onInputViolation, ['refuse', 'error'] as const);
+    const call = { messages, userMessage: lastUserMessage(messages), usage, recorder, onInputViolation };
     const output = outputRails(this.plan, call);
     if (generator !== undefined) return (isObservable(generator) ? generator : fromTokens(generator, { demand })).pipe(output);
     const model = this.plan.main;

@@ -52,6 +52,11 @@ export interface StreamOptions {
    * @default read as fast as the model sends
    */
   readonly demand?: Demand;
+  /**
+   * This call's answer to an input-rail block, over the instance's `onInputViolation` (a server refuses in streams, as
+   * NeMo does, and reports the violation in JSON answers).
+   */
+  readonly onInputViolation?: 'refuse' | 'error';
 }
 
 /** Options of {@link LLMRails.generate}. */

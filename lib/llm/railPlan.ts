@@ -54,6 +54,8 @@ export interface CallContext {
   readonly userMessage: string | undefined;
   readonly usage: UsageSink;
   readonly recorder: RailRecorder | undefined;
+  /** The call's own choice for an input-rail block, over the instance's. */
+  readonly onInputViolation: 'refuse' | 'error' | undefined;
 }
 
 /** @throws ConfigError for an unknown flow, a judge without a model, a prompt that is not a template, a missing API key. */
@@ -154,7 +156,7 @@ export function behindInputRails(plan: RailPlan, call: CallContext, answer$: Obs
       if (!checked.blocked) return answer$;
       const { blocked } = checked;
       // A rail that failed is not a policy decision: NeMo answers its internal-error message, not the refusal.
-      if (plan.onInputViolation === 'refuse') return of(blocked.kind === 'internal_error' ? INTERNAL_ERROR_ANSWER : REFUSAL);
+      if ((call.onInputViolation ?? plan.onInputViolation) === 'refuse') return of(blocked.kind === 'internal_error' ? INTERNAL_ERROR_ANSWER : REFUSAL);
       return throwError(() => new RailViolationError({ rail: blocked.rail, batchIndex: 0, verdict: blocked }));
     }),
   );

@@ -99,7 +99,9 @@ export function v1Routes(options: V1RoutesOptions): Hono {
       });
       if (outgoing) outgoing.on('close', () => cancel.abort());
       else c.req.raw.signal.addEventListener('abort', () => cancel.abort(), { once: true });
-      const answer = rails.generate(messages, { llmParams: params, usage, signal: cancel.signal }).finally(untrack);
+      // An input-rail block as an error, so that the answer reports it under guardrails.violation as it does an
+      // output-rail block (the content is the refusal all the same).
+      const answer = rails.generate(messages, { llmParams: params, usage, signal: cancel.signal, onInputViolation: 'error' }).finally(untrack);
       return completionResponse(answer, { ids: completion, configId, usage, onError: onAnswerError, stopped: () => stopped, lifecycle });
     }
     // A tracker only when the usage frame is asked for: otherwise nobody would read it.

@@ -97,6 +97,41 @@ describe('guardrails server (real openai client on 127.0.0.1)', () => {
     });
   });
 
+  describe('input rails', () => {
+    let inputRailed: Running;
+    beforeAll(async () => {
+      inputRailed = await start({ configDir: 'spec/fixtures/server-input-rails' });
+    });
+    afterAll(() => inputRailed.close());
+    const create = (configId: string, stream = false) =>
+      inputRailed.client.chat.completions.create({ model: 'm', messages: ask('Hi'), config_id: configId, ...(stream ? { stream } : {}) } as never);
+
+    it("should answer an input-rail block with NeMo's refusal and the violation, as an output-rail block", async () => {
+      const completion = (await create('blocking')) as unknown as { choices: { message: { content: string } }[]; guardrails: unknown };
+      expect(completion.choices[0]!.message.content).toBe("I'm sorry, I can't respond to that.");
+      expect(completion.guardrails).toEqual({
+        config_id: 'blocking',
+        violation: { message: 'Blocked by self check input rails.', type: 'guardrails_violation', param: 'self check input', code: 'content_blocked' },
+      });
+    });
+
+    it("should answer an input rail's failure with NeMo's internal-error message and the failure", async () => {
+      const completion = (await create('failing')) as unknown as { choices: { message: { content: string } }[]; guardrails: unknown };
+      expect(completion.choices[0]!.message.content).toBe("I'm sorry, an internal error has occurred.");
+      expect(completion.guardrails).toEqual({
+        config_id: 'failing',
+        violation: { message: 'Internal error in flaky check rail: the moderation service is down', type: 'internal_error', param: 'flaky check', code: 'rail_execution_failure' },
+      });
+    });
+
+    it('should stream the refusal as text, as NeMo streams it', async () => {
+      const stream = (await create('blocking', true)) as unknown as AsyncIterable<{ choices: { delta: { content?: string } }[] }>;
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      expect(text).toBe("I'm sorry, I can't respond to that.");
+    });
+  });
+
   describe('bad requests', () => {
     const post = (body: string, headers: Record<string, string> = {}) =>
       fetch(`${running.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
