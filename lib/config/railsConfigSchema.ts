@@ -1,6 +1,6 @@
 // The one schema of config.yml (NeMo Guardrails' keys, snake_case). Types come from it with z.infer, and
 // config.schema.json (for editor completion) is generated from it by `npm run schema`.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_CONTEXT_SIZE } from '../operators/bufferChunks.js';
 
 const nonEmpty = (what: string) => z.string().trim().min(1, `must be a non-empty ${what}`);
@@ -175,13 +175,23 @@ const streamingSchema = z
     }
   });
 
+/** How long a rail may take to answer one check, unless the config says otherwise (rxguardrails' key). */
+export const DEFAULT_CHECK_TIMEOUT_MS = 30_000;
+
+const checkTimeoutSchema = z
+  .number()
+  .positive('must be a positive number of milliseconds')
+  .default(DEFAULT_CHECK_TIMEOUT_MS)
+  .describe('how long each rail of this side may take to answer one check, in ms, before it counts as failed (fail-closed); default 30000');
+
 export const railsSchema = z
   .strictObject({
-    input: z.strictObject({ flows: flowsSchema, parallel: z.boolean().default(false) }).prefault({}),
+    input: z.strictObject({ flows: flowsSchema, parallel: z.boolean().default(false), check_timeout_ms: checkTimeoutSchema }).prefault({}),
     output: z
       .strictObject({
         flows: flowsSchema,
         parallel: z.boolean().default(false),
+        check_timeout_ms: checkTimeoutSchema,
         apply_to_reasoning_traces: z.boolean().optional(),
         streaming: streamingSchema.prefault({}),
       })

@@ -1,6 +1,6 @@
 // Internal: the OpenAI Chat Completions wire format the server speaks, with NeMo Guardrails' v0.21 additions
 // (`config_id`, `guardrails: { config_id }`).
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ChatMessage, Usage } from '../core/types.js';
 
 const contentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
