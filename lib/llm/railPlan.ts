@@ -96,7 +96,9 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
     // The prompt's presence was checked when the config was loaded; its templates are compiled here, once.
     const prompt = config.prompt(task, config.model(type) ?? config.model('main'))!;
     try {
-      return definition.rail({ name: flow, task, model, prompt: templateOf(prompt), temperature: data.lowest_temperature, maxTokens: prompt.max_tokens ?? 3 });
+      // The side's check_timeout_ms bounds the judge, as every rail of the side: the rail needs no bound of its own.
+      const unbounded = Number.POSITIVE_INFINITY;
+      return definition.rail({ name: flow, task, model, prompt: templateOf(prompt), temperature: data.lowest_temperature, maxTokens: prompt.max_tokens ?? 3, timeoutMs: unbounded });
     } catch (error) {
       if (!InvalidOptionError.isInstance(error) || !error.option.startsWith('prompt')) throw error;
       const key = prompt.content === undefined ? 'messages' : 'content';
@@ -114,7 +116,7 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
   return {
     main,
     models: [...used],
-    input: inputRails.length === 0 ? undefined : resolveCheckSettings('LLMRails', inputRails, { parallel: input.parallel }),
+    input: inputRails.length === 0 ? undefined : resolveCheckSettings('LLMRails', inputRails, { parallel: input.parallel, timeout: input.check_timeout_ms }),
     output:
       outputRails.length === 0
         ? undefined
@@ -126,10 +128,15 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
                 contextSize: output.streaming.context_size,
                 streamFirst: output.streaming.stream_first,
                 parallel: output.parallel,
+                timeout: output.check_timeout_ms,
                 mode,
               }),
             }
-          : { streaming: false, check: resolveCheckSettings('LLMRails', outputRails, { parallel: output.parallel }), violation: resolveViolationSettings('LLMRails', { mode }) },
+          : {
+              streaming: false,
+              check: resolveCheckSettings('LLMRails', outputRails, { parallel: output.parallel, timeout: output.check_timeout_ms }),
+              violation: resolveViolationSettings('LLMRails', { mode }),
+            },
     onInputViolation: options.onInputViolation,
   };
 }

@@ -1,5 +1,5 @@
 import { Template } from '@huggingface/jinja';
-import { map, type Observable, reduce } from 'rxjs';
+import { map, type Observable, reduce, throwError, timeout } from 'rxjs';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertKnownKeys, assertRailName, assertUsageSink, describeValue } from '../internal/validateOptions.js';
 import type { ChatMessage, ChatModel, OutputRail, RailContext, RailDecision, UsageSink } from '../core/types.js';
@@ -10,6 +10,9 @@ import { defineRail } from './defineRail.js';
 export type PromptTemplate = string | readonly { readonly role: string; readonly content: string }[];
 
 /** Options of {@link selfCheckOutput} and {@link selfCheckInput}. */
+/** How long a self-check judge may take to answer unless told otherwise. */
+const DEFAULT_JUDGE_TIMEOUT_MS = 30_000;
+
 export interface SelfCheckOptions {
   /** The judge. */
   readonly model: ChatModel;
@@ -35,6 +38,12 @@ export interface SelfCheckOptions {
   readonly maxTokens?: number;
   /** The rail's name; defaults to NeMo's flow name, `self check output` / `self check input`. */
   readonly name?: string;
+  /**
+   * How long the judge may take to answer, in ms; past it the call is aborted and the check fails (an
+   * `internal_error` verdict: the window counts as blocked unless `onError: 'allow'`). `Infinity` waits for ever.
+   * @default 30000
+   */
+  readonly timeoutMs?: number;
   /**
    * The task its judge calls are recorded under (LLMRails passes the flow's task from its registry).
    * @default 'self_check_output' / 'self_check_input'
@@ -86,8 +95,11 @@ function selfCheck(
   options: SelfCheckOptions,
   variables: (text: string, context: RailContext) => Record<string, string>,
 ): OutputRail {
-  assertKnownKeys(owner, options, ['model', 'prompt', 'usage', 'temperature', 'maxTokens', 'name', 'task']);
-  const { model, prompt, usage, temperature = 0.001, maxTokens = 3, name = flow, task = defaultTask } = options;
+  assertKnownKeys(owner, options, ['model', 'prompt', 'usage', 'temperature', 'maxTokens', 'name', 'task', 'timeoutMs']);
+  const { model, prompt, usage, temperature = 0.001, maxTokens = 3, name = flow, task = defaultTask, timeoutMs = DEFAULT_JUDGE_TIMEOUT_MS } = options;
+  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs <= 0) {
+    throw new InvalidOptionError('timeoutMs', timeoutMs, `${owner}: timeoutMs must be a positive number of milliseconds (or Infinity), got ${describeValue(timeoutMs)}`);
+  }
   assertRailName(owner, 'name', name);
   assertRailName(owner, 'task', task);
   if (model === null || typeof model !== 'object' || typeof model.stream !== 'function') {
@@ -105,6 +117,9 @@ function selfCheck(
       .stream(render(prompt), { task, usage: sink, signal: context.signal, temperature, max_tokens: maxTokens })
       .pipe(
         reduce((answer, token) => answer + token, ''),
+        timeoutMs === Number.POSITIVE_INFINITY
+          ? (answer$: Observable<string>) => answer$
+          : timeout({ first: timeoutMs, with: () => throwError(() => new Error(`the judge did not answer within ${timeoutMs} ms`)) }),
         map((answer): RailDecision => {
           const safe = isContentSafe(answer);
           return safe

@@ -41,9 +41,10 @@ rails:
       expect(config.data.rails.output).toEqual({
         flows: ['keyword check'],
         parallel: false,
+        check_timeout_ms: 30_000,
         streaming: { enabled: true, chunk_size: 200, context_size: 50, stream_first: true, on_violation: 'error' },
       });
-      expect(config.data.rails.input).toEqual({ flows: [], parallel: false });
+      expect(config.data.rails.input).toEqual({ flows: [], parallel: false, check_timeout_ms: 30_000 });
       expect(config.data.lowest_temperature).toBe(0.001);
       expect(config.warnings).toEqual([]);
     });
