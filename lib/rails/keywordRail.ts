@@ -22,6 +22,13 @@ export interface KeywordRailOptions {
    * @default false
    */
   readonly wordBoundary?: boolean;
+  /**
+   * `'NFKC'`: match the keywords and the text in Unicode's compatibility form, so look-alikes a model (or a user
+   * who asked it to) may write match too: fullwidth `ｐａｓｓｗｏｒｄ`, ligatures (`ﬁ`), superscripts, circled letters.
+   * The verdict's `match` is then the normalized text's. Costs one `String.prototype.normalize` per window.
+   * @default no normalization
+   */
+  readonly normalize?: 'NFKC';
 }
 
 /**
@@ -44,11 +51,15 @@ export interface KeywordRailOptions {
  * ```
  *
  * @param keywords Words or phrases; at least one, none empty.
- * @param options `name` (default 'keyword'), `caseSensitive` (default false), `wordBoundary` (default false).
+ * @param options `name` (default 'keyword'), `caseSensitive` (default false), `wordBoundary` (default false),
+ *   `normalize` (`'NFKC'`, default none).
  */
 export function keywordRail(keywords: readonly string[], options: KeywordRailOptions = {}): OutputRail {
-  assertKnownKeys('keywordRail', options, ['name', 'caseSensitive', 'wordBoundary']);
-  const { name = 'keyword', caseSensitive = false, wordBoundary = false } = options;
+  assertKnownKeys('keywordRail', options, ['name', 'caseSensitive', 'wordBoundary', 'normalize']);
+  const { name = 'keyword', caseSensitive = false, wordBoundary = false, normalize } = options;
+  if (normalize !== undefined && normalize !== 'NFKC') {
+    throw new InvalidOptionError('normalize', normalize, `keywordRail: normalize must be 'NFKC' (or left out), got ${describeValue(normalize)}`);
+  }
   assertRailName('keywordRail', 'name', name);
   assertBoolean('keywordRail', 'caseSensitive', caseSensitive);
   assertBoolean('keywordRail', 'wordBoundary', wordBoundary);
@@ -68,9 +79,10 @@ export function keywordRail(keywords: readonly string[], options: KeywordRailOpt
   // Built once, here (from a copy: the caller may reuse the array); a search then costs about the same per
   // character however many keywords there are.
   const list: readonly string[] = [...keywords];
-  const matcher = keywordMatcher(list, { caseSensitive, wordBoundary });
+  const matcher = keywordMatcher(normalize ? list.map((keyword) => keyword.normalize(normalize)) : list, { caseSensitive, wordBoundary });
 
-  return defineRail(name, (text) => {
+  return defineRail(name, (window) => {
+    const text = normalize ? window.normalize(normalize) : window;
     const found = matcher.find(text);
     if (found === null) return true;
     const keyword = list[found.keyword] ?? '';

@@ -120,3 +120,21 @@ describe('keywordRail', () => {
     expect(create).toThrow(message);
   });
 });
+
+describe("keywordRail's normalize: 'NFKC'", () => {
+  const check = (rail: ReturnType<typeof keywordRail>, text: string) => rail.check(text, {} as never);
+  it.each([
+    ['fullwidth letters', 'my ｐａｓｓｗｏｒｄ is', 'password'],
+    ['a ligature', 'the ﬁle', 'file'],
+    ['circled letters', 'ⓟⓐⓢⓢⓦⓞⓡⓓ', 'password'],
+    ['superscripts and fullwidth digits', 'code １２３４', 'code 1234'],
+  ])('should match look-alikes (%s) that plain matching lets through', (_what, text, keyword) => {
+    expect(check(keywordRail([keyword]), text)).toBe(true);
+    expect(check(keywordRail([keyword], { normalize: 'NFKC' }), text)).toEqual(expect.objectContaining({ allowed: false, reason: `matched keyword ${JSON.stringify(keyword)}` }));
+  });
+
+  it('should normalize the keywords too, and refuse any other form', () => {
+    expect(check(keywordRail(['ｓｅｃｒｅｔ'], { normalize: 'NFKC' }), 'a secret')).toEqual(expect.objectContaining({ allowed: false }));
+    expect(() => keywordRail(['x'], { normalize: 'NFC' as never })).toThrow("keywordRail: normalize must be 'NFKC' (or left out), got \"NFC\"");
+  });
+});
