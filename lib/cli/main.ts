@@ -170,6 +170,9 @@ function chosenConfig(path: string, configId: string | undefined): string {
 async function packageVersion(): Promise<string> {
   // A computed specifier: TypeScript would otherwise resolve (and type) the JSON file, which is outside lib/.
   const name = 'rxguardrails/package.json';
+  // The ES module build (the bin's) needs the JSON attribute; the CommonJS build's compiler refuses it (TS1324) and
+  // compiles import() to require(). The CLI is not an entry of the CommonJS build, so only the check is silenced.
+  // @ts-ignore TS1324 in the CommonJS build only
   const { default: manifest } = (await import(name, { with: { type: 'json' } })) as { default: { version: string } };
   return manifest.version;
 }
