@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { concat, Observable, of, throwError } from 'rxjs';
 import type { ChatMessage } from 'rxguardrails';
 import type { AnswerFailure, Answerer } from '../../lib/cli/answerers.js';
-import { chat, type ChatOptions } from '../../lib/cli/chat.js';
+import { chat, type ChatOptions, DEFAULT_HISTORY_CHARS } from '../../lib/cli/chat.js';
 import { REFUSAL } from '../../lib/core/refusals.js';
 
 /** An answerer giving `answers` in turn, recording the conversation of each call; errors read as `failure` says. */
@@ -134,6 +134,68 @@ describe('chat(answerer, options, io)', () => {
     await chatting.ended;
     expect(chatting.out()).toBe('✖ cannot reach the server\nHello.\n');
     expect(calls[1]).toEqual([user('Hi again')]);
+  });
+
+  describe('history budget (historyChars)', () => {
+    /** `count` answers of `size` characters each. */
+    const answers = (count: number, size: number) => Array.from({ length: count }, (_, index) => of(String(index % 10).repeat(size)));
+    const chars = (messages: readonly ChatMessage[]) => messages.reduce((total, message) => total + message.content.length, 0);
+
+    it('should send each question with the latest messages that fit in the budget, starting at a question', async () => {
+      const { answerer, calls } = answering(answers(4, 30));
+      const chatting = session(answerer, { historyChars: 60 });
+      // Each turn is a 10-character question and a 30-character answer.
+      chatting.stdin.end('question 1\nquestion 2\nquestion 3\nquestion 4\n');
+      await chatting.ended;
+      expect(calls.map((messages) => messages.map(({ content }) => content.slice(0, 10)))).toEqual([
+        ['question 1'],
+        ['question 1', '0'.repeat(10), 'question 2'],
+        // 10 + 30 + 10 fits in 60; with the first answer it would be 80.
+        ['question 2', '1'.repeat(10), 'question 3'],
+        ['question 3', '2'.repeat(10), 'question 4'],
+      ]);
+      for (const messages of calls) expect(chars(messages)).toBeLessThanOrEqual(60);
+    });
+
+    it('should not start the conversation sent with an answer', async () => {
+      const { answerer, calls } = answering(answers(2, 30));
+      // 40 characters: the last answer and question fit (35), with the question before them (10 more) they would not.
+      const chatting = session(answerer, { historyChars: 40 });
+      chatting.stdin.end('question 1\nq2345\n');
+      await chatting.ended;
+      expect(calls[1]).toEqual([user('q2345')]);
+    });
+
+    it('should send a question longer than the budget alone', async () => {
+      const { answerer, calls } = answering(answers(2, 5));
+      const chatting = session(answerer, { historyChars: 10 });
+      const long = 'x'.repeat(50);
+      chatting.stdin.end(`Hi\n${long}\n`);
+      await chatting.ended;
+      expect(calls[1]).toEqual([user(long)]);
+    });
+
+    it('should say once, the first time, that older messages are no longer sent', async () => {
+      const { answerer } = answering(answers(4, 30));
+      const chatting = session(answerer, { historyChars: 60, streaming: false });
+      chatting.stdin.end('question 1\nquestion 2\nquestion 3\nquestion 4\n');
+      await chatting.ended;
+      const notice = '(the conversation is over --history-chars 60: its oldest messages are no longer sent)';
+      expect(chatting.out().split('\n')).toEqual(['0'.repeat(30), '1'.repeat(30), notice, '2'.repeat(30), '3'.repeat(30), '']);
+    });
+
+    it('should send a bounded conversation however long the chat (the default budget)', async () => {
+      const turns = 600;
+      const { answerer, calls } = answering(answers(turns, 100));
+      const chatting = session(answerer, { streaming: false });
+      chatting.stdin.end(Array.from({ length: turns }, (_, index) => `question ${index}`).join('\n') + '\n');
+      await chatting.ended;
+      expect(calls).toHaveLength(turns);
+      expect(Math.max(...calls.map(chars))).toBeLessThanOrEqual(DEFAULT_HISTORY_CHARS);
+      expect(calls.at(-1)!.at(-1)).toEqual(user(`question ${turns - 1}`));
+      // Without a bound the last call would hold every turn: 600 * 100 characters of answers alone.
+      expect(chars(calls.at(-1)!)).toBeGreaterThan(DEFAULT_HISTORY_CHARS - 200);
+    });
   });
 
   it("should print the answerer's explain() after each answer with verbose", async () => {

@@ -61,6 +61,17 @@ describe('rxguardrails chat (a real process on examples/configs/demo)', () => {
     );
   });
 
+  it("should print with --verbose each answer's own LLM calls, not the whole chat's again", async () => {
+    const { code, stdout } = await chat(['--config', 'spec/fixtures/cli-input-rail', '--verbose'], 'Hi\nHi again\n');
+    expect(code).toBe(0);
+    expect(stdout.replace(/took \d+\.\d\d seconds/g, 'took N seconds')).toBe(
+      'First answer.\n' +
+        'Summary: 1 LLM call(s) took N seconds and used 3 tokens.\n\n1. Task `general` took N seconds and used 3 tokens.\n\n' +
+        'Second answer.\n' +
+        'Summary: 1 LLM call(s) took N seconds and used 7 tokens.\n\n1. Task `general` took N seconds and used 7 tokens.\n\n',
+    );
+  });
+
   describe('errors: one line and a non-zero exit code', () => {
     it.each([
       [['--config', 'spec/fixtures/configs/unknown-engine'], 1, 'rxguardrails: spec/fixtures/configs/unknown-engine/config.yml:3:13: models[0].engine: unknown engine "cohere"; use one of openai, anthropic, scripted\n'],
@@ -71,6 +82,8 @@ describe('rxguardrails chat (a real process on examples/configs/demo)', () => {
         'rxguardrails: examples/configs/streaming/config.yml:7:13: models[0].engine: engine openai needs an API key: set the environment variable OPENAI_API_KEY (or give LLMRails a client: { clients: { openai: ... } })\n',
       ],
       [['--config', 'examples/configs/demo', '--stream'], 2, "rxguardrails: chat: unknown option '--stream' (see rxguardrails --help)\n"],
+      [['--config', 'examples/configs/demo', '--history-chars', '0'], 2, "rxguardrails: chat: --history-chars must be a whole number of at least 1, got '0'\n"],
+      [['--config', 'examples/configs/demo', '--history-chars', 'lots'], 2, "rxguardrails: chat: --history-chars must be a whole number of at least 1, got 'lots'\n"],
       [[], 2, 'rxguardrails: chat needs --config <dir> (or --server-url <url>)\n'],
     ])('chat %j', async (args, code, stderr) => {
       expect(await chat(args, '')).toEqual({ code, stdout: '', stderr });

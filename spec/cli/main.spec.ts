@@ -222,6 +222,22 @@ describe('main(["chat", "--server-url", url]) when the server fails', () => {
       expect(session.output()).toEqual({ out: `Hello there! \n✖ the connection to the server at ${replay.url} dropped\n`, err: '' });
     });
 
+    it('should send the server a conversation bounded by --history-chars, and say once that it dropped messages', async () => {
+      const answer = 'a'.repeat(30);
+      replay.plan(...Array.from({ length: 4 }, () => ({ transcript: openAIAnswer(answer) })));
+      const session = io('question 1\nquestion 2\nquestion 3\nquestion 4\n');
+      expect(await main(['chat', '--server-url', replay.url, '--history-chars', '60'], session.streams)).toBe(0);
+      const notice = '(the conversation is over --history-chars 60: its oldest messages are no longer sent)';
+      expect(session.output()).toEqual({ out: [answer, answer, notice, answer, answer, ''].join('\n'), err: '' });
+      const sent = replay.requests.map((request) => (request.body as { messages: { content: string }[] }).messages.map(({ content }) => content));
+      expect(sent).toEqual([
+        ['question 1'],
+        ['question 1', answer, 'question 2'],
+        ['question 2', answer, 'question 3'],
+        ['question 3', answer, 'question 4'],
+      ]);
+    });
+
     it('should send the API key, the config id and the conversation as the openai client does', async () => {
       replay.plan({ transcript: openAIAnswer('Hello there!') });
       const session = io('Hi\n');

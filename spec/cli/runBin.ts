@@ -1,10 +1,12 @@
-// The built `rxguardrails` bin as a real process with piped stdin, for the CLI specs where the process matters
-// (signals, exit codes, what reaches the terminal).
+// The built `rxguardrails` bin as a real process, for the CLI specs where the process matters (signals, exit codes,
+// what reaches the terminal): with piped stdin, or under a pseudo-terminal (pty.py) where the terminal matters.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { type Screen, terminalScreen } from './terminalScreen.js';
 
 export const ROOT = resolve(__dirname, '../..');
 const BIN = resolve(ROOT, 'dist/esm/cli/bin.js');
+const PTY = resolve(__dirname, 'pty.py');
 
 export interface Run {
   readonly child: ChildProcessWithoutNullStreams;
@@ -15,12 +17,61 @@ export interface Run {
   waitFor(text: string, stream?: 'stdout' | 'stderr'): Promise<void>;
 }
 
+/** The environment of a run: no colours and no API keys unless `env` gives them. */
+function environment(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, NO_COLOR: '1', OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', RXGUARDRAILS_API_KEY: '', ...env };
+}
+
 /** Starts the bin with `args`, with no colours and no API keys unless `env` gives them. */
 export function start(args: readonly string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: '1', OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', RXGUARDRAILS_API_KEY: '', ...env },
+  return watch(spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: environment(env) }));
+}
+
+/** A run under a pseudo-terminal: `stdout` is what the terminal received (the bin's stdout and stderr, merged). */
+export interface TerminalRun extends Run {
+  /** Types `keys` (`\r` is Enter, `\u007f` Backspace, `\u001b[A` Up, `\u0004` Ctrl-D, `\u0003` Ctrl-C). */
+  type(keys: string): void;
+  /** What the terminal shows now. */
+  screen(): Screen;
+  /** Resolves once `predicate` holds for the screen; rejects if the process exits first, or after `timeoutMs`. */
+  waitForScreen(predicate: (screen: Screen) => boolean, timeoutMs?: number): Promise<Screen>;
+}
+
+/** The terminal's width: wide enough that no line the specs print wraps. */
+const COLUMNS = 200;
+
+/** Starts the bin with `args` on a pseudo-terminal of its own (stdin, stdout and stderr are the terminal). */
+export function startInTerminal(args: readonly string[], env: Record<string, string> = {}): TerminalRun {
+  const child = spawn('python3', [PTY, String(COLUMNS), process.execPath, BIN, ...args], { cwd: ROOT, env: environment({ TERM: 'xterm', ...env }) });
+  const run = watch(child);
+  const screen = () => terminalScreen(run.stdout, COLUMNS);
+  return Object.assign(run, {
+    type: (keys: string) => void child.stdin.write(keys),
+    screen,
+    waitForScreen: (predicate: (screen: Screen) => boolean, timeoutMs = 5_000) =>
+      new Promise<Screen>((resolveWait, reject) => {
+        const finish = (outcome: () => void) => {
+          clearTimeout(timer);
+          child.stdout.off('data', check);
+          child.off('close', exited);
+          outcome();
+        };
+        const check = () => {
+          const shown = screen();
+          if (predicate(shown)) finish(() => resolveWait(shown));
+        };
+        const exited = () => finish(() => reject(new Error(`exited before the screen matched; it shows:\n${screen().lines.join('\n')}`)));
+        // Not a measure of speed: a screen that never comes fails here with what it shows, not at jest's timeout.
+        const timer = setTimeout(() => finish(() => reject(new Error(`the screen did not match in ${timeoutMs} ms; it shows:\n${screen().lines.join('\n')}`))), timeoutMs);
+        child.stdout.on('data', check);
+        child.once('close', exited);
+        check();
+      }),
   });
+}
+
+/** Collects a child's output and exit. */
+function watch(child: ChildProcessWithoutNullStreams): Run {
   let closed = false;
   child.on('close', () => (closed = true));
   const run: Run = {
