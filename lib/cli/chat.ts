@@ -53,8 +53,11 @@ export async function chat(answerer: Answerer, options: ChatOptions, io: CliIO):
   const lines = createInterface({ input: io.stdin, output: io.stdout, prompt: '> ', terminal: io.stdin.isTTY === true && io.stdout.isTTY === true });
   /** Whether the prompt was the last thing printed: the cursor is then mid-line, after it (and what was typed). */
   let atPrompt = false;
+  let inputEnded = false;
+  lines.once('close', () => (inputEnded = true));
   const prompt = () => {
-    if (!io.stdin.isTTY) return;
+    // After Ctrl-D during an answer there is nothing more to read: prompting would resume the input, and wait on it.
+    if (!io.stdin.isTTY || inputEnded) return;
     lines.prompt();
     atPrompt = true;
   };

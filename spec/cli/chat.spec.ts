@@ -108,6 +108,26 @@ describe('chat(answerer, options, io)', () => {
     expect(calls).toEqual([]);
   });
 
+  it('should finish the answer and end, with no prompt after it, when the input ends during it', async () => {
+    let finish!: () => void;
+    const held = new Observable<string>((subscriber) => {
+      subscriber.next('Hello ');
+      finish = () => {
+        subscriber.next('there!');
+        subscriber.complete();
+      };
+    });
+    const chatting = session(answering([held]).answerer, {}, true);
+    chatting.stdin.write('Hi\n');
+    await chatting.printed('Hello ');
+    chatting.stdin.end();
+    // The input's end reaches readline before the answer does.
+    await new Promise((resolveEnd) => chatting.stdin.once('end', resolveEnd));
+    finish();
+    expect(await chatting.ended).toBe(0);
+    expect(chatting.out()).toBe('> Hello there!\n');
+  });
+
   it('should stop listening to SIGINT once it ends', async () => {
     const chatting = session(answering([]).answerer);
     chatting.stdin.end();

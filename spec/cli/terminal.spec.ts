@@ -74,6 +74,17 @@ describe('rxguardrails chat on a terminal (a real process under a pseudo-termina
     expect(screen.lines.slice(0, 3)).toEqual([`> ${QUESTION}`, RESET, PROMPT]);
   });
 
+  it('should finish the answer and end on a fresh line on Ctrl-D during it', async () => {
+    const chat = await started(['--streaming']);
+    chat.type(`${QUESTION}\r`);
+    await chat.waitForScreen((screen) => (screen.lines[1] ?? '').startsWith('Sure!'));
+    chat.type('\u0004');
+    expect(await chat.exited).toBe(0);
+    const screen = chat.screen();
+    expect(screen.lines.slice(0, 2)).toEqual([`> ${QUESTION}`, RESET]);
+    expect(screen.cursor.column).toBe(0);
+  });
+
   it('should cancel the answer on Ctrl-C during it, and keep chatting', async () => {
     const chat = await started(['--streaming']);
     chat.type(`${QUESTION}\r`);
