@@ -22,7 +22,13 @@ export function parseYamlSource(file: string, text: string): ConfigSource {
     const [start] = error.linePos ?? [];
     throw new ConfigError([{ file, line: start?.line, column: start?.col, message: `YAML syntax error: ${firstLine(error.message).replace(/ at line \d+, column \d+:?$/, '')}` }]);
   }
-  const data: unknown = document.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = document.toJS() ?? {};
+  } catch (error) {
+    // The yaml library refuses to expand aliases past a bound (a "billion laughs" file): a ConfigError like any other.
+    throw new ConfigError([{ file, message: `the file's aliases expand too far to be read (${firstLine(error instanceof Error ? error.message : String(error))})` }], { cause: error });
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError([{ file, line: 1, column: 1, message: 'the file must hold a mapping of keys (models, rails, prompts, ...)' }]);
   }

@@ -89,11 +89,9 @@ describe('rxguardrails chat (a real process on examples/configs/demo)', () => {
       expect(await chat(args, '')).toEqual({ code, stdout: '', stderr });
     });
 
-    // KNOWN BUG, to flip to `it` with the fix: the yaml library's guard against alias bombs throws a ReferenceError
-    // from document.toJS() that RailsConfig.fromPath lets through (lib/config/configSources.ts, parseYamlSource), so
-    // the chat (and the server) print its stack. The fix belongs in the config loader, which should wrap it in a
-    // ConfigError naming the file; this spec then passes as written, and `it.failing` fails until it is flipped.
-    it.failing('should report a YAML alias bomb (billion laughs) as one ConfigError line, not a stack trace', async () => {
+    // The yaml library's guard against alias bombs throws from document.toJS(); the config loader makes it a
+    // ConfigError naming the file (lib/config/configSources.ts), so the chat prints one line.
+    it('should report a YAML alias bomb (billion laughs) as one ConfigError line, not a stack trace', async () => {
       const { code, stdout, stderr } = await chat(['--config', 'spec/fixtures/cli-yaml-bomb'], 'Hi\n');
       expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
       expect(stderr).toMatch(/^rxguardrails: spec\/fixtures\/cli-yaml-bomb\/config\.yml(:\d+:\d+)?: [^\n]*alias[^\n]*\n$/i);

@@ -49,6 +49,14 @@ rails:
       expect(config.warnings).toEqual([]);
     });
 
+    it('should refuse a YAML alias bomb (billion laughs) with a ConfigError naming the file', () => {
+      const levels = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+      for (const name of 'bcdefghi') levels.push(`${name}: &${name} [${Array(9).fill(`*${String.fromCharCode(name.charCodeAt(0) - 1)}`).join(', ')}]`);
+      const load = () => CoreRailsConfig.fromContent(levels.join('\n'));
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow("<content>: the file's aliases expand too far to be read (Excessive alias count indicates a resource exhaustion attack)");
+    });
+
     it('should take an object as well as YAML text', () => {
       const config = CoreRailsConfig.fromContent({ models: [{ engine: 'scripted', parameters: { responses: ['Hi'] } }] });
       expect(config.model('main')).toEqual({ type: 'main', engine: 'scripted', parameters: { responses: ['Hi'] } });
