@@ -59,9 +59,11 @@ describe('localAnswerer(rails)', () => {
     expect(answerer.failure(new Error('openai: HTTP 401: bad key'))).toEqual({ kind: 'failed', message: 'openai: HTTP 401: bad key' });
   });
 
-  it('should explain the LLM calls made so far', async () => {
+  it('should explain the LLM calls of the latest answer, not of every answer so far', async () => {
     const answerer = await answererOf('spec/fixtures/server-configs/support');
     await lastValueFrom(answerer(user('Hi')));
+    expect(answerer.explain?.()).toMatch(/^Summary: 1 LLM call\(s\) took \d+\.\d\d seconds/);
+    await lastValueFrom(answerer(user('Hi again')));
     expect(answerer.explain?.()).toMatch(/^Summary: 1 LLM call\(s\) took \d+\.\d\d seconds/);
   });
 });
