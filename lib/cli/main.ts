@@ -151,10 +151,12 @@ async function chatCommand(args: readonly string[], io: CliIO): Promise<number> 
  * config; otherwise each of its sub-folders that does is one, of which `--config-id` chooses (and must, when there
  * are several). A YAML file, or a path that does not exist, goes to RailsConfig.fromPath as given, which reads the
  * one and reports the other.
- * @throws UsageError when the id is not one of the folder's, or there are several configs and no id.
+ * @throws UsageError when the id is not one of the folder's (or the path is a file), or there are several configs and no id.
  */
 function chosenConfig(path: string, configId: string | undefined): string {
-  if (!statSync(path, { throwIfNoEntry: false })?.isDirectory()) return path;
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (stats?.isFile() && configId !== undefined) throw new UsageError(`chat: --config-id chooses among a folder's configs, and ${path} is a file`);
+  if (!stats?.isDirectory()) return path;
   const folders = configFolders(path);
   const ids = folders.map(([id]) => id).join(', ');
   if (configId !== undefined) {

@@ -155,6 +155,10 @@ describe('rxguardrails chat --config on a folder of configs (a real process), as
     );
   });
 
+  it('should take a YAML file as the whole config, as before', async () => {
+    expect(await chat(['--config', 'spec/fixtures/whole-answer/config.yml'], 'Hi\n')).toEqual({ code: 0, stdout: 'Hello there! How can I help you today?\n', stderr: '' });
+  });
+
   it('should take a folder that is one config, with or without its id', async () => {
     const answer = { code: 0, stdout: 'Hello there! How can I help you today?\n', stderr: '' };
     expect(await chat(['--config', 'spec/fixtures/server-configs/support'], 'Hi\n')).toEqual(answer);
@@ -165,6 +169,7 @@ describe('rxguardrails chat --config on a folder of configs (a real process), as
     [['--config', 'examples/configs', '--config-id', 'nope'], "rxguardrails: chat: no config 'nope' in examples/configs (its configs: demo, streaming)\n"],
     [['--config', 'spec/fixtures/server-configs', '--config-id', '_ignored'], "rxguardrails: chat: no config '_ignored' in spec/fixtures/server-configs (its configs: strict, support)\n"],
     [['--config', 'examples/configs/demo', '--config-id', 'streaming'], "rxguardrails: chat: no config 'streaming' in examples/configs/demo (its configs: demo)\n"],
+    [['--config', 'spec/fixtures/whole-answer/config.yml', '--config-id', 'whole-answer'], "rxguardrails: chat: --config-id chooses among a folder's configs, and spec/fixtures/whole-answer/config.yml is a file\n"],
   ])('should refuse a --config-id the folder does not have (%j), exit code 2', async (args, stderr) => {
     expect(await chat(args, 'Hi\n')).toEqual({ code: 2, stdout: '', stderr });
   });
