@@ -78,7 +78,9 @@ export async function remoteAnswerer(serverUrl: string, configId: string | undef
   // No retries: a question is asked once; the user sees the failure and may ask again.
   const client = new OpenAI({ apiKey: env.RXGUARDRAILS_API_KEY || 'none', baseURL: `${serverUrl.replace(/\/+$/, '')}/v1`, maxRetries: 0 });
   const selected = configId ? { config_id: configId } : {};
-  return Object.assign((history: readonly ChatMessage[]) => fromOpenAI(client, { model: 'rxguardrails', messages: history, ...selected }), {
+  // An input-rail block as a violation frame (rxguardrails' key), so that it shows as blocked as a local one does.
+  const guardrails = { input_violation: 'error' };
+  return Object.assign((history: readonly ChatMessage[]) => fromOpenAI(client, { model: 'rxguardrails', messages: history, ...selected, guardrails }), {
     failure: (error: unknown) => remoteFailure(error, serverUrl),
   });
 }

@@ -25,7 +25,14 @@ export const chatCompletionRequest = z.looseObject({
   stream: z.boolean().nullable().optional(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
   config_id: z.string().min(1).max(MAX_ECHOED, `at most ${MAX_ECHOED} characters`).optional(),
-  guardrails: z.looseObject({ config_id: z.string().min(1).max(MAX_ECHOED, `at most ${MAX_ECHOED} characters`).optional() }).optional(),
+  guardrails: z
+    .looseObject({
+      config_id: z.string().min(1).max(MAX_ECHOED, `at most ${MAX_ECHOED} characters`).optional(),
+      // rxguardrails' key: a streamed input-rail block as the refusal text (NeMo's way, the default) or as the
+      // violation frame an output-rail block ends with (so a client can tell it from an answer).
+      input_violation: z.enum(['refuse', 'error'], "input_violation must be 'refuse' or 'error'").optional(),
+    })
+    .optional(),
   n: z.literal(1, 'n must be 1: the guardrails server returns one choice').nullable().optional(),
   temperature: number(0, 2).nullable(),
   top_p: number(0, 1).nullable(),

@@ -108,7 +108,8 @@ export function v1Routes(options: V1RoutesOptions): Hono {
     const usage = request.stream_options?.include_usage === true ? new UsageTracker() : undefined;
     // Paused while the client is behind: the model's stream is then left unread, not buffered.
     const demand = new DemandGate();
-    const tokens$ = rails.answer(messages, { llmParams: params, usage, demand });
+    const onInputViolation = request.guardrails?.input_violation;
+    const tokens$ = rails.answer(messages, { llmParams: params, usage, demand, ...(onInputViolation ? { onInputViolation } : {}) });
     const target = outgoing && direct ? { outgoing } : { signal: c.req.raw.signal };
     return sseResponse(tokens$, { ids: completion, usage, onError: onAnswerError, target, lifecycle, limits, demand });
   });

@@ -194,6 +194,19 @@ describe('main(["chat", "--server-url", url]) against createApp()', () => {
   });
 });
 
+describe('main(["chat", "--server-url", url]) and input rails', () => {
+  it('should show an input-rail block of the server as blocked, not as an answer (it asks the server for a violation frame)', async () => {
+    const server = await listen(await createApp({ configDir: 'spec/fixtures/server-input-rails' }));
+    try {
+      const session = io('Hi\n');
+      expect(await main(['chat', '--server-url', server.url, '--config-id', 'blocking'], session.streams)).toBe(0);
+      expect(session.output()).toEqual({ out: '✖ Blocked by self check input rails.\n', err: '' });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('main(["chat", "--server-url", url]) when the server fails', () => {
   it('should report a server that is down in one line per question, and go on', async () => {
     const closed = createServer();

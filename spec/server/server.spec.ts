@@ -124,6 +124,27 @@ describe('guardrails server (real openai client on 127.0.0.1)', () => {
       });
     });
 
+    it("should stream it as the violation frame when asked (guardrails.input_violation: 'error', rxguardrails' key)", async () => {
+      const stream = (await inputRailed.client.chat.completions.create({
+        model: 'm',
+        messages: ask('Hi'),
+        stream: true,
+        guardrails: { config_id: 'blocking', input_violation: 'error' },
+      } as never)) as unknown as AsyncIterable<unknown>;
+      const caught = await (async () => {
+        for await (const _chunk of stream);
+      })().catch((error: unknown) => error);
+      expect((caught as APIError).error).toEqual({ message: 'Blocked by self check input rails.', type: 'guardrails_violation', param: 'self check input', code: 'content_blocked' });
+    });
+
+    it('should refuse an input_violation it does not know, in a 400', async () => {
+      const caught = await inputRailed.client.chat.completions
+        .create({ model: 'm', messages: ask('Hi'), guardrails: { config_id: 'blocking', input_violation: 'ignore' } } as never)
+        .catch((error: unknown) => error);
+      expect((caught as APIError).status).toBe(400);
+      expect((caught as APIError).message).toContain("input_violation must be 'refuse' or 'error'");
+    });
+
     it('should stream the refusal as text, as NeMo streams it', async () => {
       const stream = (await create('blocking', true)) as unknown as AsyncIterable<{ choices: { delta: { content?: string } }[] }>;
       let text = '';
