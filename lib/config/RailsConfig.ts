@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { OutputRail } from '../core/types.js';
 import { ConfigError, type ConfigIssue, formatConfigIssue } from '../errors/ConfigError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';

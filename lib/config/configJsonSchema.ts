@@ -1,6 +1,6 @@
 // Internal: the JSON Schema of config.yml, generated from the zod schema, for editor completion
 // (`npm run schema` writes it to config.schema.json; a spec keeps the committed file in step).
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { railsConfigSchema } from './railsConfigSchema.js';
 
 export function configJsonSchema(): string {
