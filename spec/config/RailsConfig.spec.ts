@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -47,6 +48,42 @@ rails:
       expect(config.data.rails.input).toEqual({ flows: [], parallel: false, check_timeout_ms: 30_000 });
       expect(config.data.lowest_temperature).toBe(0.001);
       expect(config.warnings).toEqual([]);
+    });
+
+    // zod/mini has no English messages of its own ("Invalid input"): every check of the schema says its own.
+    it.each([
+      ['rails:\n  output:\n    streaming:\n      on_violation: explode\n', "<content>:4:21: rails.output.streaming.on_violation: must be one of 'error', 'chunk', 'replace'"],
+      ['models:\n  - engine: openai\n    model: m\n    mode: poem\n', "<content>:4:11: models[0].mode: must be 'chat' or 'text'"],
+      ['models:\n  - engine: openai\n    model: m\n    api: soap\n', "<content>:4:10: models[0].api: must be 'chat' or 'responses'"],
+      ['streaming: yes please\n', '<content>:1:12: streaming: expected a boolean'],
+      ['rails:\n  output:\n    streaming:\n      chunk_size: 1.5\n', '<content>:4:19: rails.output.streaming.chunk_size: must be an integer'],
+      ['prompts:\n  - task: x\n    messages: []\n', '<content>:3:15: prompts[0].messages: needs at least one message'],
+      ['lowest_temperature: hot\n', '<content>:1:21: lowest_temperature: expected a number'],
+      ['models: {}\n', '<content>:1:9: models: expected a list'],
+    ])('should word every problem, never "Invalid input" (%j)', (yaml, message) => {
+      expect(() => CoreRailsConfig.fromContent(yaml)).toThrow(message);
+    });
+
+    it('should word every problem of any value at any key (property: no "Invalid input")', () => {
+      const at = (path: readonly string[], value: unknown): Record<string, unknown> =>
+        path.length === 0 ? (value as Record<string, unknown>) : { [path[0]!]: at(path.slice(1), value) };
+      const paths = [
+        ['streaming'], ['lowest_temperature'], ['models'], ['prompts'], ['upstream'], ['upstream', 'timeout_ms'], ['rails'], ['rails', 'input'],
+        ['rails', 'input', 'flows'], ['rails', 'input', 'check_timeout_ms'], ['rails', 'output', 'parallel'], ['rails', 'output', 'streaming'],
+        ['rails', 'output', 'streaming', 'chunk_size'], ['rails', 'output', 'streaming', 'on_violation'], ['rails', 'config', 'keyword_check'],
+        ['rails', 'config', 'regex_check', 'patterns'],
+      ];
+      fc.assert(
+        fc.property(fc.constantFrom(...paths), fc.jsonValue(), (path, value) => {
+          try {
+            CoreRailsConfig.fromContent(at(path, value));
+          } catch (error) {
+            if (!ConfigError.isInstance(error)) throw error;
+            expect(error.message).not.toContain('Invalid input');
+          }
+        }),
+        { numRuns: 500 },
+      );
     });
 
     it('should refuse a YAML alias bomb (billion laughs) with a ConfigError naming the file', () => {
