@@ -3,6 +3,7 @@ import { InvalidItemError } from '../errors/InvalidItemError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import type { Demand } from '../core/types.js';
 import { assertDemand, assertKnownKeys, describeValue } from '../internal/validateOptions.js';
+import { DemandWait } from './demandWait.js';
 
 /** What fromTokens accepts: tokens, at once or over time, or a function making them that honours a signal. */
 export type TokenInput = Iterable<string> | AsyncIterable<string> | ((signal: AbortSignal) => Iterable<string> | AsyncIterable<string>);
@@ -94,9 +95,7 @@ export function fromTokens(input: TokenInput, options: FromTokensOptions = {}): 
 
     const iterator = tokens[Symbol.asyncIterator]();
     let finished = false;
-    // A wait for demand ends with the demand, or with the subscription (a demand never resumed holds nothing).
-    let torn: (() => void) | undefined;
-    const tornDown = demand && new Promise<void>((resolve) => (torn = resolve));
+    const demanded = new DemandWait(demand);
     (async () => {
       for (;;) {
         const result = await iterator.next();
@@ -108,10 +107,9 @@ export function fromTokens(input: TokenInput, options: FromTokensOptions = {}): 
         }
         if (!accept(result.value)) return;
         subscriber.next(result.value);
-        const wait = demand?.ready();
-        // Settled either way, it says read on (a consumer's failure is its own to report).
+        const wait = demanded.next();
         if (wait) {
-          await Promise.race([Promise.resolve(wait).catch(() => undefined), tornDown]);
+          await wait;
           if (subscriber.closed) return;
         }
       }
@@ -121,7 +119,7 @@ export function fromTokens(input: TokenInput, options: FromTokensOptions = {}): 
     });
 
     return () => {
-      torn?.();
+      demanded.end();
       controller.abort();
       if (!finished) {
         finished = true;

@@ -5,6 +5,7 @@ import { Observable } from 'rxjs';
 import type { ChatMessage, SourceOptions } from '../core/types.js';
 import { BurstBudget } from '../internal/burstBudget.js';
 import { CallRecorder } from '../usage/CallRecorder.js';
+import { DemandWait } from './demandWait.js';
 import { toProviderError } from './toProviderError.js';
 import { type UpstreamBounds, upstreamTimeoutError, watchUpstream } from './upstreamTimeout.js';
 
@@ -45,9 +46,7 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
       return undefined;
     }
     signal?.addEventListener('abort', onAbort, { once: true });
-    // A wait for demand ends with the demand, or with the subscription (a demand never resumed holds nothing).
-    let torn: (() => void) | undefined;
-    const tornDown = demand && new Promise<void>((resolve) => (torn = resolve));
+    const demanded = new DemandWait(demand);
 
     const burst = new BurstBudget();
     (async () => {
@@ -59,11 +58,10 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
         if (text) {
           call.addText(text);
           subscriber.next(text);
-          const wait = demand?.ready();
+          const wait = demanded.next();
           if (wait) {
             watch.pause();
-            // Settled either way, it says read on (a consumer's failure is its own to report).
-            await Promise.race([Promise.resolve(wait).catch(() => undefined), tornDown]);
+            await wait;
             if (subscriber.closed) return;
             watch.resume();
           }
@@ -81,7 +79,7 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
     })().catch(fail);
 
     return () => {
-      torn?.();
+      demanded.end();
       watch.stop();
       signal?.removeEventListener('abort', onAbort);
       // Aborting ends the HTTP request; the SDK's iteration then ends quietly and nothing more is emitted.
