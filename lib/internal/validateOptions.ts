@@ -139,7 +139,7 @@ export function assertMessages(owner: string, option: string, messages: unknown)
   });
 }
 
-/** Where usage is recorded: a UsageTracker, or any object with a `next(call)` method. */
+/** A consumer's say in how fast a source reads: a DemandGate, or any object with a `ready()` method. */
 export function assertDemand(owner: string, option: string, value: unknown): asserts value is Demand | undefined {
   if (value === undefined) return;
   if (value === null || typeof value !== 'object' || typeof (value as Partial<Demand>).ready !== 'function') {
@@ -147,6 +147,7 @@ export function assertDemand(owner: string, option: string, value: unknown): ass
   }
 }
 
+/** Where usage is recorded: a UsageTracker, or any object with a `next(call)` method. */
 export function assertUsageSink(owner: string, option: string, value: unknown): asserts value is UsageSink {
   if (value === null || typeof value !== 'object' || typeof (value as Partial<UsageSink>).next !== 'function') {
     throw new InvalidOptionError(option, value, `${owner}: ${option} must be a UsageTracker (or an object with next(call)), got ${describeValue(value)}`);

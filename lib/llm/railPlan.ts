@@ -2,7 +2,7 @@
 // flow registry, prompts compiled), and the validated operator settings are made here, at construction; a call only
 // adds its own messages, usage sink and log recorder.
 import { concatMap, type MonoTypeOperatorFunction, type Observable, of, throwError } from 'rxjs';
-import { INTERNAL_ERROR_ANSWER, REFUSAL } from '../core/refusals.js';
+import { blockedAnswer } from '../core/refusals.js';
 import type { ChatMessage, ChatModel, OutputRail, UsageSink } from '../core/types.js';
 import { builtInFlow, judgeModelType, judgeTask, listBuiltInFlows } from '../config/flows.js';
 import type { RailsConfig } from '../config/RailsConfig.js';
@@ -97,8 +97,8 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
     const prompt = config.prompt(task, config.model(type) ?? config.model('main'))!;
     try {
       // The side's check_timeout_ms bounds the judge, as every rail of the side: the rail needs no bound of its own.
-      const unbounded = Number.POSITIVE_INFINITY;
-      return definition.rail({ name: flow, task, model, prompt: templateOf(prompt), temperature: data.lowest_temperature, maxTokens: prompt.max_tokens ?? 3, timeoutMs: unbounded });
+      const timeoutMs = Number.POSITIVE_INFINITY;
+      return definition.rail({ name: flow, task, model, prompt: templateOf(prompt), temperature: data.lowest_temperature, maxTokens: prompt.max_tokens ?? 3, timeoutMs });
     } catch (error) {
       if (!InvalidOptionError.isInstance(error) || !error.option.startsWith('prompt')) throw error;
       const key = prompt.content === undefined ? 'messages' : 'content';
@@ -163,7 +163,7 @@ export function behindInputRails(plan: RailPlan, call: CallContext, answer$: Obs
       if (!checked.blocked) return answer$;
       const { blocked } = checked;
       // A rail that failed is not a policy decision: NeMo answers its internal-error message, not the refusal.
-      if ((call.onInputViolation ?? plan.onInputViolation) === 'refuse') return of(blocked.kind === 'internal_error' ? INTERNAL_ERROR_ANSWER : REFUSAL);
+      if ((call.onInputViolation ?? plan.onInputViolation) === 'refuse') return of(blockedAnswer(blocked));
       return throwError(() => new RailViolationError({ rail: blocked.rail, batchIndex: 0, verdict: blocked }));
     }),
   );

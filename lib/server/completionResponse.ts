@@ -1,5 +1,5 @@
 // Internal: the JSON writer, a whole `chat.completion` for a request without `stream`.
-import { INTERNAL_ERROR_ANSWER, REFUSAL } from '../core/refusals.js';
+import { blockedAnswer } from '../core/refusals.js';
 import { RailViolationError } from '../errors/RailViolationError.js';
 import type { AssistantMessage } from '../llm/GenerationResponse.js';
 import type { UsageTracker } from '../usage/UsageTracker.js';
@@ -25,8 +25,8 @@ export interface CompletionResponseOptions {
 
 /**
  * The answer as one `chat.completion` with usage and `guardrails: { config_id }`. A blocked answer (an input or an
- * output rail) is NeMo's refusal with the violation under `guardrails.violation`; any other failure an OpenAI-shaped error (see
- * {@link errorPayload}).
+ * output rail) is NeMo's refusal with the violation under `guardrails.violation`; any other failure an OpenAI-shaped
+ * error (see {@link errorPayload}).
  */
 export async function completionResponse(answer: Promise<AssistantMessage>, options: CompletionResponseOptions): Promise<Response> {
   const { ids, configId, usage, onError, stopped, lifecycle } = options;
@@ -43,7 +43,7 @@ export async function completionResponse(answer: Promise<AssistantMessage>, opti
     }
     // As NeMo's server answers a blocked message: the refusal (or, for a rail that failed, its internal-error
     // answer), as a normal completion.
-    content = error.info.verdict.kind === 'internal_error' ? INTERNAL_ERROR_ANSWER : REFUSAL;
+    content = blockedAnswer(error.info.verdict);
     violation = error.toJSON().error;
   }
   return Response.json(

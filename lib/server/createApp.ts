@@ -101,7 +101,7 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
   const configs = new Map<string, ServedConfig>();
   for (const [id, folder] of configFolders(configDir)) {
     const config = await RailsConfig.fromPath(folder, onWarning ? { onWarning } : {});
-    configs.set(id, await served(() => new LLMRails(config, { models, clients, usage, onViolation: 'error', keepCalls: 1000 })));
+    configs.set(id, await served(() => new LLMRails(config, { models, clients, usage, onViolation: 'error' })));
   }
   const ids = [...configs.keys()];
   const defaultConfigId = options.defaultConfigId ?? (ids.length === 1 ? ids[0] : undefined);
