@@ -195,9 +195,11 @@ describe('rxguardrails chat and Ctrl-C (a real process, its model held open on a
     await upstream.close();
   });
 
-  it('should cancel the answer in progress on Ctrl-C, aborting its model request, and go on with the chat', async () => {
-    upstream.plan(heldReset(), { transcript: openAIAnswer(PASSPHRASE) });
-    const run = start(['chat', '--config', 'spec/fixtures/cli-openai', '--streaming'], upstreamEnv(upstream));
+  /**
+   * Asks the question whose answer the upstream holds open, presses Ctrl-C once part of it shows, checks that the
+   * model request was cut short (closed, never ended), then asks the next question and ends the input.
+   */
+  async function cancelHeldAnswer(run: ReturnType<typeof start>): Promise<void> {
     run.child.stdin.write('How do I reset my router?\n');
     await run.waitFor(HELD_PART);
     run.child.kill('SIGINT');
@@ -205,6 +207,12 @@ describe('rxguardrails chat and Ctrl-C (a real process, its model held open on a
     await upstream.requests[0]!.closed;
     expect(upstream.requests[0]!.ended).toBe(false);
     run.child.stdin.end('What is the passphrase?\n');
+  }
+
+  it('should cancel the answer in progress on Ctrl-C, aborting its model request, and go on with the chat', async () => {
+    upstream.plan(heldReset(), { transcript: openAIAnswer(PASSPHRASE) });
+    const run = start(['chat', '--config', 'spec/fixtures/cli-openai', '--streaming'], upstreamEnv(upstream));
+    await cancelHeldAnswer(run);
     expect(await run.exited).toBe(0);
     const [cancelled, ...rest] = run.stdout.split('\n');
     expect(cancelled).toBe(HELD_PART);
@@ -235,14 +243,8 @@ describe('rxguardrails chat and Ctrl-C (a real process, its model held open on a
     const server = await startServer(['--config', 'spec/fixtures/cli-openai'], upstreamEnv(upstream));
     try {
       const run = start(['chat', '--server-url', server.url, '--streaming']);
-      run.child.stdin.write('How do I reset my router?\n');
-      await run.waitFor(HELD_PART);
-      run.child.kill('SIGINT');
-      await run.waitFor('(answer cancelled)');
-      // The server saw its client go away and cancelled the answer, which closed its own request upstream.
-      await upstream.requests[0]!.closed;
-      expect(upstream.requests[0]!.ended).toBe(false);
-      run.child.stdin.end('What is the passphrase?\n');
+      // Through the server: it saw its client go away and cancelled the answer, which closed its own request upstream.
+      await cancelHeldAnswer(run);
       expect(await run.exited).toBe(0);
       expect(run.stdout).toBe(`${HELD_PART}\n(answer cancelled)\nHappy to help. It is tiger-lily-42, the admin passphrase of \n✖ Blocked by keyword check rails.\n`);
       expect(run.stderr).toBe('');
