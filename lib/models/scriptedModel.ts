@@ -3,6 +3,7 @@ import type { ChatMessage, ChatModel, Demand, SourceOptions } from '../core/type
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { turnSpent } from '../internal/burstBudget.js';
 import { assertDemand, assertKnownKeys, describeValue } from '../internal/validateOptions.js';
+import { DemandWait } from '../sources/demandWait.js';
 import { mergeBounds, type UpstreamBounds, upstreamBounds, upstreamTimeoutError, watchUpstream } from '../sources/upstreamTimeout.js';
 import { CallRecorder } from '../usage/CallRecorder.js';
 
@@ -189,6 +190,7 @@ const SLICE_WORDS = 256;
 function demanded(pieces: readonly string[], delayMs: number, scheduler: SchedulerLike, demand: Demand): Observable<string> {
   if (pieces.length === 0) return from(pieces);
   return new Observable<string>((subscriber) => {
+    const demandWait = new DemandWait(demand);
     let index = 0;
     let action: Subscription | undefined;
     const next = (delay: number) => {
@@ -201,10 +203,9 @@ function demanded(pieces: readonly string[], delayMs: number, scheduler: Schedul
         subscriber.next(pieces[index++]!);
         if (subscriber.closed) return;
         if (index === pieces.length) return subscriber.complete();
-        const wait = demand.ready();
+        const wait = demandWait.next();
         if (wait) {
-          const go = () => !subscriber.closed && next(delayMs);
-          Promise.resolve(wait).then(go, go);
+          void wait.then(() => !subscriber.closed && next(delayMs));
           return;
         }
       }
@@ -212,7 +213,10 @@ function demanded(pieces: readonly string[], delayMs: number, scheduler: Schedul
     };
     if (delayMs === 0) run();
     else next(delayMs);
-    return () => action?.unsubscribe();
+    return () => {
+      demandWait.end();
+      action?.unsubscribe();
+    };
   });
 }
 
