@@ -68,7 +68,7 @@ if (role === 'server') {
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   process.on('message', (message) => {
-    if (message === 'cpu') {
+    if (message === 'state') {
       const { user, system } = process.cpuUsage();
       process.send!({ cpuMicroseconds: user + system, lagMaxMs: lag.max / 1e6, lagP99Ms: lag.percentile(99) / 1e6 });
       lag.reset();
@@ -207,10 +207,10 @@ if (role === 'server') {
       provider.send('cut');
     });
   /** The server's CPU time so far, and its event loop's delays since the last ask. */
-  const serverCpu = (server: ChildProcess) =>
+  const serverState = (server: ChildProcess) =>
     new Promise<{ cpuMicroseconds: number; lagMaxMs: number; lagP99Ms: number }>((resolve) => {
       server.once('message', (message) => resolve(message as { cpuMicroseconds: number; lagMaxMs: number; lagP99Ms: number }));
-      server.send('cpu');
+      server.send('state');
     });
 
   interface Run {
@@ -248,7 +248,7 @@ if (role === 'server') {
       const startRss = memoryBytes(pid, 'VmRSS');
       let peakRss = startRss;
       const providerBefore = await providerState(provider);
-      const serverCpuBefore = await serverCpu(child);
+      const serverBefore = await serverState(child);
       const clientPorts = new Set<number>();
       let allDroppedAt: number | undefined;
       const started = performance.now();
@@ -284,7 +284,7 @@ if (role === 'server') {
         }),
       );
       const seconds = (performance.now() - started) / 1000;
-      const serverCpuAfter = await serverCpu(child);
+      const serverAfter = await serverState(child);
       const providerAfter = await providerState(provider);
       clearInterval(sampler);
       peakRss = Math.max(peakRss, memoryBytes(pid, 'VmRSS'));
@@ -300,9 +300,9 @@ if (role === 'server') {
         startRss,
         hwm: memoryBytes(pid, 'VmHWM'),
         seconds,
-        serverCpu: (serverCpuAfter.cpuMicroseconds - serverCpuBefore.cpuMicroseconds) / (seconds * 1e4),
-        lagMaxMs: serverCpuAfter.lagMaxMs,
-        lagP99Ms: serverCpuAfter.lagP99Ms,
+        serverCpu: (serverAfter.cpuMicroseconds - serverBefore.cpuMicroseconds) / (seconds * 1e4),
+        lagMaxMs: serverAfter.lagMaxMs,
+        lagP99Ms: serverAfter.lagP99Ms,
         providerCpu: (providerAfter.cpuMicroseconds - providerBefore.cpuMicroseconds) / (seconds * 1e4),
       };
       if (kind !== 'clean') {
