@@ -3,7 +3,7 @@
 //
 //   core                                the shared vocabulary: types, the refusal texts, lastUserMessage
 //   internal, errors                    helpers of every layer; the error classes
-//   usage, rails                        usage records and trackers; the rails
+//   usage, rails, regex, judges         usage records and trackers; the rails (regex and judges: their entries)
 //   operators, sources, models          the RxJS operators; token sources; chat models
 //   config, node, testing               config.yml (node: read from folders); the test kit
 //   llm                                 the LLMRails facade
@@ -13,7 +13,7 @@
 // catch what they forbid.
 
 /** The layers, bottom first; a folder may import from its own layer and those before it. */
-const LAYERS = [['core'], ['internal', 'errors'], ['usage', 'rails'], ['operators', 'sources', 'models'], ['config', 'node', 'testing'], ['llm'], ['server', 'cli']];
+const LAYERS = [['core'], ['internal', 'errors'], ['usage', 'rails', 'regex', 'judges'], ['operators', 'sources', 'models'], ['config', 'node', 'testing'], ['llm'], ['server', 'cli']];
 
 const folders = (layers) => `^lib/(${layers.flat().join('|')})/`;
 
@@ -31,7 +31,7 @@ const { builtinModules } = require('node:module');
 const NODE_BUILTINS = `^(node:.*|${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`;
 
 /** The browser-safe entries, and what they may reach outside lib/. */
-const BROWSER_ENTRIES = '^lib/(index|testing/index)\\.ts$';
+const BROWSER_ENTRIES = '^lib/(index|testing/index|regex/index|judges/index)\\.ts$';
 
 module.exports = {
   forbidden: [

@@ -12,6 +12,8 @@ const config: Config = {
   moduleNameMapper: {
     '^rxguardrails$': '<rootDir>/lib/index.ts',
     '^rxguardrails/testing$': '<rootDir>/lib/testing/index.ts',
+    '^rxguardrails/regex$': '<rootDir>/lib/regex/index.ts',
+    '^rxguardrails/judges$': '<rootDir>/lib/judges/index.ts',
     '^rxguardrails/node$': '<rootDir>/lib/node/index.ts',
     '^rxguardrails/server$': '<rootDir>/lib/server/index.ts',
     // Sources import siblings as './x.js' (required by Node's ESM resolution); jest resolves the .ts file.

@@ -21,8 +21,7 @@ export type {
 } from './core/types.js';
 export { defineRail } from './rails/defineRail.js';
 export { keywordRail, type KeywordRailOptions } from './rails/keywordRail.js';
-export { regexRail, type RegexRailOptions } from './rails/regexRail.js';
-export { selfCheckInput, selfCheckOutput, type PromptTemplate, type SelfCheckOptions } from './rails/selfCheck.js';
+// regexRail is in rxguardrails/regex, the LLM-judged rails in rxguardrails/judges: their engines are most of a bundle.
 
 // Token sources
 export { fromTokens, type FromTokensOptions, type TokenInput } from './sources/fromTokens.js';

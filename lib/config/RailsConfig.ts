@@ -1,12 +1,11 @@
 import type * as z from 'zod/mini';
 import type { OutputRail } from '../core/types.js';
 import { ConfigError, type ConfigIssue, formatConfigIssue } from '../errors/ConfigError.js';
-import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { brand, hasBrand } from '../internal/brand.js';
 import { describeValue } from '../internal/validateOptions.js';
 import { railNamed } from '../rails/defineRail.js';
 import { type ConfigSource, formatKey, issueAt, type KeyPath, type MergedConfig, mergeSources, parseYamlSource } from './configSources.js';
-import { builtInFlow, FLOWS, flowParameterProblem, judgeTask } from './flows.js';
+import { builtInFlow, FLOWS, flowParameterProblem, judgeTask, ruleSettingIssue } from './flows.js';
 import { type ModelConfig, type PromptConfig, type RailsConfigData, railsConfigSchema } from './railsConfigSchema.js';
 
 /** Custom rails by flow name: rail objects, or check functions (named after their flow). */
@@ -202,22 +201,10 @@ function ruleSettingProblems(data: RailsConfigData, issue: Place): ConfigIssue[]
     try {
       definition.build(data.rails.config, flow);
     } catch (error) {
-      if (!InvalidOptionError.isInstance(error)) throw error;
-      const option = optionPath(error.option);
-      const message = error.message.replace(/^[^:]+: /, '').replace(new RegExp(`^${escapeRegExp(error.option)} (?:is )?`), '');
-      problems.push(issue(['rails', 'config', definition.settings, ...option], message));
+      problems.push(ruleSettingIssue(issue, definition, error));
     }
   }
   return problems;
-}
-
-/** `patterns[2]` → ['patterns', 2]. */
-function optionPath(option: string): KeyPath {
-  return option.split(/[.[\]]+/).filter((part) => part !== '').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 }
 
 function pathOf(path: readonly PropertyKey[]): KeyPath {

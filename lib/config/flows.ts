@@ -2,9 +2,13 @@
 // built. RailsConfig validation, the LLMRails rail plan and the activated-rails log all read this registry; adding a
 // flow means adding one entry here and its rail module under rails/.
 import type { OutputRail } from '../core/types.js';
+import type { ConfigIssue } from '../errors/ConfigError.js';
+import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { LazyModule, lazyRail } from '../internal/lazyRail.js';
+import { readPatterns } from '../internal/regexPatterns.js';
 import { keywordRail } from '../rails/keywordRail.js';
-import { regexRail } from '../rails/regexRail.js';
-import { type SelfCheckOptions, selfCheckInput, selfCheckOutput } from '../rails/selfCheck.js';
+import type { SelfCheckOptions } from '../rails/selfCheck.js';
+import type { KeyPath } from './configSources.js';
 import type { RailsConfigData } from './railsConfigSchema.js';
 
 /** The rule settings under `rails.config` (`keyword_check`, `regex_check`, ...). */
@@ -71,13 +75,38 @@ function ruleFlow<K extends keyof RuleSettings>(
   };
 }
 
+// The regex engine and the Jinja engine are imported when a flow first needs them (see internal/lazyRail.ts): a
+// browser app whose config names neither flow never loads them.
+const regexModule = new LazyModule(() => import('../rails/regexRail.js'));
+const selfCheckModule = new LazyModule(() => import('../rails/selfCheck.js'));
+
+/**
+ * Imports the modules of every built-in flow's rail, so that rails are made, and their settings and prompts checked
+ * in full, as the config is read or the plan built (Node's config loader and LLMRails.warmUp() call it).
+ */
+export async function loadFlowModules(): Promise<void> {
+  await Promise.all([regexModule.load(), selfCheckModule.load()]);
+}
+
 export const FLOWS = {
-  'self check input': { kind: 'judge', task: 'self_check_input', rail: selfCheckInput },
-  'self check output': { kind: 'judge', task: 'self_check_output', rail: selfCheckOutput },
+  'self check input': {
+    kind: 'judge',
+    task: 'self_check_input',
+    rail: (options) => lazyRail(options.name ?? 'self check input', selfCheckModule, ({ selfCheckInput }) => selfCheckInput(options)),
+  },
+  'self check output': {
+    kind: 'judge',
+    task: 'self_check_output',
+    rail: (options) => lazyRail(options.name ?? 'self check output', selfCheckModule, ({ selfCheckOutput }) => selfCheckOutput(options)),
+  },
   'keyword check': ruleFlow('keyword', 'keyword_check', 'its keywords under rails.config.keyword_check.keywords', (settings, name) =>
     keywordRail(settings.keywords, { name, caseSensitive: settings.case_sensitive, wordBoundary: settings.word_boundary }),
   ),
-  'regex check': ruleFlow('regex', 'regex_check', 'its patterns under rails.config.regex_check.patterns', (settings, name) => regexRail(settings.patterns, { name })),
+  'regex check': ruleFlow('regex', 'regex_check', 'its patterns under rails.config.regex_check.patterns', (settings, name) => {
+    // Without the engine, everything but its own limits (counts above 1000) is checked now.
+    if (regexModule.value === undefined) readPatterns(settings.patterns);
+    return lazyRail(name, regexModule, ({ regexRail }) => regexRail(settings.patterns, { name }));
+  }),
 } as const satisfies Readonly<Record<string, FlowDefinition>>;
 
 export type BuiltInFlow = keyof typeof FLOWS;
@@ -146,4 +175,24 @@ export function flowTask(flow: string): string | undefined {
 export function listBuiltInFlows(): string {
   const names = BUILT_IN_FLOWS.map((flow) => `'${flow}'`);
   return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
+}
+
+/**
+ * What a rule flow's rail factory rejected (an InvalidOptionError: a pattern that does not compile, or matches the
+ * empty string), as a config issue at its key under `rails.config.<settings>`; anything else is rethrown.
+ */
+export function ruleSettingIssue(issue: (path: KeyPath, message: string) => ConfigIssue, definition: RuleFlow, error: unknown): ConfigIssue {
+  if (!InvalidOptionError.isInstance(error)) throw error;
+  const option = optionPath(error.option);
+  const message = error.message.replace(/^[^:]+: /, '').replace(new RegExp(`^${escapeRegExp(error.option)} (?:is )?`), '');
+  return issue(['rails', 'config', definition.settings, ...option], message);
+}
+
+/** `patterns[2]` → ['patterns', 2]. */
+function optionPath(option: string): KeyPath {
+  return option.split(/[.[\]]+/).filter((part) => part !== '').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 }

@@ -169,13 +169,18 @@ export class LLMRails {
   }
 
   /**
-   * Imports now the SDKs of the config's engines (`openai`, `@anthropic-ai/sdk`), which are otherwise imported on the
-   * first call that needs them: loading an SDK holds the event loop for tens of milliseconds, so a server warms up
-   * before it listens (`createApp` does). Models given in `models` or made from `clients` need nothing.
-   * @throws ConfigError (rejects) naming the package when an engine's SDK is not installed.
+   * Imports now what is otherwise imported on the first call that needs it: the SDKs of the config's engines
+   * (`openai`, `@anthropic-ai/sdk`), and the regex and Jinja engines of its `regex check` and LLM-judged flows.
+   * Loading an SDK holds the event loop for tens of milliseconds, so a server warms up before it listens
+   * (`createApp` does). A config read by `RailsConfig.fromContent` in a browser, before anything loaded the engines,
+   * had its patterns and prompts checked in all but what only the engines can tell (a template's syntax, a count
+   * above 1000): warming up checks the rest, where otherwise the first check of such a rail fails (closed).
+   * Models given in `models` or made from `clients` need nothing.
+   * @throws ConfigError (rejects) naming the package when an engine's SDK is not installed, or the prompt or pattern
+   *   the engines refuse.
    */
   async warmUp(): Promise<void> {
-    await Promise.all(this.plan.models.map(loadEngine));
+    await Promise.all([...this.plan.models.map(loadEngine), this.plan.ready()]);
   }
 
   /** NeMo's explain info: every LLM call made through this instance so far. */

@@ -4,11 +4,12 @@
 import { concatMap, type MonoTypeOperatorFunction, type Observable, of, throwError } from 'rxjs';
 import { blockedAnswer } from '../core/refusals.js';
 import type { ChatMessage, ChatModel, OutputRail, UsageSink } from '../core/types.js';
-import { builtInFlow, judgeModelType, judgeTask, listBuiltInFlows } from '../config/flows.js';
+import { builtInFlow, judgeModelType, judgeTask, listBuiltInFlows, loadFlowModules, ruleSettingIssue } from '../config/flows.js';
 import type { RailsConfig } from '../config/RailsConfig.js';
 import type { PromptConfig } from '../config/railsConfigSchema.js';
 import { ConfigError, type ConfigIssue } from '../errors/ConfigError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { isLazyRail, type LazyRail } from '../internal/lazyRail.js';
 import { RailViolationError } from '../errors/RailViolationError.js';
 import { resolveViolationSettings } from '../operators/blockOnViolation.js';
 import { resolveCheckSettings } from '../operators/checkRail.js';
@@ -46,6 +47,11 @@ export interface RailPlan {
   /** Output rails; undefined without output flows. */
   readonly output: OutputPlan | undefined;
   readonly onInputViolation: 'refuse' | 'error';
+  /**
+   * Loads what the plan's rails were built without (the regex and Jinja engines, imported when first needed) and
+   * makes those rails; rejects with a ConfigError for what making them found (a prompt that is not a template).
+   */
+  readonly ready: () => Promise<void>;
 }
 
 /** One call's own part: its conversation, where its LLM calls are recorded, and the log recorder if asked for. */
@@ -72,6 +78,12 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
   };
   const main = modelOf('main');
   const problems: ConfigIssue[] = [];
+  // Rails whose module was not loaded yet, each with how what making it throws becomes a config issue.
+  const deferred: { readonly rail: LazyRail; readonly issue: (error: unknown) => ConfigIssue }[] = [];
+  const defer = (rail: OutputRail, issue: (error: unknown) => ConfigIssue): OutputRail => {
+    if (isLazyRail(rail)) deferred.push({ rail, issue });
+    return rail;
+  };
 
   const railOf = (side: Side, flow: string, index: number): OutputRail | undefined => {
     const customRail = custom[flow];
@@ -84,8 +96,11 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
       );
       return undefined;
     }
-    // Rule settings were checked when the config was loaded.
-    if (definition.kind !== 'judge') return definition.build(data.rails.config, flow);
+    // Rule settings were checked when the config was loaded, all but the regex engine's own limits if it was not.
+    if (definition.kind !== 'judge') {
+      const rail = definition.build(data.rails.config, flow);
+      return rail && defer(rail, (error) => ruleSettingIssue((path, message) => config.issue(path, message), definition, error));
+    }
     const task = judgeTask(flow, definition);
     const type = judgeModelType(flow, definition);
     const model = modelOf(type) ?? main;
@@ -95,14 +110,18 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
     }
     // The prompt's presence was checked when the config was loaded; its templates are compiled here, once.
     const prompt = config.prompt(task, config.model(type) ?? config.model('main'))!;
+    const promptIssue = (error: unknown): ConfigIssue => {
+      if (!InvalidOptionError.isInstance(error) || !error.option.startsWith('prompt')) throw error;
+      const key = prompt.content === undefined ? 'messages' : 'content';
+      return config.issue(['prompts', data.prompts.indexOf(prompt), key], error.message.replace(/^\w+: /, ''));
+    };
     try {
       // The side's check_timeout_ms bounds the judge, as every rail of the side: the rail needs no bound of its own.
       const timeoutMs = Number.POSITIVE_INFINITY;
-      return definition.rail({ name: flow, task, model, prompt: templateOf(prompt), temperature: data.lowest_temperature, maxTokens: prompt.max_tokens ?? 3, timeoutMs });
+      const rail = definition.rail({ name: flow, task, model, prompt: templateOf(prompt), temperature: data.lowest_temperature, maxTokens: prompt.max_tokens ?? 3, timeoutMs });
+      return defer(rail, promptIssue);
     } catch (error) {
-      if (!InvalidOptionError.isInstance(error) || !error.option.startsWith('prompt')) throw error;
-      const key = prompt.content === undefined ? 'messages' : 'content';
-      problems.push(config.issue(['prompts', data.prompts.indexOf(prompt), key], error.message.replace(/^\w+: /, '')));
+      problems.push(promptIssue(error));
       return undefined;
     }
   };
@@ -138,6 +157,12 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
               violation: resolveViolationSettings('LLMRails', { mode }),
             },
     onInputViolation: options.onInputViolation,
+    ready: async () => {
+      await loadFlowModules();
+      const made = await Promise.allSettled(deferred.map(({ rail }) => rail.ready()));
+      const found = made.flatMap((outcome, index) => (outcome.status === 'rejected' ? [deferred[index]!.issue(outcome.reason)] : []));
+      if (found.length > 0) throw new ConfigError(found);
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { ConfigSource } from '../config/configSources.js';
 import { parseYamlSource } from '../config/configSources.js';
 import { RailsConfig as CoreRailsConfig, type CustomRails, type RailsConfigOptions } from '../config/RailsConfig.js';
+import { loadFlowModules } from '../config/flows.js';
 import { ConfigError } from '../errors/ConfigError.js';
 import { isSkippedEntry } from './configFolders.js';
 
@@ -29,6 +30,8 @@ export class RailsConfig extends CoreRailsConfig {
    * @throws ConfigError naming file, line, column and key.
    */
   static async fromPath(path: string, options: Omit<RailsConfigOptions, 'file'> = {}): Promise<CoreRailsConfig> {
+    // With the regex and Jinja engines loaded, patterns and prompts are checked in full as the config is read.
+    await loadFlowModules();
     const root = resolve(path);
     let stats;
     try {

@@ -1,6 +1,7 @@
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { compileLinear, type LinearRegExp } from '../internal/linearRegExp.js';
-import { assertKnownKeys, assertRailName, describeValue } from '../internal/validateOptions.js';
+import { type ReadPattern, readPatterns } from '../internal/regexPatterns.js';
+import { assertKnownKeys, assertRailName } from '../internal/validateOptions.js';
 import { defineRail } from './defineRail.js';
 import type { OutputRail } from '../core/types.js';
 
@@ -43,11 +44,7 @@ export function regexRail(patterns: RegExp | string | readonly (RegExp | string)
   assertKnownKeys('regexRail', options, ['name']);
   const { name = 'regex' } = options;
   assertRailName('regexRail', 'name', name);
-  const list: readonly unknown[] = Array.isArray(patterns) ? patterns : [patterns];
-  if (list.length === 0) {
-    throw new InvalidOptionError('patterns', patterns, 'regexRail: patterns must not be empty');
-  }
-  const compiled = list.map((pattern, position) => compile(pattern, Array.isArray(patterns) ? `patterns[${position}]` : 'patterns'));
+  const compiled = readPatterns(patterns).map(compile);
 
   return defineRail(name, (text) => {
     for (const { display, regExp } of compiled) {
@@ -60,27 +57,9 @@ export function regexRail(patterns: RegExp | string | readonly (RegExp | string)
   });
 }
 
-function compile(pattern: unknown, option: string): { display: string; regExp: LinearRegExp } {
-  // RegExp parses the pattern (its messages name the problem); only the linear-time engine ever runs it.
-  let parsed: RegExp;
-  if (pattern instanceof RegExp) {
-    parsed = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
-  } else if (typeof pattern === 'string' && pattern !== '') {
-    try {
-      parsed = new RegExp(pattern, 'u');
-    } catch (error) {
-      throw new InvalidOptionError(option, pattern, `regexRail: ${option} is not a valid regular expression: ${(error as Error).message}`);
-    }
-  } else {
-    throw new InvalidOptionError(option, pattern, `regexRail: ${option} must be a RegExp or a non-empty pattern string, got ${describeValue(pattern)}`);
-  }
-  const display = String(parsed);
+function compile({ option, pattern, regExp: parsed, display }: ReadPattern): { display: string; regExp: LinearRegExp } {
   const { regExp, problem } = compileLinear(parsed);
-  if (regExp === undefined) {
-    throw new InvalidOptionError(option, pattern, `regexRail: ${option} (${display}) ${problem}`);
-  }
-  if (regExp.exec('') !== null) {
-    throw new InvalidOptionError(option, pattern, `regexRail: ${option} (${display}) matches the empty string, so it would block every window`);
-  }
+  // readPatterns found the rest; what is left is the engine's own limits.
+  if (regExp === undefined) throw new InvalidOptionError(option, pattern, `regexRail: ${option} (${display}) ${problem}`);
   return { display, regExp };
 }

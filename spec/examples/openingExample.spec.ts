@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { from } from 'rxjs';
-import { guard, type GuardOptions, keywordRail, regexRail } from 'rxguardrails';
+import { guard, type GuardOptions, keywordRail } from 'rxguardrails';
+import { regexRail } from 'rxguardrails/regex';
 import { collect } from '../support/collect.js';
 
 const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');

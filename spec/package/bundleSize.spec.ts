@@ -1,32 +1,40 @@
-// The core entry's weight in a browser bundle: LLMRails and RailsConfig from the built package, bundled and minified
-// by esbuild for the browser. The measure is scripts/bundleSize.mjs, the same one a developer runs to see where the
-// bytes go; `npm test` builds before it runs jest.
+// The core entry's weight in a browser bundle: LLMRails and RailsConfig from the built package, bundled by esbuild
+// for the browser with code splitting and minified, as an app's bundler does (Angular's builder is esbuild). The
+// measure is scripts/bundleSize.mjs, the same one a developer runs to see where the bytes go; `npm test` builds
+// before it runs jest.
 //
-// Where the bytes went when this budget was set (minified): re2js 150 kB (RE2's automata and Unicode tables, for
-// linear-time regex rails), yaml 98 kB, the library itself 76 kB, @huggingface/jinja 53 kB, zod 27 kB (the config
-// schema on zod/mini), rxjs 23 kB, tslib 4 kB: 432 kB, 135 kB gzipped. The target was 250 kB; yaml, jinja, rxjs (with
-// tslib) and the library alone come to 254 kB, so it is out of reach while the core parses config.yml, renders Jinja
-// prompts and runs regex rails in linear time synchronously. The budget keeps what was won (from 859 kB) and shows
-// any growth.
+// Where the bytes went when these budgets were set (minified): the initial bundle 227 kB, 75 kB gzipped: yaml 98 kB,
+// the library 74 kB, zod 27 kB (the config schema on zod/mini), rxjs 23 kB, tslib 4 kB. Loaded by import() when a
+// config first needs them: the regex engine (re2js, 150 kB, for `regex check`) and the Jinja engine
+// (@huggingface/jinja, 53 kB, for the LLM-judged flows). Before, everything was in one 432 kB bundle (859 kB
+// before the schema moved to zod/mini): an Angular production build failed its default 1 MB budget with it.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const root = resolve(__dirname, '../..');
 
-/** Bytes of the minified bundle, its gzip, and each package's share of the minified bytes. */
-interface BundleSize {
+/** Bytes of some chunks together, minified and gzipped, and each package's share of the minified bytes. */
+interface Measure {
   readonly minified: number;
   readonly gzip: number;
   readonly packages: Readonly<Record<string, number>>;
 }
 
-const MINIFIED_BUDGET = 445_000;
-const GZIP_BUDGET = 140_000;
+interface BundleSize {
+  /** What the page loads before the app runs. */
+  readonly initial: Measure;
+  /** What import() loads, by the module it loads. */
+  readonly lazy: Readonly<Record<string, Measure>>;
+}
+
+const INITIAL_BUDGET = 250_000;
+const INITIAL_GZIP_BUDGET = 80_000;
 // `import { z } from 'zod'` takes the z namespace object whole, all 40-odd locales included (454 kB);
 // `import * as z from 'zod'` keeps what is used (93 kB: classic schemas bring every check along); zod/mini, whose
 // checks are functions, keeps only the ones the config schema calls (27 kB).
 const ZOD_BUDGET = 35_000;
+const LAZY_BUDGETS = { 'rails/regexRail.js': 160_000, 'rails/selfCheck.js': 60_000 };
 
 describe('the core entry bundled for a browser', () => {
   let size: BundleSize;
@@ -36,19 +44,26 @@ describe('the core entry bundled for a browser', () => {
     size = JSON.parse(execFileSync(process.execPath, ['scripts/bundleSize.mjs'], { cwd: root, encoding: 'utf8' })) as BundleSize;
   });
 
-  it(`should stay within ${MINIFIED_BUDGET / 1000} kB minified`, () => {
-    expect(size.minified).toBeLessThanOrEqual(MINIFIED_BUDGET);
+  it(`should load at most ${INITIAL_BUDGET / 1000} kB minified before the app runs`, () => {
+    expect(size.initial.minified).toBeLessThanOrEqual(INITIAL_BUDGET);
   });
 
-  it(`should stay within ${GZIP_BUDGET / 1000} kB gzipped`, () => {
-    expect(size.gzip).toBeLessThanOrEqual(GZIP_BUDGET);
+  it(`should load at most ${INITIAL_GZIP_BUDGET / 1000} kB gzipped before the app runs`, () => {
+    expect(size.initial.gzip).toBeLessThanOrEqual(INITIAL_GZIP_BUDGET);
   });
 
   it(`should take at most ${ZOD_BUDGET / 1000} kB of zod, none of its locales`, () => {
-    expect(size.packages['zod']).toBeLessThanOrEqual(ZOD_BUDGET);
+    expect(size.initial.packages['zod']).toBeLessThanOrEqual(ZOD_BUDGET);
   });
 
-  it('should hold nothing but the library and the packages it depends on in a browser', () => {
-    expect(Object.keys(size.packages).sort()).toEqual(['@huggingface/jinja', 're2js', 'rxguardrails', 'rxjs', 'tslib', 'yaml', 'zod']);
+  it('should load neither the regex engine nor the Jinja engine before a config needs them', () => {
+    expect(Object.keys(size.initial.packages).sort()).toEqual(['rxguardrails', 'rxjs', 'tslib', 'yaml', 'zod']);
+  });
+
+  it('should load the regex engine and the Jinja engine each in a chunk of its own, within budget', () => {
+    expect(Object.keys(size.lazy).sort()).toEqual(Object.keys(LAZY_BUDGETS).sort());
+    expect(Object.keys(size.lazy['rails/regexRail.js']!.packages)).toContain('re2js');
+    expect(Object.keys(size.lazy['rails/selfCheck.js']!.packages)).toContain('@huggingface/jinja');
+    for (const [module, budget] of Object.entries(LAZY_BUDGETS)) expect(size.lazy[module]!.minified).toBeLessThanOrEqual(budget);
   });
 });

@@ -1,5 +1,7 @@
 import * as core from 'rxguardrails';
+import * as judges from 'rxguardrails/judges';
 import * as node from 'rxguardrails/node';
+import * as regex from 'rxguardrails/regex';
 import * as server from 'rxguardrails/server';
 import * as testing from 'rxguardrails/testing';
 
@@ -38,11 +40,16 @@ describe('public API', () => {
       'keywordRail',
       'mergeLabelled',
       'openAIModel',
-      'regexRail',
       'scriptedModel',
-      'selfCheckInput',
-      'selfCheckOutput',
     ]);
+  });
+
+  it('should export exactly these names from rxguardrails/regex', () => {
+    expect(Object.keys(regex).sort()).toEqual(['regexRail']);
+  });
+
+  it('should export exactly these names from rxguardrails/judges', () => {
+    expect(Object.keys(judges).sort()).toEqual(['selfCheckInput', 'selfCheckOutput']);
   });
 
   it('should export exactly these names from rxguardrails/node', () => {

@@ -2,7 +2,8 @@
 // every rail of a side has one too (rails.input/output.check_timeout_ms, default 30000). Past it the check fails
 // closed: an internal_error verdict, the window blocked, the judge's call aborted. In virtual time.
 import { catchError, map, NEVER, of } from 'rxjs';
-import { guard, InvalidOptionError, LLMRails, RailViolationError, scriptedModel, selfCheckOutput, UsageTracker } from 'rxguardrails';
+import { guard, InvalidOptionError, LLMRails, RailViolationError, scriptedModel, UsageTracker } from 'rxguardrails';
+import { selfCheckOutput } from 'rxguardrails/judges';
 import { createTestScheduler } from 'rxguardrails/testing';
 import { configOf, scriptedEngine } from '../support/configs.js';
 

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import fc from 'fast-check';
-import { InvalidOptionError, regexRail, type RailContext, type RailResult } from 'rxguardrails';
+import { InvalidOptionError, type RailContext, type RailResult } from 'rxguardrails';
+import { regexRail } from 'rxguardrails/regex';
 
 const context = {} as RailContext;
 const check = (rail: ReturnType<typeof regexRail>, text: string) => rail.check(text, context) as RailResult;
@@ -93,7 +94,7 @@ describe('regexRail', () => {
   it('should answer catastrophic patterns in time linear in the window (run apart, so a stuck check fails the spec instead of hanging it)', () => {
     // RegExp backtracks through 2^40 ways to split the a's before giving up; the linear-time engine reads the text once.
     const script = `
-      import { regexRail } from './lib/index.ts';
+      import { regexRail } from './lib/regex/index.ts';
       const verdicts = [
         regexRail('(a+)+$').check('a'.repeat(40) + '!', {}),
         regexRail(/(x+x+)+y/).check('x'.repeat(5000), {}),

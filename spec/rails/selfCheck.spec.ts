@@ -1,5 +1,6 @@
 import { firstValueFrom, isObservable, type Observable } from 'rxjs';
-import { InvalidOptionError, type RailContext, type RailDecision, scriptedModel, selfCheckInput, selfCheckOutput, UsageTracker } from 'rxguardrails';
+import { InvalidOptionError, type RailContext, type RailDecision, scriptedModel, UsageTracker } from 'rxguardrails';
+import { selfCheckInput, selfCheckOutput } from 'rxguardrails/judges';
 import { isContentSafe } from '../../lib/rails/selfCheck.js';
 
 const context = (userMessage?: string): RailContext =>
