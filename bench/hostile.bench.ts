@@ -200,6 +200,15 @@ if (role === 'server') {
     });
   }
 
+  /** The machine's CPU time so far, all cores, in clock ticks: busy and in all. */
+  function machineTimes(): { busy: number; total: number } {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+    const ticks = fields.map(Number);
+    const total = ticks.reduce((sum, value) => sum + value, 0);
+    // idle and iowait
+    return { busy: total - ticks[3]! - ticks[4]!, total };
+  }
+
   /** The provider's count of streams cut short, and its CPU time so far. */
   const providerState = (provider: ChildProcess) =>
     new Promise<{ cutShort: number; cpuMicroseconds: number }>((resolve) => {
@@ -230,6 +239,10 @@ if (role === 'server') {
     lagMaxMs: number;
     lagP99Ms: number;
     providerCpu: number;
+    /** This process's CPU: the clients' side, on the same 2 cores. */
+    loadGeneratorCpu: number;
+    /** The machine's busy time over the run, in % of all its cores (from /proc/stat). */
+    machineBusy: number;
     nonReadersDropped?: number;
     allDroppedWithinS?: number;
     providerStreamsCut?: number;
@@ -249,6 +262,8 @@ if (role === 'server') {
       let peakRss = startRss;
       const providerBefore = await providerState(provider);
       const serverBefore = await serverState(child);
+      const loadGeneratorBefore = process.cpuUsage();
+      const machineBefore = machineTimes();
       const clientPorts = new Set<number>();
       let allDroppedAt: number | undefined;
       const started = performance.now();
@@ -284,6 +299,8 @@ if (role === 'server') {
         }),
       );
       const seconds = (performance.now() - started) / 1000;
+      const loadGenerator = process.cpuUsage(loadGeneratorBefore);
+      const machineAfter = machineTimes();
       const serverAfter = await serverState(child);
       const providerAfter = await providerState(provider);
       clearInterval(sampler);
@@ -304,6 +321,8 @@ if (role === 'server') {
         lagMaxMs: serverAfter.lagMaxMs,
         lagP99Ms: serverAfter.lagP99Ms,
         providerCpu: (providerAfter.cpuMicroseconds - providerBefore.cpuMicroseconds) / (seconds * 1e4),
+        loadGeneratorCpu: (loadGenerator.user + loadGenerator.system) / (seconds * 1e4),
+        machineBusy: (100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total),
       };
       if (kind !== 'clean') {
         result.nonReadersDropped = NON_READERS - heldConnections(pid, port, [...clientPorts]);
@@ -330,7 +349,7 @@ if (role === 'server') {
       const result = await run(kind, providerPort, provider);
       rounds[kind].push(result);
       console.log(
-        `round ${index + 1} ${kind.padEnd(8)} ttft p50 ${round(result.ttftP50)} p99 ${round(result.ttftP99)} ms  done p50 ${round(result.doneP50)} p99 ${round(result.doneP99)} ms  lost ${result.lost}/${result.streams}  rss peak ${(result.peakRss / MB).toFixed(0)} MB (start ${(result.startRss / MB).toFixed(0)}, hwm ${(result.hwm / MB).toFixed(0)})  ${result.seconds.toFixed(1)} s  cpu server ${result.serverCpu.toFixed(0)} % provider ${result.providerCpu.toFixed(0)} %  loop delay p99 ${round(result.lagP99Ms)} max ${round(result.lagMaxMs)} ms` +
+        `round ${index + 1} ${kind.padEnd(8)} ttft p50 ${round(result.ttftP50)} p99 ${round(result.ttftP99)} ms  done p50 ${round(result.doneP50)} p99 ${round(result.doneP99)} ms  lost ${result.lost}/${result.streams}  rss peak ${(result.peakRss / MB).toFixed(0)} MB (start ${(result.startRss / MB).toFixed(0)}, hwm ${(result.hwm / MB).toFixed(0)})  ${result.seconds.toFixed(1)} s  cpu server ${result.serverCpu.toFixed(0)} % provider ${result.providerCpu.toFixed(0)} % clients ${result.loadGeneratorCpu.toFixed(0)} % machine busy ${result.machineBusy.toFixed(0)} %  loop delay p99 ${round(result.lagP99Ms)} max ${round(result.lagMaxMs)} ms` +
           (kind === 'clean'
             ? ''
             : `  non-readers dropped ${result.nonReadersDropped}/${NON_READERS}${result.allDroppedWithinS === undefined ? '' : ` (all by ${result.allDroppedWithinS} s)`}, provider streams cut ${result.providerStreamsCut}, over-long ${result.overLong!.map((one) => one.status).join(',')}`),
@@ -354,6 +373,8 @@ if (role === 'server') {
       serverCpuPercent: Math.round(median(all.map((one) => one.serverCpu))),
       eventLoopDelayMs: { p99: round(median(all.map((one) => one.lagP99Ms))), max: round(Math.max(...all.map((one) => one.lagMaxMs))) },
       providerCpuPercent: Math.round(median(all.map((one) => one.providerCpu))),
+      loadGeneratorCpuPercent: Math.round(median(all.map((one) => one.loadGeneratorCpu))),
+      machineBusyPercent: Math.round(median(all.map((one) => one.machineBusy))),
       ...(kind === 'clean'
         ? {}
         : {

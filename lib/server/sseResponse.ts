@@ -60,6 +60,12 @@ interface FrameSink {
   onFinish?(listener: () => void): void;
   /** Drops the connection: for a client that stopped reading, an end frame would wait forever. */
   destroy(): void;
+  /**
+   * Runs `callback` once the frames of the current burst are all sent: Node's `process.nextTick`, which runs after
+   * the promise callbacks queued meanwhile, so a provider's events that came in one network read (each delivered by
+   * its own promise callback) go out in one socket write; elsewhere `queueMicrotask`.
+   */
+  defer(callback: () => void): void;
 }
 
 /**
@@ -114,8 +120,9 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
   let ending = false;
   let stallTimer: ReturnType<typeof setTimeout> | undefined;
   let statusTimer: ReturnType<typeof setTimeout> | undefined;
-  // Frames of one synchronous burst (a model that answers at once, a released window) go out in one write; a
-  // token that arrives alone is written at the end of its task, so no token waits for another.
+  // Frames of one burst (a model that answers at once, a released window, a provider's events read at once) go out
+  // in one write: one system call where a frame each cost one (the largest cost of a streamed answer). A token that
+  // arrives alone is written at the end of its task, so no token waits for another.
   let pending = '';
   let flushQueued = false;
 
@@ -176,7 +183,7 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
     if (behind && pending.length > limits.maxBufferedBytes) return drop();
     if (!flushQueued) {
       flushQueued = true;
-      queueMicrotask(flush);
+      sink.defer(flush);
     }
   };
   const close = (last: string) => {
@@ -247,6 +254,7 @@ function nodeSink(outgoing: ServerResponse): FrameSink {
     onDrain: (listener) => outgoing.on('drain', listener),
     onFinish: (listener) => outgoing.once('finish', listener),
     destroy: () => outgoing.destroy(),
+    defer: (callback) => process.nextTick(callback),
   };
 }
 
@@ -287,5 +295,6 @@ function webSink(respond: (response: Response) => void, limits: SseLimits, gone:
       drained = listener;
     },
     destroy: () => controller.error(new Error('the client stopped reading')),
+    defer: queueMicrotask,
   };
 }
