@@ -47,6 +47,14 @@ const PACES = { fast: { batchBytes: 12_288, intervalMs: 20 }, paced: { batchByte
  * a run with non-readers costs beyond it is what not reading costs; what it costs beyond the clean run is the 20
  * provider streams themselves (each costlier than a scripted one: the SDK's parsing, a socket read per event).
  */
+/** Garbage collection's pauses in the server: how many (major: mark-compact), their total and the longest, in ms. */
+interface GcPauses {
+  pauses: number;
+  majorPauses: number;
+  totalMs: number;
+  maxMs: number;
+}
+
 type Kind = 'clean' | 'instant' | 'provider' | 'paced' | 'pacedReaders';
 /** RXGUARDRAILS_BENCH_HOSTILE_KINDS=provider,paced runs those beside the clean run (to look into one). */
 const KINDS: readonly Kind[] = [
@@ -67,11 +75,23 @@ if (role === 'server') {
   const { monitorEventLoopDelay } = await import('node:perf_hooks');
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
+  // Garbage collection's pauses (each stops the event loop): how many, their total and the longest, since the last ask.
+  const { PerformanceObserver, constants } = await import('node:perf_hooks');
+  let gc = { pauses: 0, majorPauses: 0, totalMs: 0, maxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.pauses++;
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.majorPauses++;
+      gc.totalMs += entry.duration;
+      gc.maxMs = Math.max(gc.maxMs, entry.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', (message) => {
     if (message === 'state') {
       const { user, system } = process.cpuUsage();
-      process.send!({ cpuMicroseconds: user + system, lagMaxMs: lag.max / 1e6, lagP99Ms: lag.percentile(99) / 1e6 });
+      process.send!({ cpuMicroseconds: user + system, lagMaxMs: lag.max / 1e6, lagP99Ms: lag.percentile(99) / 1e6, gc });
       lag.reset();
+      gc = { pauses: 0, majorPauses: 0, totalMs: 0, maxMs: 0 };
     }
   });
   process.on('disconnect', () => process.exit(0));
@@ -216,9 +236,15 @@ if (role === 'server') {
       provider.send('cut');
     });
   /** The server's CPU time so far, and its event loop's delays since the last ask. */
+  interface ServerState {
+    cpuMicroseconds: number;
+    lagMaxMs: number;
+    lagP99Ms: number;
+    gc: GcPauses;
+  }
   const serverState = (server: ChildProcess) =>
-    new Promise<{ cpuMicroseconds: number; lagMaxMs: number; lagP99Ms: number }>((resolve) => {
-      server.once('message', (message) => resolve(message as { cpuMicroseconds: number; lagMaxMs: number; lagP99Ms: number }));
+    new Promise<ServerState>((resolve) => {
+      server.once('message', (message) => resolve(message as ServerState));
       server.send('state');
     });
 
@@ -238,6 +264,8 @@ if (role === 'server') {
     /** The server's event-loop delay during the run: its maximum and p99, in ms. */
     lagMaxMs: number;
     lagP99Ms: number;
+    /** The server's garbage-collection pauses during the run. */
+    gc: GcPauses;
     providerCpu: number;
     /** This process's CPU: the clients' side, on the same 2 cores. */
     loadGeneratorCpu: number;
@@ -320,6 +348,7 @@ if (role === 'server') {
         serverCpu: (serverAfter.cpuMicroseconds - serverBefore.cpuMicroseconds) / (seconds * 1e4),
         lagMaxMs: serverAfter.lagMaxMs,
         lagP99Ms: serverAfter.lagP99Ms,
+        gc: serverAfter.gc,
         providerCpu: (providerAfter.cpuMicroseconds - providerBefore.cpuMicroseconds) / (seconds * 1e4),
         loadGeneratorCpu: (loadGenerator.user + loadGenerator.system) / (seconds * 1e4),
         machineBusy: (100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total),
@@ -349,7 +378,7 @@ if (role === 'server') {
       const result = await run(kind, providerPort, provider);
       rounds[kind].push(result);
       console.log(
-        `round ${index + 1} ${kind.padEnd(8)} ttft p50 ${round(result.ttftP50)} p99 ${round(result.ttftP99)} ms  done p50 ${round(result.doneP50)} p99 ${round(result.doneP99)} ms  lost ${result.lost}/${result.streams}  rss peak ${(result.peakRss / MB).toFixed(0)} MB (start ${(result.startRss / MB).toFixed(0)}, hwm ${(result.hwm / MB).toFixed(0)})  ${result.seconds.toFixed(1)} s  cpu server ${result.serverCpu.toFixed(0)} % provider ${result.providerCpu.toFixed(0)} % clients ${result.loadGeneratorCpu.toFixed(0)} % machine busy ${result.machineBusy.toFixed(0)} %  loop delay p99 ${round(result.lagP99Ms)} max ${round(result.lagMaxMs)} ms` +
+        `round ${index + 1} ${kind.padEnd(8)} ttft p50 ${round(result.ttftP50)} p99 ${round(result.ttftP99)} ms  done p50 ${round(result.doneP50)} p99 ${round(result.doneP99)} ms  lost ${result.lost}/${result.streams}  rss peak ${(result.peakRss / MB).toFixed(0)} MB (start ${(result.startRss / MB).toFixed(0)}, hwm ${(result.hwm / MB).toFixed(0)})  ${result.seconds.toFixed(1)} s  cpu server ${result.serverCpu.toFixed(0)} % provider ${result.providerCpu.toFixed(0)} % clients ${result.loadGeneratorCpu.toFixed(0)} % machine busy ${result.machineBusy.toFixed(0)} %  loop delay p99 ${round(result.lagP99Ms)} max ${round(result.lagMaxMs)} ms  gc ${result.gc.pauses} pauses (${result.gc.majorPauses} major) ${round(result.gc.totalMs)} ms, longest ${round(result.gc.maxMs)} ms` +
           (kind === 'clean'
             ? ''
             : `  non-readers dropped ${result.nonReadersDropped}/${NON_READERS}${result.allDroppedWithinS === undefined ? '' : ` (all by ${result.allDroppedWithinS} s)`}, provider streams cut ${result.providerStreamsCut}, over-long ${result.overLong!.map((one) => one.status).join(',')}`),
@@ -372,6 +401,12 @@ if (role === 'server') {
       vmHwmMB: Math.round(Math.max(...all.map((one) => one.hwm)) / MB),
       serverCpuPercent: Math.round(median(all.map((one) => one.serverCpu))),
       eventLoopDelayMs: { p99: round(median(all.map((one) => one.lagP99Ms))), max: round(Math.max(...all.map((one) => one.lagMaxMs))) },
+      gcPauses: {
+        count: Math.round(median(all.map((one) => one.gc.pauses))),
+        major: Math.round(median(all.map((one) => one.gc.majorPauses))),
+        totalMs: round(median(all.map((one) => one.gc.totalMs))),
+        longestMs: round(Math.max(...all.map((one) => one.gc.maxMs))),
+      },
       providerCpuPercent: Math.round(median(all.map((one) => one.providerCpu))),
       loadGeneratorCpuPercent: Math.round(median(all.map((one) => one.loadGeneratorCpu))),
       machineBusyPercent: Math.round(median(all.map((one) => one.machineBusy))),
