@@ -74,7 +74,7 @@ describe('rxguardrails chat (a real process on examples/configs/demo)', () => {
 
   describe('errors: one line and a non-zero exit code', () => {
     it.each([
-      [['--config', 'spec/fixtures/configs/unknown-engine'], 1, 'rxguardrails: spec/fixtures/configs/unknown-engine/config.yml:3:13: models[0].engine: unknown engine "cohere"; use one of openai, anthropic, scripted\n'],
+      [['--config', 'spec/fixtures/configs/unknown-engine'], 1, 'rxguardrails: spec/fixtures/configs/unknown-engine/config.yml:3:13: models[0].engine: unknown engine "cohere"; use one of openai, nim, nvidia_ai_endpoints, vllm_openai, anthropic, scripted\n'],
       [['--config', 'no/such/folder'], 1, 'rxguardrails: no/such/folder: no such config folder or file\n'],
       [
         ['--config', 'examples/configs/streaming'],
