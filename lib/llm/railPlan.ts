@@ -69,9 +69,14 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
   const custom: Record<string, OutputRail> = { ...config.customRails };
   for (const [name, rail] of Object.entries(options.rails)) custom[name] = railNamed(name, rail);
   const used = new Set<ChatModel>();
+  // One model per models entry, whichever flows ask it: one client, and a scripted judge's answers in one sequence.
+  const made = new Map<string, ChatModel | undefined>();
   const modelOf = (type: string): ChatModel | undefined => {
-    const index = config.models.findIndex((model) => model.type === type);
-    const model = options.models[type] ?? (index === -1 ? undefined : engineModel(config, index, options.clients));
+    if (!made.has(type)) {
+      const index = config.models.findIndex((model) => model.type === type);
+      made.set(type, options.models[type] ?? (index === -1 ? undefined : engineModel(config, index, options.clients)));
+    }
+    const model = made.get(type);
     if (model) used.add(model);
     return model;
   };
