@@ -80,7 +80,7 @@ const PARAMETERS = 'sent with every request (temperature, max_tokens, ...)';
 
 const apiKeyEnvVar = described(
   z.optional(nonEmpty('environment variable name')),
-  'where the API key is (default OPENAI_API_KEY / ANTHROPIC_API_KEY; NVIDIA_API_KEY for nim and nvidia_ai_endpoints)',
+  'the API key variable (default OPENAI_API_KEY, ANTHROPIC_API_KEY, NVIDIA_API_KEY for nim)',
 );
 
 const openAIModelSchema = z.strictObject({
@@ -90,9 +90,9 @@ const openAIModelSchema = z.strictObject({
   parameters: described(
     z.prefault(
       z.safeExtend(providerParameters, {
-        base_url: url('the OpenAI-compatible server (a self-hosted NIM, vLLM, Ollama /v1, ...); nim and nvidia_ai_endpoints default to the NVIDIA API catalog'),
-        openai_api_base: url('base_url under its LangChain-era name (vllm_openai)'),
-        api_key: described(z.optional(nonEmpty('API key')), 'the API key itself (prefer api_key_env_var)'),
+        base_url: url('an OpenAI-compatible server (self-hosted NIM, vLLM, ...)'),
+        openai_api_base: url('base_url, LangChain-era name'),
+        api_key: described(z.optional(nonEmpty('API key')), 'the API key'),
       }),
       {},
     ),
@@ -263,10 +263,10 @@ export const railsSchema = z.prefault(
             multilingual: z.optional(
               z.strictObject({
                 enabled: z._default(z.boolean(), false),
-                refusal_messages: described(z.optional(z.record(z.string(), nonEmpty('refusal'))), 'refusals by language code (en es zh de fr hi ja ar th), over the built-in ones'),
+                refusal_messages: described(z.optional(z.record(z.string(), nonEmpty('refusal'))), 'refusals by language code'),
               }),
             ),
-            reasoning: z.optional(z.strictObject({ enabled: described(z._default(z.boolean(), false), 'reasoning_enabled in the content-safety prompts') })),
+            reasoning: z.optional(z.strictObject({ enabled: described(z._default(z.boolean(), false), 'reasoning_enabled in the prompts') })),
           }),
         ),
       }),
@@ -280,11 +280,11 @@ export const railsConfigSchema = z.strictObject({
   models: z._default(z.array(modelSchema), []),
   streaming: described(
     z.optional(z.boolean()),
-    'NeMo v0.19 key: the main model streams unless this is False (NeMo v0.20+ configs omit it and stream token by token)',
+    'False: the answer in one chunk (NeMo v0.19; v0.20+ streams)',
   ),
   enable_rails_exceptions: described(
     z._default(z.boolean(), false),
-    "a blocked message is NeMo's exception (RailViolationError with info.exception: ContentSafetyCheckInputException, ...) instead of the refusal",
+    "a block is NeMo's exception (RailViolationError info.exception), not the refusal",
   ),
   rails: railsSchema,
   prompts: z._default(z.array(promptSchema), []),

@@ -33,21 +33,19 @@ export interface ContentSafetyOptions extends SafetyJudgeOptions {
  * Calls are recorded under the task `content_safety_check_output` (LLMRails: with the flow's `$model=`). The decision's
  * `details.policyViolations` holds the categories the judge named.
  *
- * ## Example
- * ```ts
- * import OpenAI from 'openai';
- * import { contentSafetyCheckOutput, guard, openAIModel } from 'rxguardrails';
+ * Internal to the flow registry (not exported from the core entry, so it can load lazily); a config names it:
  *
- * const nemoguard = openAIModel(new OpenAI({ baseURL: 'http://localhost:8123/v1', apiKey: 'none' }), {
- *   model: 'nvidia/llama-3.1-nemoguard-8b-content-safety',
- * });
- * const rail = contentSafetyCheckOutput({
- *   model: nemoguard,
- *   prompt: 'user: {{ user_input }}\nagent: {{ bot_response }}\nAnswer in JSON with "Response Safety".',
- *   outputParser: 'nemoguard_parse_response_safety',
- *   maxTokens: 50,
- * });
- * tokens$.pipe(guard([rail], { chunkSize: 50, contextSize: 10 }));
+ * ## Example
+ * ```yaml
+ * models:
+ *   - { type: content_safety, engine: nim, model: nvidia/llama-3.1-nemoguard-8b-content-safety, parameters: { base_url: http://localhost:8123/v1 } }
+ * rails:
+ *   output: { flows: [content safety check output $model=content_safety], streaming: { enabled: True, chunk_size: 50, context_size: 10 } }
+ * prompts:
+ *   - task: content_safety_check_output $model=content_safety
+ *     content: "user: {{ user_input }}\nagent: {{ bot_response }}\nAnswer in JSON with \"Response Safety\"."
+ *     output_parser: nemoguard_parse_response_safety
+ *     max_tokens: 50
  * ```
  */
 export function contentSafetyCheckOutput(options: ContentSafetyOptions): OutputRail {

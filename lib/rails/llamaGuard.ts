@@ -10,12 +10,13 @@ import { type SafetyJudgeOptions, safetyJudgeRail } from './safetyJudge.js';
  * the categories), anything else blocks. `max_tokens` is sent only when given (NeMo sends none). Unlike NeMo, whose
  * streaming output rails never block on this flow, it blocks the window.
  *
- * ## Example
- * ```ts
- * import { guard, llamaGuardCheckOutput, scriptedModel } from 'rxguardrails';
+ * Internal to the flow registry (not exported from the core entry); a config names it:
  *
- * const rail = llamaGuardCheckOutput({ model: scriptedModel(['unsafe\nO3']), prompt: '... Agent: {{ bot_response }} ...' });
- * tokens$.pipe(guard([rail]));
+ * ## Example
+ * ```yaml
+ * models: [{ type: llama_guard, engine: vllm_openai, parameters: { openai_api_base: http://localhost:5123/v1, model_name: meta-llama/LlamaGuard-7b } }]
+ * rails: { output: { flows: [llama guard check output], streaming: { enabled: True } } }
+ * prompts: [{ task: llama_guard_check_output, content: "[INST] ... User: {{ user_input }} Agent: {{ bot_response }} [/INST]" }]
  * ```
  */
 export function llamaGuardCheckOutput(options: SafetyJudgeOptions): OutputRail {

@@ -28,10 +28,10 @@ const SCRIPTS: readonly (readonly [string, RegExp])[] = [
 
 /** Frequent words of each Latin-script language NeMo supports (articles, pronouns, prepositions, question words). */
 const WORDS: Readonly<Record<string, ReadonlySet<string>>> = {
-  en: new Set('the a an is are was to of and in it you i my me what how why can do does this that with for not'.split(' ')),
-  es: new Set('el la los las es son de que y en un una por para cómo como qué por qué mi yo tú usted no con del al puedo puedes'.split(' ')),
-  de: new Set('der die das ist sind und ich du sie nicht ein eine wie was warum mit für von zu mein kann kannst auf es'.split(' ')),
-  fr: new Set('le la les est sont et je tu vous il elle ne pas un une des du de comment pourquoi quoi que mon avec pour peux'.split(' ')),
+  en: new Set('the is are to of and you what how can do'.split(' ')),
+  es: new Set('el los las es de que y en por para cómo qué puedo'.split(' ')),
+  de: new Set('der die das ist und ich nicht ein eine wie was kann'.split(' ')),
+  fr: new Set('le les est et je vous ne pas une des comment quoi'.split(' ')),
 };
 
 /** The language code of `text` among NeMo's (en es zh de fr hi ja ar th); `en` when unsure. */

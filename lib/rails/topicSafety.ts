@@ -30,6 +30,14 @@ export interface TopicSafetyOptions extends JudgeSettings {
  * then the conversation, ending with the user's message, at temperature 0.01. Only an answer that is exactly
  * `off-topic` (case and surrounding whitespace aside) blocks; anything else, garbage and `off-topic.` included,
  * allows: NeMo's rule, which fails open. Calls are recorded under `topic_safety_check_input` (LLMRails: with `$model=`).
+ * Internal to the flow registry (not exported from the core entry); a config names it:
+ *
+ * ## Example
+ * ```yaml
+ * models: [{ type: topic_control, engine: nim, model: nvidia/llama-3.1-nemoguard-8b-topic-control }]
+ * rails: { input: { flows: [topic safety check input $model=topic_control] } }
+ * prompts: [{ task: topic_safety_check_input $model=topic_control, content: "You guard a bookshop's assistant: orders and books only." }]
+ * ```
  */
 export function topicSafetyCheckInput(options: TopicSafetyOptions): OutputRail {
   const owner = 'topicSafetyCheckInput';

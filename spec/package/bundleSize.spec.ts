@@ -21,8 +21,12 @@ interface BundleSize {
   readonly packages: Readonly<Record<string, number>>;
 }
 
-const MINIFIED_BUDGET = 445_000;
-const GZIP_BUDGET = 140_000;
+// Raised from 445 kB / 140 kB by issue 11's NeMo library flows (content safety, topic safety, Llama Guard: their
+// parsers, prompts, multilingual refusals and config keys), 11 kB minified and 5 kB gzipped of the library's own code
+// (76 -> 88 kB). Each is a rail module behind a registry entry in lib/config/flows.ts, so it leaves the entry once the
+// registry loads rails lazily; the budget should come back down then.
+const MINIFIED_BUDGET = 449_000;
+const GZIP_BUDGET = 141_500;
 // `import { z } from 'zod'` takes the z namespace object whole, all 40-odd locales included (454 kB);
 // `import * as z from 'zod'` keeps what is used (93 kB: classic schemas bring every check along); zod/mini, whose
 // checks are functions, keeps only the ones the config schema calls (27 kB).
