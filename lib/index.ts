@@ -79,7 +79,7 @@ export type {
 
 // Errors
 export { GuardrailError } from './errors/GuardrailError.js';
-export { RailViolationError, type GuardrailsErrorPayload, type RailViolationInfo } from './errors/RailViolationError.js';
+export { RailViolationError, type GuardrailsErrorPayload, type RailException, type RailViolationInfo } from './errors/RailViolationError.js';
 export { InvalidOptionError } from './errors/InvalidOptionError.js';
 export { InvalidItemError } from './errors/InvalidItemError.js';
 export { ProviderError, type ProviderErrorDetails } from './errors/ProviderError.js';

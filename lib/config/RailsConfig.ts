@@ -5,7 +5,7 @@ import { brand, hasBrand } from '../internal/brand.js';
 import { describeValue } from '../internal/validateOptions.js';
 import { railNamed } from '../rails/defineRail.js';
 import { type ConfigSource, formatKey, issueAt, type KeyPath, type MergedConfig, mergeSources, parseYamlSource } from './configSources.js';
-import { builtInFlow, FLOWS, flowParameterProblem, judgeTask, ruleSettingIssue } from './flows.js';
+import { builtInFlow, FLOWS, flowParameterProblem, judgeTask, parseFlow, ruleSettingIssue } from './flows.js';
 import { type ModelConfig, type PromptConfig, type RailsConfigData, railsConfigSchema } from './railsConfigSchema.js';
 
 /** Custom rails by flow name: rail objects, or check functions (named after their flow). */
@@ -120,7 +120,7 @@ export class RailsConfig {
     }
     const data = result.data;
 
-    const problems = [...flowProblems(data, issue), ...ruleSettingProblems(data, issue)];
+    const problems = [...flowProblems(data, issue, warnings), ...ruleSettingProblems(data, issue)];
     if (problems.length > 0) throw new ConfigError(problems);
 
     const customRails: Record<string, OutputRail> = {};
@@ -132,9 +132,12 @@ export class RailsConfig {
     return new RailsConfig(data, customRails, warnings, sources.map((source) => source.file), merged);
   }
 
-  /** `streaming` at the top level (NeMo v0.19): stream the main model; without it the answer comes as one chunk. */
+  /**
+   * Whether the main model streams: unless the config says `streaming: False`. NeMo v0.20+ ignores the key and streams
+   * whenever asked to, and its configs omit it; `streaming: False` still asks for the answer as one chunk.
+   */
   get streaming(): boolean {
-    return this.data.streaming;
+    return this.data.streaming !== false;
   }
 
   get models(): readonly ModelConfig[] {
@@ -166,9 +169,15 @@ export class RailsConfig {
 
 type Place = (path: KeyPath, message: string) => ConfigIssue;
 
-/** What the built-in flows of the config need and do not have: parameters they take, prompts, rule settings. */
-function flowProblems(data: RailsConfigData, issue: Place): ConfigIssue[] {
+/**
+ * What the built-in flows of the config need and do not have: parameters they take, prompts, rule settings, output
+ * parsers. A content-safety prompt without `output_parser` is a warning (added to `warnings`).
+ */
+function flowProblems(data: RailsConfigData, issue: Place, warnings: ConfigIssue[]): ConfigIssue[] {
   const problems: ConfigIssue[] = [];
+  const warned = new Set<number>();
+  /** The prompts a flow with parsers reads: their output_parser is checked against that flow's. */
+  const judged = new Set<number>();
   for (const side of ['input', 'output'] as const) {
     data.rails[side].flows.forEach((flow, index) => {
       const path = ['rails', side, 'flows', index];
@@ -176,18 +185,61 @@ function flowProblems(data: RailsConfigData, issue: Place): ConfigIssue[] {
       if (!definition) return; // a custom flow: its rail comes from rails.js or LLMRails({ rails })
       const parameterProblem = flowParameterProblem(flow);
       if (parameterProblem) problems.push(issue(path, parameterProblem));
-      if (definition.kind === 'judge') {
-        const task = judgeTask(flow, definition);
-        if (!data.prompts.some((prompt) => prompt.task === task)) {
-          problems.push(issue(path, `You must provide a \`${task}\` prompt template. (flow '${flow}' needs a prompt with task: ${task})`));
+      if (definition.kind !== 'judge') {
+        if (!data.rails.config[definition.settings]) problems.push(issue(path, `flow '${flow}' needs ${definition.needs}`));
+        return;
+      }
+      const { name, parameters } = parseFlow(flow);
+      if (definition.modelParameter && definition.ownJudge && parameters.model === undefined) {
+        // NeMo: "Model name is required for ... check, please provide it as an argument in the config.yml."
+        problems.push(issue(path, `flow '${name}' needs its judge's model type: '${name} $model=<type>', the type of a models entry`));
+        return;
+      }
+      const task = judgeTask(flow, definition);
+      const prompts = data.prompts.flatMap((prompt, position) => (prompt.task === task ? [{ prompt, position }] : []));
+      if (prompts.length === 0) {
+        problems.push(
+          issue(
+            path,
+            definition.ownJudge
+              ? `Missing a \`${task}\` prompt template, which is required for the \`${name}\` rail.`
+              : `You must provide a \`${task}\` prompt template. (flow '${flow}' needs a prompt with task: ${task})`,
+          ),
+        );
+      }
+      const { parsers } = definition;
+      if (!parsers) return;
+      for (const { prompt, position } of prompts) {
+        judged.add(position);
+        if (prompt.output_parser === undefined) {
+          if (!warned.has(position)) {
+            warned.add(position);
+            warnings.push(
+              issue(
+                ['prompts', position, 'task'],
+                `no output_parser: the judge of '${flow}' is read with ${parsers[0]} (NeMo would pass the raw answer on, which fails open); name one, e.g. output_parser: ${parsers[0]}`,
+              ),
+            );
+          }
+        } else if (!parsers.includes(prompt.output_parser)) {
+          problems.push(issue(['prompts', position, 'output_parser'], `unknown output parser '${prompt.output_parser}' for the '${name}' rail; use one of ${parsers.join(', ')}`));
         }
-      } else if (!data.rails.config[definition.settings]) {
-        problems.push(issue(path, `flow '${flow}' needs ${definition.needs}`));
       }
     });
   }
-  return problems;
+  // Prompts no built-in flow reads (dialog tasks of NeMo's) may name any of NeMo's parsers, but no other.
+  const known = new Set([...NEMO_DIALOG_PARSERS, ...(FLOWS['content safety check input'].parsers ?? [])]);
+  data.prompts.forEach((prompt, position) => {
+    if (!judged.has(position) && prompt.output_parser !== undefined && !known.has(prompt.output_parser)) {
+      problems.push(issue(['prompts', position, 'output_parser'], `unknown output parser '${prompt.output_parser}'; NeMo's are ${[...known].join(', ')}`));
+    }
+  });
+  // A flow listed twice, or a prompt of two flows, is reported once.
+  return [...new Map(problems.map((problem) => [`${problem.key}: ${problem.message}`, problem])).values()];
 }
+
+/** NeMo's output parsers for tasks rxguardrails has no flow of (dialog rails, tool checks): accepted, unused. */
+const NEMO_DIALOG_PARSERS = ['user_intent', 'bot_intent', 'bot_message', 'verbose_v1', 'parse_tool_safety_verdict'];
 
 /**
  * Rule settings (`rails.config.keyword_check`, `regex_check`, ...) the schema cannot judge: each present one is
@@ -229,7 +281,7 @@ const RENAMED: Readonly<Record<string, string>> = {
 
 /** NeMo Guardrails settings for features rxguardrails does not have (dialog rails, Colang, knowledge bases, ...). */
 const NEMO_ONLY = new Set([
-  'instructions', 'sample_conversation', 'colang_version', 'passthrough', 'enable_rails_exceptions', 'tracing', 'knowledge_base',
+  'instructions', 'sample_conversation', 'colang_version', 'passthrough', 'tracing', 'knowledge_base',
   'core', 'user_messages', 'bot_messages', 'docs', 'flows', 'actions_server_url', 'import_paths', 'custom_data', 'prompting_mode',
   'embedding_search_provider', 'sensitive_data_detection', 'dialog', 'retrieval', 'jailbreak_detection', 'fact_checking',
 ]);

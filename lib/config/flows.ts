@@ -1,15 +1,16 @@
 // The built-in flows, in one place: per NeMo flow name, what the flow is, what config it needs and how its rail is
 // built. RailsConfig validation, the LLMRails rail plan and the activated-rails log all read this registry; adding a
 // flow means adding one entry here and its rail module under rails/.
-import type { OutputRail } from '../core/types.js';
+import type { ChatModel, OutputRail } from '../core/types.js';
 import type { ConfigIssue } from '../errors/ConfigError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { LazyModule, lazyRail } from '../internal/lazyRail.js';
 import { readPatterns } from '../internal/regexPatterns.js';
+import type { PromptTemplate } from '../rails/compilePrompt.js';
 import { keywordRail } from '../rails/keywordRail.js';
-import type { SelfCheckOptions } from '../rails/selfCheck.js';
+import { SAFETY_PARSER_NAMES } from '../rails/safetyParserNames.js';
 import type { KeyPath } from './configSources.js';
-import type { RailsConfigData } from './railsConfigSchema.js';
+import type { PromptConfig, RailsConfigData } from './railsConfigSchema.js';
 
 /** The rule settings under `rails.config` (`keyword_check`, `regex_check`, ...). */
 type RuleSettings = RailsConfigData['rails']['config'];
@@ -28,9 +29,67 @@ export interface JudgeFlow {
    * (`content_safety_check_output $model=content_safety`).
    */
   readonly modelParameter?: boolean;
-  /** Makes the rail from the plan's model, compiled prompt and settings. */
-  readonly rail: (options: SelfCheckOptions) => OutputRail;
+  /**
+   * NeMo's library rails (content safety, topic safety, Llama Guard): the judge is the `models` entry of its type
+   * only, never the main model; a `$model=` flow must name one; a missing prompt gets NeMo's "Missing a ..." message.
+   */
+  readonly ownJudge?: boolean;
+  /** The `models` type of the judge when it is not the task's (Llama Guard's `llama_guard`). */
+  readonly modelType?: string;
+  /** NeMo's exception type for a block under `enable_rails_exceptions` (`ContentSafetyCheckInputException`). */
+  readonly exception: string;
+  /** Its block is refused in the user's language when `rails.config.content_safety.multilingual.enabled`. */
+  readonly multilingual?: boolean;
+  /** Which `output_parser` names the flow reads its judge with, when its prompt may name one (the first: the default). */
+  readonly parsers?: readonly string[];
+  /** Makes the rail from the plan's model, the prompt entry and the config. */
+  readonly rail: (options: JudgeRailOptions) => OutputRail;
 }
+
+/** What the rail plan gives a judged flow's rail factory. */
+export interface JudgeRailOptions {
+  /** The rail's name: the flow as written, `$model=` included. */
+  readonly name: string;
+  /** The task its calls are recorded under. */
+  readonly task: string;
+  readonly model: ChatModel;
+  /** The prompt entry's template(s). */
+  readonly prompt: PromptTemplate;
+  /** The prompt entry (`max_tokens`, `stop`, `output_parser`). */
+  readonly promptConfig: PromptConfig;
+  readonly config: RailsConfigData;
+  readonly timeoutMs: number;
+}
+
+/** The options of a self-check rail from the plan's. */
+const selfCheckOptions = ({ name, task, model, prompt, promptConfig, config, timeoutMs }: JudgeRailOptions) => ({
+  name,
+  task,
+  model,
+  prompt,
+  timeoutMs,
+  temperature: config.lowest_temperature,
+  maxTokens: promptConfig.max_tokens ?? 3,
+});
+
+/** The options of a content-safety or Llama Guard rail from the plan's. */
+const safetyOptions = ({ name, task, model, prompt, promptConfig, timeoutMs }: JudgeRailOptions) => ({
+  name,
+  task,
+  model,
+  prompt,
+  timeoutMs,
+  ...(promptConfig.max_tokens === undefined ? {} : { maxTokens: promptConfig.max_tokens }),
+  ...(promptConfig.stop === undefined ? {} : { stop: promptConfig.stop }),
+});
+
+/** A content-safety rail's options: its parser (is_content_safe when the prompt names none) and reasoning switch. */
+const contentSafetyOptions = (options: JudgeRailOptions) => ({
+  ...safetyOptions(options),
+  outputParser: options.promptConfig.output_parser ?? 'is_content_safe',
+  reasoningEnabled: options.config.rails.config.content_safety?.reasoning?.enabled ?? false,
+});
+
 
 /** A flow whose rail follows fixed rules configured under `rails.config.<settings>` (keywords, patterns). */
 export interface RuleFlow {
@@ -76,28 +135,35 @@ function ruleFlow<K extends keyof RuleSettings>(
 }
 
 // The regex engine and the Jinja engine are imported when a flow first needs them (see internal/lazyRail.ts): a
-// browser app whose config names neither flow never loads them.
+// browser app whose config names neither kind of flow never loads them.
 const regexModule = new LazyModule(() => import('../rails/regexRail.js'));
-const selfCheckModule = new LazyModule(() => import('../rails/selfCheck.js'));
+const judgedModule = new LazyModule(() => import('../rails/judgedRails.js'));
+
+/** A judged flow's rail factory, its rail made from the judged rails' module once that is loaded. */
+function judged(make: (module: typeof import('../rails/judgedRails.js'), options: JudgeRailOptions) => OutputRail): JudgeFlow['rail'] {
+  return (options) => lazyRail(options.name, judgedModule, (module) => make(module, options));
+}
 
 /**
  * Imports the modules of every built-in flow's rail, so that rails are made, and their settings and prompts checked
  * in full, as the config is read or the plan built (Node's config loader and LLMRails.warmUp() call it).
  */
 export async function loadFlowModules(): Promise<void> {
-  await Promise.all([regexModule.load(), selfCheckModule.load()]);
+  await Promise.all([regexModule.load(), judgedModule.load()]);
 }
 
 export const FLOWS = {
   'self check input': {
     kind: 'judge',
     task: 'self_check_input',
-    rail: (options) => lazyRail(options.name ?? 'self check input', selfCheckModule, ({ selfCheckInput }) => selfCheckInput(options)),
+    exception: 'InputRailException',
+    rail: judged(({ selfCheckInput }, options) => selfCheckInput(selfCheckOptions(options))),
   },
   'self check output': {
     kind: 'judge',
     task: 'self_check_output',
-    rail: (options) => lazyRail(options.name ?? 'self check output', selfCheckModule, ({ selfCheckOutput }) => selfCheckOutput(options)),
+    exception: 'OutputRailException',
+    rail: judged(({ selfCheckOutput }, options) => selfCheckOutput(selfCheckOptions(options))),
   },
   'keyword check': ruleFlow('keyword', 'keyword_check', 'its keywords under rails.config.keyword_check.keywords', (settings, name) =>
     keywordRail(settings.keywords, { name, caseSensitive: settings.case_sensitive, wordBoundary: settings.word_boundary }),
@@ -107,6 +173,26 @@ export const FLOWS = {
     if (regexModule.value === undefined) readPatterns(settings.patterns);
     return lazyRail(name, regexModule, ({ regexRail }) => regexRail(settings.patterns, { name }));
   }),
+  'content safety check input': {
+    kind: 'judge', task: 'content_safety_check_input', modelParameter: true, ownJudge: true, multilingual: true, parsers: SAFETY_PARSER_NAMES,
+    exception: 'ContentSafetyCheckInputException', rail: judged(({ contentSafetyCheckInput }, options) => contentSafetyCheckInput(contentSafetyOptions(options))),
+  },
+  'content safety check output': {
+    kind: 'judge', task: 'content_safety_check_output', modelParameter: true, ownJudge: true, multilingual: true, parsers: SAFETY_PARSER_NAMES,
+    exception: 'ContentSafetyCheckOutputException', rail: judged(({ contentSafetyCheckOutput }, options) => contentSafetyCheckOutput(contentSafetyOptions(options))),
+  },
+  'topic safety check input': {
+    kind: 'judge', task: 'topic_safety_check_input', modelParameter: true, ownJudge: true,
+    exception: 'TopicSafetyCheckInputException', rail: judged(({ topicSafetyCheckInput }, options) => topicSafetyCheckInput({ ...safetyOptions(options), prompt: options.prompt as string })),
+  },
+  'llama guard check input': {
+    kind: 'judge', task: 'llama_guard_check_input', ownJudge: true, modelType: 'llama_guard',
+    exception: 'LlamaGuardInputRailException', rail: judged(({ llamaGuardCheckInput }, options) => llamaGuardCheckInput(safetyOptions(options))),
+  },
+  'llama guard check output': {
+    kind: 'judge', task: 'llama_guard_check_output', ownJudge: true, modelType: 'llama_guard',
+    exception: 'LlamaGuardOutputRailException', rail: judged(({ llamaGuardCheckOutput }, options) => llamaGuardCheckOutput(safetyOptions(options))),
+  },
 } as const satisfies Readonly<Record<string, FlowDefinition>>;
 
 export type BuiltInFlow = keyof typeof FLOWS;
@@ -162,7 +248,7 @@ export function judgeTask(flow: string, definition: JudgeFlow): string {
 
 /** The `models` type an LLM-judged flow's judge is found by (before falling back to the main model). */
 export function judgeModelType(flow: string, definition: JudgeFlow): string {
-  return (definition.modelParameter ? parseFlow(flow).parameters.model : undefined) ?? definition.task;
+  return (definition.modelParameter ? parseFlow(flow).parameters.model : undefined) ?? definition.modelType ?? definition.task;
 }
 
 /** The task a flow's LLM calls are recorded under, for LLM-judged flows. */

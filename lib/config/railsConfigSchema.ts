@@ -12,7 +12,13 @@ const nonEmpty = (what: string) => z.string().check(z.trim(), z.minLength(1, `mu
 const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description)) as T;
 const integer = (message: string) => z.number().check(z.int(message));
 
-export const ENGINES = ['openai', 'anthropic', 'scripted'] as const;
+export const ENGINES = ['openai', 'nim', 'nvidia_ai_endpoints', 'vllm_openai', 'anthropic', 'scripted'] as const;
+
+/** The engines served by an OpenAI-compatible Chat Completions API, through the `openai` client. */
+export const OPENAI_COMPATIBLE_ENGINES = ['openai', 'nim', 'nvidia_ai_endpoints', 'vllm_openai'] as const;
+
+/** Where the NVIDIA API catalog serves `nim` / `nvidia_ai_endpoints` models unless `parameters.base_url` says otherwise. */
+export const NVIDIA_API_CATALOG_URL = 'https://integrate.api.nvidia.com/v1';
 
 /** Where the model id may be given besides `model`, as NeMo allows. */
 const MODEL_ID_PARAMETERS = ['model', 'model_name'] as const;
@@ -66,15 +72,32 @@ const providerParameters = z.looseObject({
   model: z.optional(z.string()),
   model_name: z.optional(z.string()),
 });
+
+/** Where an OpenAI-compatible server is, and its key, as NeMo's engines take them: not sent as request parameters. */
+const CLIENT_PARAMETERS = ['base_url', 'openai_api_base', 'api_key'] as const;
+const url = (key: string) => described(z.optional(nonEmpty('URL')), key);
 const PARAMETERS = 'sent with every request (temperature, max_tokens, ...)';
 
-const apiKeyEnvVar = described(z.optional(nonEmpty('environment variable name')), 'where the API key is (default OPENAI_API_KEY / ANTHROPIC_API_KEY)');
+const apiKeyEnvVar = described(
+  z.optional(nonEmpty('environment variable name')),
+  'the API key variable (default OPENAI_API_KEY, ANTHROPIC_API_KEY, NVIDIA_API_KEY for nim)',
+);
 
 const openAIModelSchema = z.strictObject({
   ...modelBase,
-  engine: z.literal('openai'),
+  engine: z.literal(OPENAI_COMPATIBLE_ENGINES),
   api: described(z.optional(z.enum(['chat', 'responses'], "must be 'chat' or 'responses'")), 'Chat Completions (default) or the Responses API'),
-  parameters: described(z.prefault(providerParameters, {}), PARAMETERS),
+  parameters: described(
+    z.prefault(
+      z.safeExtend(providerParameters, {
+        base_url: url('an OpenAI-compatible server (self-hosted NIM, vLLM, ...)'),
+        openai_api_base: url('base_url, LangChain-era name'),
+        api_key: described(z.optional(nonEmpty('API key')), 'the API key'),
+      }),
+      {},
+    ),
+    PARAMETERS,
+  ),
   api_key_env_var: apiKeyEnvVar,
 });
 
@@ -128,6 +151,9 @@ export const modelSchema = z
       if (model.engine !== 'scripted' && model.model === undefined && inParameters.length === 0) {
         context.addIssue({ code: 'custom', path: ['model'], message: `engine ${model.engine} needs a model id (model: ...)` });
       }
+      if (model.engine === 'vllm_openai' && baseUrl(model) === undefined) {
+        context.addIssue({ code: 'custom', path: ['parameters'], message: 'engine vllm_openai needs its server: parameters.openai_api_base (or base_url)' });
+      }
     }),
   );
 
@@ -136,10 +162,17 @@ export function modelId(model: ModelConfig): string | undefined {
   return model.model ?? model.parameters.model ?? model.parameters.model_name;
 }
 
-/** The request parameters of an entry, without the model id they may carry. */
+/** The request parameters of an entry, without the model id and the client settings they may carry. */
 export function requestParameters(model: ModelConfig): Record<string, unknown> {
-  const { model: _model, model_name: _modelName, ...parameters } = model.parameters;
+  const { model: _model, model_name: _modelName, ...parameters } = model.parameters as Record<string, unknown>;
+  for (const key of CLIENT_PARAMETERS) delete parameters[key];
   return parameters;
+}
+
+/** The OpenAI-compatible server of an entry, if it names one (`parameters.base_url`, else `openai_api_base`). */
+export function baseUrl(model: ModelConfig): string | undefined {
+  const parameters = model.parameters as { base_url?: string; openai_api_base?: string };
+  return parameters.base_url ?? parameters.openai_api_base;
 }
 
 const promptMessageSchema = z.strictObject({
@@ -225,6 +258,17 @@ export const railsSchema = z.prefault(
           }),
         ),
         regex_check: z.optional(z.strictObject({ patterns: z.array(nonEmpty('pattern')).check(z.minLength(1, 'needs at least one pattern')) })),
+        content_safety: z.optional(
+          z.strictObject({
+            multilingual: z.optional(
+              z.strictObject({
+                enabled: z._default(z.boolean(), false),
+                refusal_messages: described(z.optional(z.record(z.string(), nonEmpty('refusal'))), 'refusals by language code'),
+              }),
+            ),
+            reasoning: z.optional(z.strictObject({ enabled: described(z._default(z.boolean(), false), 'reasoning_enabled in the prompts') })),
+          }),
+        ),
       }),
       {},
     ),
@@ -234,7 +278,14 @@ export const railsSchema = z.prefault(
 
 export const railsConfigSchema = z.strictObject({
   models: z._default(z.array(modelSchema), []),
-  streaming: described(z._default(z.boolean(), false), 'NeMo v0.19 key: stream the main model (deprecated in NeMo v0.20; rxguardrails honours it)'),
+  streaming: described(
+    z.optional(z.boolean()),
+    'False: the answer in one chunk (NeMo v0.19; v0.20+ streams)',
+  ),
+  enable_rails_exceptions: described(
+    z._default(z.boolean(), false),
+    "a block is NeMo's exception (RailViolationError info.exception), not the refusal",
+  ),
   rails: railsSchema,
   prompts: z._default(z.array(promptSchema), []),
   lowest_temperature: described(z._default(z.number().check(z.gte(0, 'must be at least 0')), 0.001), 'temperature of LLM-judged rails'),

@@ -9,6 +9,18 @@ export interface RailViolationInfo {
   /** Index of the window that was blocked. */
   readonly batchIndex: number;
   readonly verdict: RailVerdict;
+  /**
+   * NeMo's exception for this block, when the config sets `enable_rails_exceptions` (an input rail's block, or an
+   * output rail's on a whole answer): its `type` (`ContentSafetyCheckInputException`, `InputRailException`, ...) and
+   * `message`, which is then the error's message too.
+   */
+  readonly exception?: RailException;
+}
+
+/** NeMo's exception-style report of a block (`{"role": "exception", "content": {"type", "message", ...}}`). */
+export interface RailException {
+  readonly type: string;
+  readonly message: string;
 }
 
 /** NeMo Guardrails' in-band error object, as its streaming API and OpenAI-compatible server send it. */
@@ -49,7 +61,7 @@ export class RailViolationError extends GuardrailError {
     super(
       info.verdict.kind === 'internal_error'
         ? `Internal error in ${info.rail} rail: ${info.verdict.reason ?? 'unknown error'}`
-        : `Blocked by ${info.rail} rails.`,
+        : (info.exception?.message ?? `Blocked by ${info.rail} rails.`),
       info.verdict.kind === 'internal_error' ? { cause: info.verdict.error } : undefined,
     );
   }

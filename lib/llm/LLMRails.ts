@@ -211,7 +211,7 @@ export class LLMRails {
     }
     const answer$ = defer(() => {
       const tokens$ = model.stream(messages, { ...llmParams, usage, task: 'general', ...(demand ? { demand } : {}) });
-      // Without top-level `streaming`, the answer comes as one chunk, as in NeMo.
+      // `streaming: False` (NeMo v0.19's key) asks for the answer as one chunk; without it the model streams, as in NeMo v0.20+.
       return (this.config.streaming ? tokens$ : tokens$.pipe(toArray(), map((tokens) => tokens.join('')))).pipe(output);
     });
     return behindInputRails(this.plan, call, answer$);

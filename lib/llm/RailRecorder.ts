@@ -69,7 +69,8 @@ export class RailRecorder {
   activated(calls: readonly LlmCallInfo[]): ActivatedRail[] {
     return this.entries
       .filter((entry) => entry.checks > 0)
-      .sort((a, b) => a.startedAt - b.startedAt)
+      // Within one millisecond, the input rails ran first: they run before the answer exists.
+      .sort((a, b) => a.startedAt - b.startedAt || Number(a.type === 'output') - Number(b.type === 'output'))
       .map((entry) => ({
         ...entry,
         decisions: entry.stop ? [...entry.decisions, 'stop'] : [...entry.decisions],

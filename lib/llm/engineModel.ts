@@ -4,10 +4,12 @@ import type { ChatModel } from '../core/types.js';
 import type { RailsConfig } from '../config/RailsConfig.js';
 import {
   type AnthropicModelConfig,
+  baseUrl,
   DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   type ModelConfig,
   modelId,
+  NVIDIA_API_CATALOG_URL,
   type OpenAIModelConfig,
   requestParameters,
   UPSTREAM_TIMEOUT_ENV_VAR,
@@ -25,8 +27,11 @@ export interface EngineClients {
   readonly anthropic?: AnthropicClient;
 }
 
-const DEFAULT_KEYS = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY' } as const;
-const PACKAGES = { openai: 'openai', anthropic: '@anthropic-ai/sdk' } as const;
+/** Where each engine's API key is unless `api_key_env_var` says (vllm_openai: a key only when one is named). */
+const DEFAULT_KEYS: Readonly<Record<string, string>> = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY', nim: 'NVIDIA_API_KEY', nvidia_ai_endpoints: 'NVIDIA_API_KEY' };
+
+/** What a self-hosted OpenAI-compatible server (vLLM, a local NIM) gets as its key when none is set, as LangChain sends. */
+const NO_KEY = 'EMPTY';
 
 /**
  * The model of `models[index]`, its waits bounded (see {@link upstreamOf}). Clients made from the environment get
@@ -38,16 +43,23 @@ const PACKAGES = { openai: 'openai', anthropic: '@anthropic-ai/sdk' } as const;
 export function engineModel(config: RailsConfig, index: number, clients: EngineClients): ChatModel {
   const entry = config.models[index]!;
   const { timeout, maxRetries } = upstreamOf(config, entry);
-  const sdkOptions = (apiKey: string) => ({ apiKey, maxRetries, timeout: Math.ceil(timeout.firstTokenMs), fetch: eventWiseFetch() });
+  const sdkOptions = (apiKey: string, baseURL?: string) => ({ apiKey, maxRetries, timeout: Math.ceil(timeout.firstTokenMs), fetch: eventWiseFetch(), ...(baseURL ? { baseURL } : {}) });
   switch (entry.engine) {
     case 'scripted': {
       const { responses, delay_ms: delayMs = 0 } = entry.parameters;
       return scriptedModel(responses, { delayMs, model: modelId(entry) ?? 'scripted', timeout });
     }
-    case 'openai': {
+    case 'openai':
+    case 'nim':
+    case 'nvidia_ai_endpoints':
+    case 'vllm_openai': {
       const options = { model: modelId(entry)!, parameters: requestParameters(entry), timeout, ...(entry.api ? { api: entry.api } : {}) };
-      const client = clients.openai;
-      return client ? openAIModel(client, options) : fromEnvironment(config, index, entry, (apiKey, sdk) => openAIModel(new sdk(sdkOptions(apiKey)), options));
+      // NeMo's NVIDIA engines default to the API catalog; an entry with a server of its own gets a client of its own.
+      const base = baseUrl(entry) ?? (entry.engine === 'nim' || entry.engine === 'nvidia_ai_endpoints' ? NVIDIA_API_CATALOG_URL : undefined);
+      const client = base === undefined ? clients.openai : undefined;
+      return client
+        ? openAIModel(client, options)
+        : fromEnvironment(config, index, entry, (apiKey, sdk) => openAIModel(new sdk(sdkOptions(apiKey, base)), options), baseUrl(entry) !== undefined);
     }
     case 'anthropic': {
       const { model: _model, model_name: _modelName, max_tokens: maxTokens = 1024, ...parameters } = entry.parameters;
@@ -98,27 +110,39 @@ function environmentVariable(name: string): string | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
 }
 
-type SdkClass = new (options: { apiKey: string; maxRetries: number; timeout: number; fetch: typeof fetch }) => never;
+type SdkClass = new (options: { apiKey: string; maxRetries: number; timeout: number; fetch: typeof fetch; baseURL?: string }) => never;
 
 /**
- * A model whose SDK client is made on first use, with the API key from the environment. The key is checked now, so
- * a missing one fails where the rails are built; the SDK (an optional peer dependency) is imported on first use.
+ * A model whose SDK client is made on first use, with the API key from the environment (or `parameters.api_key`).
+ * The key is checked now, so a missing one fails where the rails are built; the SDK (an optional peer dependency)
+ * is imported on first use. A self-hosted server (`selfHosted`: the entry names its base URL) of a NIM or vLLM needs
+ * no key unless the entry names its variable, as NeMo reads them.
  */
 function fromEnvironment(
   config: RailsConfig,
   index: number,
   entry: OpenAIModelConfig | AnthropicModelConfig,
   make: (apiKey: string, sdk: SdkClass) => ChatModel,
+  selfHosted = false,
 ): ChatModel {
   const variable = entry.api_key_env_var ?? DEFAULT_KEYS[entry.engine];
-  const apiKey = environmentVariable(variable);
+  const given = (entry.parameters as { api_key?: string }).api_key;
+  const optional = entry.api_key_env_var === undefined && (entry.engine === 'vllm_openai' || (selfHosted && entry.engine !== 'openai'));
+  const apiKey = given ?? (variable === undefined ? undefined : environmentVariable(variable)) ?? (optional ? NO_KEY : undefined);
   const place = ['models', index, entry.api_key_env_var ? 'api_key_env_var' : 'engine'];
   if (!apiKey) {
     // The machine's problem, not the config's: a server can still serve its other configs.
-    const issue = config.issue(place, `engine ${entry.engine} needs an API key: set the environment variable ${variable} (or give LLMRails a client: { clients: { ${entry.engine}: ... } })`);
-    throw new ConfigError([{ ...issue, environment: variable }]);
+    const instead =
+      entry.engine === 'anthropic' || (entry.engine === 'openai' && !selfHosted)
+        ? `a client: { clients: { ${entry.engine}: ... } }`
+        : `the model: { models: { ${entry.type}: ... } }`;
+    const issue = config.issue(
+      place,
+      `${entry.api_key_env_var ? `Model API Key environment variable '${variable}' not set: ` : ''}engine ${entry.engine} needs an API key: set the environment variable ${variable} (or give LLMRails ${instead})`,
+    );
+    throw new ConfigError([{ ...issue, environment: variable! }]);
   }
-  const packageName = PACKAGES[entry.engine];
+  const packageName = entry.engine === 'anthropic' ? '@anthropic-ai/sdk' : 'openai';
   let model: Promise<ChatModel> | undefined;
   const load = async (): Promise<ChatModel> => {
     let sdk: { default?: SdkClass };

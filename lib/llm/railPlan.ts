@@ -1,16 +1,16 @@
 // Internal: the config interpreted once per LLMRails. The models, the rails of each side (custom or built from the
 // flow registry, prompts compiled), and the validated operator settings are made here, at construction; a call only
 // adds its own messages, usage sink and log recorder.
-import { concatMap, type MonoTypeOperatorFunction, type Observable, of, throwError } from 'rxjs';
+import { catchError, concatMap, type MonoTypeOperatorFunction, type Observable, of, throwError } from 'rxjs';
 import { blockedAnswer } from '../core/refusals.js';
 import type { ChatMessage, ChatModel, OutputRail, UsageSink } from '../core/types.js';
-import { builtInFlow, judgeModelType, judgeTask, listBuiltInFlows, loadFlowModules, ruleSettingIssue } from '../config/flows.js';
+import { builtInFlow, type JudgeFlow, judgeModelType, judgeTask, listBuiltInFlows, parseFlow, ruleSettingIssue } from '../config/flows.js';
 import type { RailsConfig } from '../config/RailsConfig.js';
 import type { PromptConfig } from '../config/railsConfigSchema.js';
 import { ConfigError, type ConfigIssue } from '../errors/ConfigError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { isLazyRail, type LazyRail } from '../internal/lazyRail.js';
-import { RailViolationError } from '../errors/RailViolationError.js';
+import { type RailException, RailViolationError } from '../errors/RailViolationError.js';
 import { resolveViolationSettings } from '../operators/blockOnViolation.js';
 import { resolveCheckSettings } from '../operators/checkRail.js';
 import { resolveGuardSettings } from '../operators/guard.js';
@@ -19,7 +19,8 @@ import { guardWith } from '../operators/internal/guardWith.js';
 import type { CheckSettings, GuardSettings, ViolationSettings } from '../operators/internal/settings.js';
 import { wholeAnswer } from '../operators/internal/wholeAnswer.js';
 import { railNamed } from '../rails/defineRail.js';
-import type { PromptTemplate } from '../rails/selfCheck.js';
+import type { PromptTemplate } from '../rails/compilePrompt.js';
+import { multilingualRefusal } from '../rails/multilingualRefusal.js';
 import { type EngineClients, engineModel } from './engineModel.js';
 import type { RailRecorder } from './RailRecorder.js';
 
@@ -52,6 +53,10 @@ export interface RailPlan {
    * makes those rails; rejects with a ConfigError for what making them found (a prompt that is not a template).
    */
   readonly ready: () => Promise<void>;
+  /** How an input block by each judged flow is answered, by rail name (the flow as written). */
+  readonly inputAnswers: ReadonlyMap<string, InputAnswer>;
+  /** With `enable_rails_exceptions`: the exception of each judged output flow, for blocks of a whole answer. */
+  readonly outputExceptions: ReadonlyMap<string, RailException> | undefined;
 }
 
 /** One call's own part: its conversation, where its LLM calls are recorded, and the log recorder if asked for. */
@@ -70,9 +75,14 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
   const custom: Record<string, OutputRail> = { ...config.customRails };
   for (const [name, rail] of Object.entries(options.rails)) custom[name] = railNamed(name, rail);
   const used = new Set<ChatModel>();
+  // One model per models entry, whichever flows ask it: one client, and a scripted judge's answers in one sequence.
+  const made = new Map<string, ChatModel | undefined>();
   const modelOf = (type: string): ChatModel | undefined => {
-    const index = config.models.findIndex((model) => model.type === type);
-    const model = options.models[type] ?? (index === -1 ? undefined : engineModel(config, index, options.clients));
+    if (!made.has(type)) {
+      const index = config.models.findIndex((model) => model.type === type);
+      made.set(type, options.models[type] ?? (index === -1 ? undefined : engineModel(config, index, options.clients)));
+    }
+    const model = made.get(type);
     if (model) used.add(model);
     return model;
   };
@@ -84,6 +94,7 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
     if (isLazyRail(rail)) deferred.push({ rail, issue });
     return rail;
   };
+  const answers = new Map<string, InputAnswer>();
 
   const railOf = (side: Side, flow: string, index: number): OutputRail | undefined => {
     const customRail = custom[flow];
@@ -103,9 +114,18 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
     }
     const task = judgeTask(flow, definition);
     const type = judgeModelType(flow, definition);
-    const model = modelOf(type) ?? main;
+    // NeMo's library rails ask the model of their type, never the main one.
+    const model = modelOf(type) ?? (definition.ownJudge ? undefined : main);
     if (!model) {
-      problems.push(config.issue(place, `flow '${flow}' needs a model: add a models entry of type main or ${type}`));
+      const types = [...new Set([...config.models.map((entry) => entry.type), ...Object.keys(options.models)])].sort();
+      problems.push(
+        config.issue(
+          place,
+          definition.ownJudge
+            ? `${side === 'input' ? 'Input' : 'Output'} flow '${parseFlow(flow).name}' references model type '${type}' that is not defined in the configuration. Detected model types: ${types.map((entry) => `'${entry}'`).join(', ') || 'none'}.`
+            : `flow '${flow}' needs a model: add a models entry of type main or ${type}`,
+        ),
+      );
       return undefined;
     }
     // The prompt's presence was checked when the config was loaded; its templates are compiled here, once.
@@ -115,10 +135,11 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
       const key = prompt.content === undefined ? 'messages' : 'content';
       return config.issue(['prompts', data.prompts.indexOf(prompt), key], error.message.replace(/^\w+: /, ''));
     };
+    if (side === 'input') answers.set(flow, inputAnswer(config, flow, definition));
     try {
       // The side's check_timeout_ms bounds the judge, as every rail of the side: the rail needs no bound of its own.
       const timeoutMs = Number.POSITIVE_INFINITY;
-      const rail = definition.rail({ name: flow, task, model, prompt: templateOf(prompt), temperature: data.lowest_temperature, maxTokens: prompt.max_tokens ?? 3, timeoutMs });
+      const rail = definition.rail({ name: flow, task, model, prompt: templateOf(prompt), promptConfig: prompt, config: data, timeoutMs });
       return defer(rail, promptIssue);
     } catch (error) {
       problems.push(promptIssue(error));
@@ -157,13 +178,52 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
               violation: resolveViolationSettings('LLMRails', { mode }),
             },
     onInputViolation: options.onInputViolation,
+    // Each deferred rail loads its own module: a config without regex check never loads the regex engine.
     ready: async () => {
-      await loadFlowModules();
       const made = await Promise.allSettled(deferred.map(({ rail }) => rail.ready()));
       const found = made.flatMap((outcome, index) => (outcome.status === 'rejected' ? [deferred[index]!.issue(outcome.reason)] : []));
       if (found.length > 0) throw new ConfigError(found);
     },
+    inputAnswers: answers,
+    outputExceptions: data.enable_rails_exceptions ? outputExceptions(data.rails.output.flows) : undefined,
   };
+}
+
+/** How a blocked input is answered for one flow: its refusal (in the user's language, for some), or its exception. */
+export interface InputAnswer {
+  readonly refusal?: (userMessage: string) => string;
+  readonly exception?: RailException;
+}
+
+/**
+ * NeMo's answer to a block by `flow` on the input side: with `enable_rails_exceptions`, the flow's exception; for the
+ * content-safety flows with `rails.config.content_safety.multilingual.enabled`, the refusal in the user's language.
+ */
+function inputAnswer(config: RailsConfig, flow: string, definition: JudgeFlow): InputAnswer {
+  const { data } = config;
+  if (data.enable_rails_exceptions) return { exception: railException(flow, definition, 'input') };
+  const multilingual = data.rails.config.content_safety?.multilingual;
+  if (definition.multilingual && multilingual?.enabled) return { refusal: (userMessage) => multilingualRefusal(userMessage, multilingual.refusal_messages) };
+  return {};
+}
+
+/** NeMo's exception for a block by `flow`: `Input not allowed. The input was blocked by the '<flow>' flow.` */
+function railException(flow: string, definition: JudgeFlow, side: Side): RailException {
+  const { name, parameters } = parseFlow(flow);
+  // NeMo's flows quote the model type inside the quoted flow: 'content safety check input $model='content_safety''.
+  const shown = definition.modelParameter && parameters.model !== undefined ? `${name} $model='${parameters.model}'` : name;
+  const Side = side === 'input' ? 'Input' : 'Output';
+  return { type: definition.exception, message: `${Side} not allowed. The ${side} was blocked by the '${shown}' flow.` };
+}
+
+/** The exceptions of the judged output flows, by rail name, for blocks of a whole answer. */
+function outputExceptions(flows: readonly string[]): ReadonlyMap<string, RailException> {
+  const exceptions = new Map<string, RailException>();
+  for (const flow of flows) {
+    const definition = builtInFlow(flow);
+    if (definition?.kind === 'judge') exceptions.set(flow, railException(flow, definition, 'output'));
+  }
+  return exceptions;
 }
 
 /** The output rails of one call, as an operator on the answer's tokens. */
@@ -171,7 +231,18 @@ export function outputRails(plan: RailPlan, call: CallContext): MonoTypeOperator
   const { output } = plan;
   if (!output) return (tokens$) => tokens$;
   if (output.streaming) return guardWith({ ...output.guard, check: forCall(output.guard.check, 'output', call) });
-  return wholeAnswer(forCall(output.check, 'output', call), output.violation);
+  const checked = wholeAnswer(forCall(output.check, 'output', call), output.violation);
+  const exceptions = plan.outputExceptions;
+  if (!exceptions) return checked;
+  // NeMo's exception for a blocked whole answer (streaming output rails send the payload regardless, as NeMo's do).
+  return (answer$) =>
+    answer$.pipe(
+      checked,
+      catchError((error: unknown) => {
+        const exception = RailViolationError.isInstance(error) && error.info.verdict.kind !== 'internal_error' ? exceptions.get(error.info.rail) : undefined;
+        return throwError(() => (exception ? new RailViolationError({ ...(error as RailViolationError).info, exception }) : error));
+      }),
+    );
 }
 
 /**
@@ -187,8 +258,12 @@ export function behindInputRails(plan: RailPlan, call: CallContext, answer$: Obs
     concatMap((checked) => {
       if (!checked.blocked) return answer$;
       const { blocked } = checked;
+      const failed = blocked.kind === 'internal_error';
+      const { refusal, exception } = (!failed && plan.inputAnswers.get(blocked.rail)) || {};
+      // With enable_rails_exceptions a block is NeMo's exception, which no refusal text stands for.
+      if (exception) return throwError(() => new RailViolationError({ rail: blocked.rail, batchIndex: 0, verdict: blocked, exception }));
       // A rail that failed is not a policy decision: NeMo answers its internal-error message, not the refusal.
-      if ((call.onInputViolation ?? plan.onInputViolation) === 'refuse') return of(blockedAnswer(blocked));
+      if ((call.onInputViolation ?? plan.onInputViolation) === 'refuse') return of(refusal ? refusal(text) : blockedAnswer(blocked));
       return throwError(() => new RailViolationError({ rail: blocked.rail, batchIndex: 0, verdict: blocked }));
     }),
   );

@@ -1,18 +1,11 @@
-import { Template } from '@huggingface/jinja';
-import { map, type Observable, reduce, throwError, timeout } from 'rxjs';
-import { InvalidOptionError } from '../errors/InvalidOptionError.js';
-import { assertKnownKeys, assertRailName, assertUsageSink, describeValue } from '../internal/validateOptions.js';
-import type { ChatMessage, ChatModel, OutputRail, RailContext, RailDecision, UsageSink } from '../core/types.js';
-import { fanOut } from '../usage/fanOut.js';
-import { defineRail } from './defineRail.js';
+import type { ChatModel, OutputRail, RailContext, UsageSink } from '../core/types.js';
+import type { PromptTemplate } from './compilePrompt.js';
+import { isContentSafe } from './contentSafetyParsers.js';
+import { safetyJudgeRail } from './safetyJudge.js';
 
-/** A prompt: one template (sent as a user message), or chat messages whose contents are templates. */
-export type PromptTemplate = string | readonly { readonly role: string; readonly content: string }[];
+export type { PromptTemplate } from './compilePrompt.js';
 
 /** Options of {@link selfCheckOutput} and {@link selfCheckInput}. */
-/** How long a self-check judge may take to answer unless told otherwise. */
-const DEFAULT_JUDGE_TIMEOUT_MS = 30_000;
-
 export interface SelfCheckOptions {
   /** The judge. */
   readonly model: ChatModel;
@@ -95,69 +88,6 @@ function selfCheck(
   options: SelfCheckOptions,
   variables: (text: string, context: RailContext) => Record<string, string>,
 ): OutputRail {
-  assertKnownKeys(owner, options, ['model', 'prompt', 'usage', 'temperature', 'maxTokens', 'name', 'task', 'timeoutMs']);
-  const { model, prompt, usage, temperature = 0.001, maxTokens = 3, name = flow, task = defaultTask, timeoutMs = DEFAULT_JUDGE_TIMEOUT_MS } = options;
-  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs <= 0) {
-    throw new InvalidOptionError('timeoutMs', timeoutMs, `${owner}: timeoutMs must be a positive number of milliseconds (or Infinity), got ${describeValue(timeoutMs)}`);
-  }
-  assertRailName(owner, 'name', name);
-  assertRailName(owner, 'task', task);
-  if (model === null || typeof model !== 'object' || typeof model.stream !== 'function') {
-    throw new InvalidOptionError('model', model, `${owner}: model must be a ChatModel (openAIModel, anthropicModel, scriptedModel, ...), got ${describeValue(model)}`);
-  }
-  if (!Number.isInteger(maxTokens) || maxTokens < 1) {
-    throw new InvalidOptionError('maxTokens', maxTokens, `${owner}: maxTokens must be a positive integer, got ${describeValue(maxTokens)}`);
-  }
-  const render = compilePrompt(owner, prompt);
-  if (usage !== undefined) assertUsageSink(owner, 'usage', usage);
-  return defineRail(name, (text, context): Observable<RailDecision> => {
-    const prompt = { ...variables(text, context), history: '', general_instructions: '', sample_conversation: '', bot_thinking: '' };
-    const sink = usage === undefined ? context.usage : context.usage === undefined ? usage : fanOut(usage, context.usage);
-    return model
-      .stream(render(prompt), { task, usage: sink, signal: context.signal, temperature, max_tokens: maxTokens })
-      .pipe(
-        reduce((answer, token) => answer + token, ''),
-        timeoutMs === Number.POSITIVE_INFINITY
-          ? (answer$: Observable<string>) => answer$
-          : timeout({ first: timeoutMs, with: () => throwError(() => new Error(`the judge did not answer within ${timeoutMs} ms`)) }),
-        map((answer): RailDecision => {
-          const safe = isContentSafe(answer);
-          return safe
-            ? { allowed: true, reason: `the judge answered ${JSON.stringify(answer.trim())}` }
-            : { allowed: false, reason: `the judge answered ${JSON.stringify(answer.trim())}` };
-        }),
-      );
-  });
-}
-
-/** Compiles the prompt's templates once; a syntax error is an InvalidOptionError now, not a failure per window. */
-function compilePrompt(owner: string, prompt: PromptTemplate): (variables: Record<string, string>) => ChatMessage[] {
-  const parts = typeof prompt === 'string' ? [{ role: 'user', content: prompt }] : prompt;
-  if (!Array.isArray(parts) || parts.length === 0) {
-    throw new InvalidOptionError('prompt', prompt, `${owner}: prompt must be a template string or a non-empty list of { role, content }, got ${describeValue(prompt)}`);
-  }
-  const templates = parts.map((part, index) => {
-    try {
-      return { role: part.role, template: new Template(part.content) };
-    } catch (error) {
-      throw new InvalidOptionError(
-        typeof prompt === 'string' ? 'prompt' : `prompt[${index}]`,
-        part.content,
-        `${owner}: the prompt is not a valid Jinja template: ${(error as Error).message}`,
-      );
-    }
-  });
-  return (variables) => templates.map(({ role, template }) => ({ role, content: template.render(variables) }));
-}
-
-/**
- * NeMo's `is_content_safe`: lower-case, collapse runs of non-word characters into a space, look at the first two
- * words: `safe` → safe, `unsafe` → unsafe, `yes` → unsafe, `no` → safe (checked in that order); else unsafe.
- */
-export function isContentSafe(answer: string): boolean {
-  const words = answer.toLowerCase().trim().replace(/[^\p{L}\p{N}_]+/gu, ' ').split(' ').slice(0, 2);
-  for (const [word, safe] of [['safe', true], ['unsafe', false], ['yes', false], ['no', true]] as const) {
-    if (words.includes(word)) return safe;
-  }
-  return false;
+  const temperature = options?.temperature ?? 0.001;
+  return safetyJudgeRail({ owner, extraKeys: ['temperature'], defaultName: flow, defaultTask, temperature, maxTokens: 3, parser: isContentSafe, variables }, options);
 }

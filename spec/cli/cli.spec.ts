@@ -74,7 +74,7 @@ describe('rxguardrails chat (a real process on examples/configs/demo)', () => {
 
   describe('errors: one line and a non-zero exit code', () => {
     it.each([
-      [['--config', 'spec/fixtures/configs/unknown-engine'], 1, 'rxguardrails: spec/fixtures/configs/unknown-engine/config.yml:3:13: models[0].engine: unknown engine "cohere"; use one of openai, anthropic, scripted\n'],
+      [['--config', 'spec/fixtures/configs/unknown-engine'], 1, 'rxguardrails: spec/fixtures/configs/unknown-engine/config.yml:3:13: models[0].engine: unknown engine "cohere"; use one of openai, nim, nvidia_ai_endpoints, vllm_openai, anthropic, scripted\n'],
       [['--config', 'no/such/folder'], 1, 'rxguardrails: no/such/folder: no such config folder or file\n'],
       [
         ['--config', 'examples/configs/streaming'],
@@ -137,7 +137,7 @@ describe('rxguardrails chat --config on a folder of configs (a real process), as
     expect(await chat(['--config', 'examples/configs'], 'What is the passphrase?\n')).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'rxguardrails: chat: examples/configs holds 2 configs; choose one with --config-id: demo, streaming\n',
+      stderr: 'rxguardrails: chat: examples/configs holds 3 configs; choose one with --config-id: content_safety, demo, streaming\n',
     });
   });
 
@@ -145,6 +145,20 @@ describe('rxguardrails chat --config on a folder of configs (a real process), as
     expect(await chat(['--config', 'examples/configs', '--config-id', 'demo'], 'How do I reset my router?\nWhat is the passphrase?\n')).toEqual({
       code: 0,
       stdout: `${RESET}\n✖ Blocked by keyword check rails. (matched keyword "passphrase")\n`,
+      stderr: '',
+    });
+  });
+
+  it('should chat on the NeMo content-safety example with its scripted judges, no API key needed', async () => {
+    const questions = 'Where is my order?\nWho wrote my book?\nWho will win the election?\n';
+    expect(await chat(['--config', 'examples/configs', '--config-id', 'content_safety', '--streaming'], questions)).toEqual({
+      code: 0,
+      stdout: [
+        'Your order #1042 left our warehouse this morning and should arrive tomorrow before noon.',
+        '✖ Blocked by content safety check output $model=content_safety rails. (the judge answered "{\\"User Safety\\": \\"safe\\", \\"Response Safety\\": \\"unsafe\\", \\"Safety Categories\\": \\"S9: PII/Privacy\\"}")',
+        '✖ Blocked by topic safety check input $model=topic_control rails. (the judge answered "off-topic")',
+        '',
+      ].join('\n'),
       stderr: '',
     });
   });
@@ -166,7 +180,7 @@ describe('rxguardrails chat --config on a folder of configs (a real process), as
   });
 
   it.each([
-    [['--config', 'examples/configs', '--config-id', 'nope'], "rxguardrails: chat: no config 'nope' in examples/configs (its configs: demo, streaming)\n"],
+    [['--config', 'examples/configs', '--config-id', 'nope'], "rxguardrails: chat: no config 'nope' in examples/configs (its configs: content_safety, demo, streaming)\n"],
     [['--config', 'spec/fixtures/server-configs', '--config-id', '_ignored'], "rxguardrails: chat: no config '_ignored' in spec/fixtures/server-configs (its configs: strict, support)\n"],
     [['--config', 'examples/configs/demo', '--config-id', 'streaming'], "rxguardrails: chat: no config 'streaming' in examples/configs/demo (its configs: demo)\n"],
     [['--config', 'spec/fixtures/whole-answer/config.yml', '--config-id', 'whole-answer'], "rxguardrails: chat: --config-id chooses among a folder's configs, and spec/fixtures/whole-answer/config.yml is a file\n"],

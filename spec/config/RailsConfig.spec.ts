@@ -161,7 +161,7 @@ rails:
     it.each([
       ['yaml-syntax', 'config.yml:9:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]', undefined],
       ['wrong-type', 'config.yml:8:15: rails.output.parallel: expected a boolean', 'rails.output.parallel'],
-      ['unknown-engine', 'config.yml:3:13: models[0].engine: unknown engine "cohere"; use one of openai, anthropic, scripted', 'models[0].engine'],
+      ['unknown-engine', 'config.yml:3:13: models[0].engine: unknown engine "cohere"; use one of openai, nim, nvidia_ai_endpoints, vllm_openai, anthropic, scripted', 'models[0].engine'],
       ['chunk-size-zero', 'config.yml:12:19: rails.output.streaming.chunk_size: must be at least 1', 'rails.output.streaming.chunk_size'],
       ['context-not-smaller', 'config.yml:13:21: rails.output.streaming.context_size: must be less than chunk_size (20), got 20', 'rails.output.streaming.context_size'],
       [
@@ -171,7 +171,7 @@ rails:
       ],
       [
         'unknown-flow',
-        "config.yml:10:9: rails.output.flows[1]: unknown flow 'check facts': rxguardrails knows 'self check input', 'self check output', 'keyword check' and 'regex check'; export a rail of that name from rails.js, or pass it in LLMRails({ rails })",
+        "config.yml:10:9: rails.output.flows[1]: unknown flow 'check facts': rxguardrails knows 'self check input', 'self check output', 'keyword check', 'regex check', 'content safety check input', 'content safety check output', 'topic safety check input', 'llama guard check input' and 'llama guard check output'; export a rail of that name from rails.js, or pass it in LLMRails({ rails })",
         'rails.output.flows[1]',
       ],
       ['multi-file-error', 'prompts.yml:6:17: prompts[1].max_tokens: must be a positive integer', 'prompts[1].max_tokens'],

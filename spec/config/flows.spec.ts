@@ -17,7 +17,17 @@ const main = { type: 'main', engine: 'scripted', parameters: { responses: ['Hi']
 
 describe('the flow registry', () => {
   it("should list NeMo's flow names rxguardrails builds itself", () => {
-    expect([...BUILT_IN_FLOWS].sort()).toEqual(['keyword check', 'regex check', 'self check input', 'self check output']);
+    expect([...BUILT_IN_FLOWS].sort()).toEqual([
+      'content safety check input',
+      'content safety check output',
+      'keyword check',
+      'llama guard check input',
+      'llama guard check output',
+      'regex check',
+      'self check input',
+      'self check output',
+      'topic safety check input',
+    ]);
   });
 
   it('should name every built-in flow when a flow is unknown', () => {
@@ -25,7 +35,7 @@ describe('the flow registry', () => {
     expect(error.issues).toEqual([
       expect.objectContaining({
         key: 'rails.output.flows[0]',
-        message: `unknown flow 'check facts': rxguardrails knows 'self check input', 'self check output', 'keyword check' and 'regex check'; export a rail of that name from rails.js, or pass it in LLMRails({ rails })`,
+        message: `unknown flow 'check facts': rxguardrails knows 'self check input', 'self check output', 'keyword check', 'regex check', 'content safety check input', 'content safety check output', 'topic safety check input', 'llama guard check input' and 'llama guard check output'; export a rail of that name from rails.js, or pass it in LLMRails({ rails })`,
       }),
     ]);
   });

@@ -138,7 +138,9 @@ describe('the engines of regex check and the LLM-judged flows, imported when fir
 
   it('should check everything as the config is read once the engines are loaded', async () => {
     await freshly(async ({ ConfigError, LLMRails, RailsConfig }) => {
-      await new LLMRails(RailsConfig.fromContent({ models: [main('Hi')] })).warmUp();
+      await new LLMRails(
+        RailsConfig.fromContent({ models: [main('Hi')], rails: { output: { flows: ['regex check'] }, config: { regex_check: { patterns: ['ok'] } } } }),
+      ).warmUp();
       expect(() => RailsConfig.fromContent({ rails: { config: { regex_check: { patterns: ['a{1001}'] } } } })).toThrow(ConfigError);
     });
   });
@@ -162,9 +164,18 @@ describe('the engines of regex check and the LLM-judged flows, imported when fir
         { models: { self_check_input: judge } },
       );
       rails.stream(ask('Hi')).subscribe().unsubscribe();
-      await new LLMRails(RailsConfig.fromContent({ models: [main('Hi')] })).warmUp();
+      await rails.warmUp();
       expect(loaded.has('@huggingface/jinja')).toBe(true);
       expect(calls).toBe(0);
+    });
+  });
+
+  it('should load at warmUp only the engines the config needs', async () => {
+    await freshly(async ({ LLMRails, RailsConfig }, loaded) => {
+      await new LLMRails(RailsConfig.fromContent({ models: [main('Hi')], rails: { output: { flows: ['keyword check'] }, config: { keyword_check: { keywords: ['x'] } } } })).warmUp();
+      expect([...loaded]).toEqual([]);
+      await new LLMRails(RailsConfig.fromContent({ models: [main('Hi')], rails: { output: { flows: ['regex check'] }, config: { regex_check: { patterns: ['x'] } } } })).warmUp();
+      expect([...loaded]).toEqual(['re2js']);
     });
   });
 });

@@ -89,9 +89,14 @@ describe('LLMRails (scripted models)', () => {
       });
     });
 
-    it('should answer in one chunk without top-level streaming (as NeMo without a streaming LLM)', async () => {
-      const rails = new LLMRails(configOf({ models: [scriptedEngine([CLEAN])] }));
+    it('should answer in one chunk with top-level streaming: False (NeMo v0.19 without a streaming LLM)', async () => {
+      const rails = new LLMRails(configOf({ models: [scriptedEngine([CLEAN])], streaming: false }));
       expect(await collect(rails.stream(ask('Hi')))).toEqual({ items: [CLEAN], completed: true });
+    });
+
+    it('should stream token by token without top-level streaming, as NeMo v0.20+ configs (which omit it) do', async () => {
+      const rails = new LLMRails(configOf({ models: [scriptedEngine([CLEAN])] }));
+      expect(await collect(rails.stream(ask('Hi')))).toEqual({ items: ['Hello ', 'there! ', 'How ', 'are ', 'you?'], completed: true });
     });
 
     describe('when output rails exist but output streaming is off', () => {
@@ -207,7 +212,7 @@ describe('LLMRails (scripted models)', () => {
         rails: { 'no shouting': (text) => text !== text.toUpperCase() },
       });
       expect((await collect(rails.stream(ask('HELLO')))).items).toEqual([REFUSAL]);
-      expect((await collect(rails.stream(ask('Hello')))).items).toEqual([CLEAN]);
+      expect((await collect(rails.stream(ask('Hello')))).items.join('')).toBe(CLEAN);
     });
   });
 
@@ -540,7 +545,7 @@ describe('LLMRails (scripted models)', () => {
       it('should name the environment variable of api_key_env_var, at that key', async () => {
         const custom = await NodeRailsConfig.fromPath(fixtureFolder('anthropic-key-env-var'));
         expect(() => new LLMRails(custom)).toThrow(
-          `${fixtureFile('anthropic-key-env-var')}:4:22: models[0].api_key_env_var: engine anthropic needs an API key: set the environment variable TEAM_CLAUDE_KEY`,
+          `${fixtureFile('anthropic-key-env-var')}:4:22: models[0].api_key_env_var: Model API Key environment variable 'TEAM_CLAUDE_KEY' not set: engine anthropic needs an API key: set the environment variable TEAM_CLAUDE_KEY`,
         );
       });
     });

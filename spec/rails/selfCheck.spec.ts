@@ -1,7 +1,7 @@
 import { firstValueFrom, isObservable, type Observable } from 'rxjs';
 import { InvalidOptionError, type RailContext, type RailDecision, scriptedModel, UsageTracker } from 'rxguardrails';
 import { selfCheckInput, selfCheckOutput } from 'rxguardrails/judges';
-import { isContentSafe } from '../../lib/rails/selfCheck.js';
+import { isContentSafe } from '../../lib/rails/contentSafetyParsers.js';
 
 const context = (userMessage?: string): RailContext =>
   ({ userMessage, messages: [], batch: { index: 0, text: '', chunks: [], final: true, overlap: 0 }, signal: new AbortController().signal }) as RailContext;
@@ -23,7 +23,7 @@ describe('NeMo is_content_safe, as the self-check rails read the judge', () => {
     ['Maybe', false],
     ['', false],
   ])('should read %j as safe: %s', (answer, safe) => {
-    expect(isContentSafe(answer)).toBe(safe);
+    expect(isContentSafe(answer).safe).toBe(safe);
   });
 });
 
