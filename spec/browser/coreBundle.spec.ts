@@ -7,11 +7,11 @@
 // A screenshot of each page as its test left it goes to spec/browser/.screenshots/ (gitignored) for reviewers.
 // `npm test` builds before it runs jest.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, relative, resolve } from 'node:path';
+import { dirname, extname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -22,8 +22,8 @@ const SCREENSHOTS = resolve(__dirname, '.screenshots');
 const REFUSAL = "I'm sorry, I can't respond to that.";
 
 // This machine has no internet: Chromium's background services (updates, sync, safe browsing lists) would try to
-// connect at start, fail, and can stall the launch. The sandbox needs user namespaces, which a container running
-// as root lacks.
+// connect at start, fail, and can stall the launch. Chromium will not start as root (as here and in CI) with its
+// sandbox on.
 const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -123,17 +123,30 @@ async function serve(folder: string): Promise<{ server: Server; origin: string }
 }
 
 /**
- * The Chromium inside @sparticuz/chromium, unpacked once per installed version under node_modules/.cache (the
- * package unpacks into its tmpdir() and reuses whatever `chromium` it finds there, whichever version left it). The
- * package is ESM only and jest runs specs as CommonJS, so a child Node unpacks it.
+ * The Chromium inside @sparticuz/chromium, unpacked once per installed version under node_modules/.cache. The package
+ * unpacks into its tmpdir() and from then on reuses whatever `chromium` file it finds there, whichever version left
+ * it and whether or not it was written whole; so it unpacks into a folder of its own, renamed into place once done.
+ * The package is ESM only and jest runs specs as CommonJS, so a child Node unpacks it.
  */
 async function chromiumPath(): Promise<string> {
   const { version } = JSON.parse(readFileSync(resolve(root, 'node_modules/@sparticuz/chromium/package.json'), 'utf8')) as { version: string };
   const folder = resolve(root, 'node_modules/.cache', `sparticuz-chromium-${version}`);
-  mkdirSync(folder, { recursive: true });
-  const script = `import chromium from '@sparticuz/chromium'; process.stdout.write(await chromium.executablePath());`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '--eval', script], { cwd: root, env: { ...process.env, TMPDIR: folder }, encoding: 'utf8' });
-  return stdout;
+  const executable = join(folder, 'chromium');
+  if (existsSync(executable)) return executable;
+  mkdirSync(dirname(folder), { recursive: true });
+  const unpacking = mkdtempSync(`${folder}.unpacking-`);
+  try {
+    const script = `import chromium from '@sparticuz/chromium'; process.stdout.write(await chromium.executablePath());`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '--eval', script], { cwd: root, env: { ...process.env, TMPDIR: unpacking }, encoding: 'utf8' });
+    if (stdout !== join(unpacking, 'chromium')) throw new Error(`@sparticuz/chromium unpacked Chromium to ${stdout}, not into ${unpacking}`);
+    renameSync(unpacking, folder);
+  } catch (error) {
+    // Another run may have put its copy in place first.
+    if (!existsSync(executable)) throw error;
+  } finally {
+    rmSync(unpacking, { recursive: true, force: true });
+  }
+  return executable;
 }
 
 /** Calls the page's script (an expression with JSON arguments: no function of this file, as jest transformed it, travels to the page). */
@@ -196,7 +209,7 @@ describe('the core entry, bundled with code splitting, in a real browser', () =>
     });
     try {
       await page.goto(`${origin}/`);
-      await page.waitForFunction(() => document.body.dataset['ready'] === 'true', undefined, { timeout: 5_000 });
+      await page.waitForFunction(() => document.body.dataset['ready'] === 'true', undefined, { timeout: 10_000 });
       await body(page, requests);
       expect(errors).toEqual([]);
     } finally {
