@@ -306,7 +306,7 @@ prompts:
     });
   });
 
-  it('should report at warmUp() a prompt that is not a valid Jinja template as a ConfigError, having loaded both engines', async () => {
+  it('should report at warmUp() a prompt that is not a valid Jinja template as a ConfigError, loading the Jinja chunk', async () => {
     await onPage('warm-up', async (page, requests) => {
       const error = await call(
         page,
@@ -326,7 +326,9 @@ prompts:
       expect(error!.message).toContain('prompts[0].content');
       expect(error!.message).toContain('not a valid Jinja template');
       expect(count(requests, bundle.jinjaChunk)).toBe(1);
-      expect(count(requests, bundle.regexChunk)).toBe(1);
+      // warmUp() loads every flow's engine now (loadFlowModules), so the regex chunk too, which this config does not
+      // need; not pinned here: loading only the config's engines would be better for a page.
+      expect(count(requests, bundle.regexChunk)).toBeLessThanOrEqual(1);
     });
   });
 });
