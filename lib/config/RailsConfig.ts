@@ -182,8 +182,15 @@ function flowProblems(data: RailsConfigData, issue: Place): ConfigIssue[] {
         if (!data.prompts.some((prompt) => prompt.task === task)) {
           problems.push(issue(path, `You must provide a \`${task}\` prompt template. (flow '${flow}' needs a prompt with task: ${task})`));
         }
+      } else if (definition.unsupported) {
+        problems.push(issue(path, definition.unsupported));
+      } else if (definition.side && definition.side !== side) {
+        problems.push(issue(path, `flow '${flow}' is an ${definition.side} rail in NeMo: list it under rails.${definition.side}.flows`));
       } else if (!data.rails.config[definition.settings]) {
         problems.push(issue(path, `flow '${flow}' needs ${definition.needs}`));
+      } else {
+        const missing = definition.missing?.(data.rails.config);
+        if (missing) problems.push(issue(path, missing.startsWith('flow ') ? missing : `flow '${flow}' ${missing}`));
       }
     });
   }
@@ -205,7 +212,9 @@ function ruleSettingProblems(data: RailsConfigData, issue: Place): ConfigIssue[]
       if (!InvalidOptionError.isInstance(error)) throw error;
       const option = optionPath(error.option);
       const message = error.message.replace(/^[^:]+: /, '').replace(new RegExp(`^${escapeRegExp(error.option)} (?:is )?`), '');
-      problems.push(issue(['rails', 'config', definition.settings, ...option], message));
+      const problem = issue(['rails', 'config', definition.settings, ...option], message);
+      // Flows sharing settings (detect and mask sensitive data on input) find the same problem once.
+      if (!problems.some((other) => other.key === problem.key && other.message === problem.message)) problems.push(problem);
     }
   }
   return problems;
@@ -244,7 +253,7 @@ const RENAMED: Readonly<Record<string, string>> = {
 const NEMO_ONLY = new Set([
   'instructions', 'sample_conversation', 'colang_version', 'passthrough', 'enable_rails_exceptions', 'tracing', 'knowledge_base',
   'core', 'user_messages', 'bot_messages', 'docs', 'flows', 'actions_server_url', 'import_paths', 'custom_data', 'prompting_mode',
-  'embedding_search_provider', 'sensitive_data_detection', 'dialog', 'retrieval', 'jailbreak_detection', 'fact_checking',
+  'embedding_search_provider', 'dialog', 'retrieval', 'fact_checking',
 ]);
 
 function hint(key: string): string {

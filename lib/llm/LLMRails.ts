@@ -19,7 +19,7 @@ import type { GenerateOptions, LLMRailsOptions, StreamOptions } from './LLMRails
 import { RailRecorder } from './RailRecorder.js';
 import { StreamingHandler } from './StreamingHandler.js';
 import { loadEngine } from './engineModel.js';
-import { behindInputRails, buildRailPlan, outputRails, type RailPlan } from './railPlan.js';
+import { behindInputRails, buildRailPlan, type CallContext, outputRails, type RailPlan } from './railPlan.js';
 
 const STREAM_OPTION_KEYS = ['generator', 'llmParams', 'usage', 'demand', 'onInputViolation'] as const;
 const GENERATE_OPTION_KEYS = [...STREAM_OPTION_KEYS, 'streamingHandler', 'options', 'signal'] as const;
@@ -196,19 +196,20 @@ export class LLMRails {
     assertDemand('LLMRails', 'demand', demand);
     if (onInputViolation !== undefined) assertOneOf('LLMRails', 'onInputViolation', onInputViolation, ['refuse', 'error'] as const);
     const call = { messages, userMessage: lastUserMessage(messages), usage, recorder, onInputViolation };
-    const output = outputRails(this.plan, call);
-    if (generator !== undefined) return (isObservable(generator) ? generator : fromTokens(generator, { demand })).pipe(output);
+    if (generator !== undefined) return (isObservable(generator) ? generator : fromTokens(generator, { demand })).pipe(outputRails(this.plan, call));
     const model = this.plan.main;
     if (!model) {
       return throwError(
         () => new ConfigError([this.config.issue(['models'], 'no model of type main: add one to the config, or pass LLMRails({ models: { main } }) or a generator')]),
       );
     }
-    const answer$ = defer(() => {
-      const tokens$ = model.stream(messages, { ...llmParams, usage, task: 'general', ...(demand ? { demand } : {}) });
-      // Without top-level `streaming`, the answer comes as one chunk, as in NeMo.
-      return (this.config.streaming ? tokens$ : tokens$.pipe(toArray(), map((tokens) => tokens.join('')))).pipe(output);
-    });
-    return behindInputRails(this.plan, call, answer$);
+    // The call as the input rails leave it: its user message masked, when a flow masks it.
+    const answer = (checked: CallContext) =>
+      defer(() => {
+        const tokens$ = model.stream(checked.messages, { ...llmParams, usage, task: 'general', ...(demand ? { demand } : {}) });
+        // Without top-level `streaming`, the answer comes as one chunk, as in NeMo.
+        return (this.config.streaming ? tokens$ : tokens$.pipe(toArray(), map((tokens) => tokens.join('')))).pipe(outputRails(this.plan, checked));
+      });
+    return behindInputRails(this.plan, call, answer);
   }
 }

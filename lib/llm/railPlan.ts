@@ -3,7 +3,7 @@
 // adds its own messages, usage sink and log recorder.
 import { concatMap, type MonoTypeOperatorFunction, type Observable, of, throwError } from 'rxjs';
 import { blockedAnswer } from '../core/refusals.js';
-import type { ChatMessage, ChatModel, OutputRail, UsageSink } from '../core/types.js';
+import type { ChatMessage, ChatModel, OutputRail, RailVerdict, UsageSink } from '../core/types.js';
 import { builtInFlow, judgeModelType, judgeTask, listBuiltInFlows } from '../config/flows.js';
 import type { RailsConfig } from '../config/RailsConfig.js';
 import type { PromptConfig } from '../config/railsConfigSchema.js';
@@ -19,6 +19,7 @@ import type { CheckSettings, GuardSettings, ViolationSettings } from '../operato
 import { wholeAnswer } from '../operators/internal/wholeAnswer.js';
 import { railNamed } from '../rails/defineRail.js';
 import type { PromptTemplate } from '../rails/selfCheck.js';
+import { maskedTextOf } from '../rails/sensitiveData.js';
 import { type EngineClients, engineModel } from './engineModel.js';
 import type { RailRecorder } from './RailRecorder.js';
 
@@ -43,6 +44,11 @@ export interface RailPlan {
   readonly models: readonly ChatModel[];
   /** Input rails, checked once on the last user message; undefined without input flows. */
   readonly input: CheckSettings | undefined;
+  /**
+   * Input rails that rewrite the user's message (`mask sensitive data on input`), run before the others: the other
+   * input rails, the model and the output rails see the rewritten message. Undefined without such flows.
+   */
+  readonly inputRewrite: CheckSettings | undefined;
   /** Output rails; undefined without output flows. */
   readonly output: OutputPlan | undefined;
   readonly onInputViolation: 'refuse' | 'error';
@@ -72,6 +78,7 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
   };
   const main = modelOf('main');
   const problems: ConfigIssue[] = [];
+  const rewriting = new Set<OutputRail>();
 
   const railOf = (side: Side, flow: string, index: number): OutputRail | undefined => {
     const customRail = custom[flow];
@@ -85,7 +92,11 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
       return undefined;
     }
     // Rule settings were checked when the config was loaded.
-    if (definition.kind !== 'judge') return definition.build(data.rails.config, flow);
+    if (definition.kind !== 'judge') {
+      const rail = definition.build(data.rails.config, flow);
+      if (rail && definition.rewritesInput) rewriting.add(rail);
+      return rail;
+    }
     const task = judgeTask(flow, definition);
     const type = judgeModelType(flow, definition);
     const model = modelOf(type) ?? main;
@@ -107,7 +118,9 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
     }
   };
   const railsOf = (side: Side) => data.rails[side].flows.map((flow, index) => railOf(side, flow, index)).filter((rail) => rail !== undefined);
-  const inputRails = railsOf('input');
+  const inputFlowRails = railsOf('input');
+  const inputRails = inputFlowRails.filter((rail) => !rewriting.has(rail));
+  const inputRewrites = inputFlowRails.filter((rail) => rewriting.has(rail));
   const outputRails = railsOf('output');
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -117,6 +130,7 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
     main,
     models: [...used],
     input: inputRails.length === 0 ? undefined : resolveCheckSettings('LLMRails', inputRails, { parallel: input.parallel, timeout: input.check_timeout_ms }),
+    inputRewrite: inputRewrites.length === 0 ? undefined : resolveCheckSettings('LLMRails', inputRewrites, { timeout: input.check_timeout_ms }),
     output:
       outputRails.length === 0
         ? undefined
@@ -150,23 +164,47 @@ export function outputRails(plan: RailPlan, call: CallContext): MonoTypeOperator
 }
 
 /**
- * The answer behind the input rails of one call: `answer$` when they pass (or there are none, or no user message),
- * else NeMo's refusal or a RailViolationError, per `onInputViolation`; the main model is then never called.
+ * The answer behind the input rails of one call: `answer(call)` when they pass (or there are none, or no user
+ * message), else NeMo's refusal or a RailViolationError, per `onInputViolation`; the main model is then never called.
+ * Rewriting input rails (masking) run first; `answer` then gets the call with the rewritten user message.
  */
-export function behindInputRails(plan: RailPlan, call: CallContext, answer$: Observable<string>): Observable<string> {
-  const { input } = plan;
+export function behindInputRails(plan: RailPlan, call: CallContext, answer: (call: CallContext) => Observable<string>): Observable<string> {
+  const { input, inputRewrite } = plan;
   const text = call.userMessage;
-  if (!input || text === undefined) return answer$;
+  if (text === undefined) return answer(call);
+  const checked = (current: CallContext): Observable<string> =>
+    input ? checkInput(plan, input, current, current.userMessage ?? text, () => answer(current)) : answer(current);
+  if (!inputRewrite) return checked(call);
+  return checkInput(plan, inputRewrite, call, text, (verdicts) => {
+    const rewritten = verdicts.reduce((current, verdict) => maskedTextOf(verdict) ?? current, text);
+    return checked(rewritten === text ? call : { ...call, userMessage: rewritten, messages: withLastUserMessage(call.messages, rewritten) });
+  });
+}
+
+/** One input check of `text`: `next(verdicts)` when it passes, else the refusal or a RailViolationError. */
+function checkInput(
+  plan: RailPlan,
+  settings: CheckSettings,
+  call: CallContext,
+  text: string,
+  next: (verdicts: readonly RailVerdict[]) => Observable<string>,
+): Observable<string> {
   return of({ index: 0, text, chunks: [text], final: true, overlap: 0 }).pipe(
-    checkWith(forCall(input, 'input', call)),
+    checkWith(forCall(settings, 'input', call)),
     concatMap((checked) => {
-      if (!checked.blocked) return answer$;
+      if (!checked.blocked) return next(checked.verdicts);
       const { blocked } = checked;
       // A rail that failed is not a policy decision: NeMo answers its internal-error message, not the refusal.
       if ((call.onInputViolation ?? plan.onInputViolation) === 'refuse') return of(blockedAnswer(blocked));
       return throwError(() => new RailViolationError({ rail: blocked.rail, batchIndex: 0, verdict: blocked }));
     }),
   );
+}
+
+/** The conversation with its last user message's text replaced. */
+function withLastUserMessage(messages: readonly ChatMessage[], content: string): readonly ChatMessage[] {
+  const last = messages.map((message) => message.role).lastIndexOf('user');
+  return messages.map((message, index) => (index === last ? { ...message, content } : message));
 }
 
 /** A side's check settings with the call's own part; rails wrapped for the log when it records. */

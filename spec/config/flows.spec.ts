@@ -17,7 +17,19 @@ const main = { type: 'main', engine: 'scripted', parameters: { responses: ['Hi']
 
 describe('the flow registry', () => {
   it("should list NeMo's flow names rxguardrails builds itself", () => {
-    expect([...BUILT_IN_FLOWS].sort()).toEqual(['keyword check', 'regex check', 'self check input', 'self check output']);
+    expect([...BUILT_IN_FLOWS].sort()).toEqual([
+      'detect sensitive data on input',
+      'detect sensitive data on output',
+      'injection detection',
+      'jailbreak detection heuristics',
+      'jailbreak detection model',
+      'keyword check',
+      'mask sensitive data on input',
+      'mask sensitive data on output',
+      'regex check',
+      'self check input',
+      'self check output',
+    ]);
   });
 
   it('should name every built-in flow when a flow is unknown', () => {
@@ -25,7 +37,7 @@ describe('the flow registry', () => {
     expect(error.issues).toEqual([
       expect.objectContaining({
         key: 'rails.output.flows[0]',
-        message: `unknown flow 'check facts': rxguardrails knows 'self check input', 'self check output', 'keyword check' and 'regex check'; export a rail of that name from rails.js, or pass it in LLMRails({ rails })`,
+        message: `unknown flow 'check facts': rxguardrails knows 'self check input', 'self check output', 'keyword check', 'regex check', 'jailbreak detection model', 'jailbreak detection heuristics', 'injection detection', 'detect sensitive data on input', 'detect sensitive data on output', 'mask sensitive data on input' and 'mask sensitive data on output'; export a rail of that name from rails.js, or pass it in LLMRails({ rails })`,
       }),
     ]);
   });
