@@ -23,6 +23,14 @@ export { defineRail } from './rails/defineRail.js';
 export { keywordRail, type KeywordRailOptions } from './rails/keywordRail.js';
 export { regexRail, type RegexRailOptions } from './rails/regexRail.js';
 export { selfCheckInput, selfCheckOutput, type PromptTemplate, type SelfCheckOptions } from './rails/selfCheck.js';
+export {
+  jailbreakDetectionHeuristics,
+  jailbreakDetectionModel,
+  type JailbreakDetectionHeuristicsOptions,
+  type JailbreakDetectionModelOptions,
+} from './rails/jailbreakDetection.js';
+export { injectionDetection, type InjectionDetectionOptions, type InjectionRule } from './rails/injectionDetection.js';
+export { detectSensitiveData, maskSensitiveData, type SensitiveDataOptions, type SensitiveDataRecognizer } from './rails/sensitiveData.js';
 
 // Token sources
 export { fromTokens, type FromTokensOptions, type TokenInput } from './sources/fromTokens.js';

@@ -141,7 +141,7 @@ export function builtInRecognizers(): ReadonlyMap<string, Recognizer> {
             if (text[index - 1] === '+' || isWordCharacter(text[index - 1]) || /[\d.-]/.test(text[index + match.length] ?? '')) return null;
             const digits = digitsOf(match);
             if (match.startsWith('+')) return digits.length >= 8 && digits.length <= 15 ? {} : null;
-            if (match.startsWith('0')) return digits.length >= 9 && digits.length <= 12 ? {} : null;
+            if (match.startsWith('0')) return digits.length >= 10 && digits.length <= 12 ? {} : null;
             // North American: area code and exchange start with 2-9.
             const local = digits.length === 11 ? digits.slice(1) : digits;
             return /^[2-9]\d{2}[2-9]/.test(local) ? {} : null;
@@ -181,7 +181,8 @@ export function builtInRecognizers(): ReadonlyMap<string, Recognizer> {
             [String.raw`[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}`, 0.6],
           ),
           refine: (match, text, index) => {
-            if (!match.includes(':')) return ipv4Valid(match) ? {} : null;
+            // Not part of a longer dotted number (a version 1.2.3.4.5).
+            if (!match.includes(':')) return ipv4Valid(match) && !/^\.\d/.test(text.slice(index + match.length)) && !/\d\.$/.test(text.slice(0, index)) ? {} : null;
             const before = text[index - 1];
             const after = text[index + match.length];
             if (isWordCharacter(before) || before === ':' || before === '.' || isWordCharacter(after)) return null;
