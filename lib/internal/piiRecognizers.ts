@@ -138,7 +138,8 @@ export function builtInRecognizers(): ReadonlyMap<string, Recognizer> {
             [String.raw`\b0\d{1,4}[ /.-]\d{2,4}(?:[ .-]?\d{2,4}){1,2}\b`, 0.4],
           ),
           refine: (match, text, index) => {
-            if (text[index - 1] === '+' || isWordCharacter(text[index - 1]) || /[\d.-]/.test(text[index + match.length] ?? '')) return null;
+            // Not a piece of a longer run of digits (an IBAN's groups, a card number, a version).
+            if (/(?:[\p{L}\p{N}_+]|\d[ .-])$/u.test(text.slice(Math.max(0, index - 2), index)) || /^(?:[ .-]?\d|-)/.test(text.slice(index + match.length))) return null;
             const digits = digitsOf(match);
             if (match.startsWith('+')) return digits.length >= 8 && digits.length <= 15 ? {} : null;
             if (match.startsWith('0')) return digits.length >= 10 && digits.length <= 12 ? {} : null;
