@@ -8,6 +8,11 @@
 // tslib) and the library alone come to 254 kB, so it is out of reach while the core parses config.yml, renders Jinja
 // prompts and runs regex rails in linear time synchronously. The budget keeps what was won (from 859 kB) and shows
 // any growth.
+//
+// Raised from 445 kB / 140 kB gzipped by the detection rails of issue 11 (jailbreak detection, injection detection,
+// sensitive data: 462 kB / 146 kB when added; the library's own share went from 76 to 103 kB, zod's from 27 to 30 kB
+// for their rails.config schema). No package was added. Each rail is its own module under lib/rails/ behind one entry
+// in lib/config/flows.ts, so it can be loaded lazily from the registry, which takes it out of this bundle again.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -21,8 +26,8 @@ interface BundleSize {
   readonly packages: Readonly<Record<string, number>>;
 }
 
-const MINIFIED_BUDGET = 445_000;
-const GZIP_BUDGET = 140_000;
+const MINIFIED_BUDGET = 465_000;
+const GZIP_BUDGET = 147_000;
 // `import { z } from 'zod'` takes the z namespace object whole, all 40-odd locales included (454 kB);
 // `import * as z from 'zod'` keeps what is used (93 kB: classic schemas bring every check along); zod/mini, whose
 // checks are functions, keeps only the ones the config schema calls (27 kB).
