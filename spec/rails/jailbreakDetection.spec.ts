@@ -104,6 +104,7 @@ describe('jailbreak detection', () => {
         ['answers JSON of the wrong shape', { json: { result: 'no jailbreak' } }, /answered without a boolean "jailbreak": \{"result":"no jailbreak"\}$/],
         ['answers a string for the verdict', { json: { jailbreak: 'false' } }, /answered without a boolean "jailbreak"/],
         ['answers a list', { json: [{ jailbreak: false }] }, /answered without a boolean "jailbreak"/],
+        ['answers more than a megabyte', { text: `{"jailbreak": false, "pad": "${'x'.repeat(2_000_000)}"}` }, /answered more than 1000000 bytes$/],
       ])('should fail closed when the service %s', async (_, reply, message) => {
         answer = () => reply;
         const rails = new LLMRails(configWith({ nim_base_url: service.url }));
