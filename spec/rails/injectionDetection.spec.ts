@@ -138,8 +138,8 @@ describe('injectionDetection', () => {
       (size) => '__import__'.slice(0, 9).repeat(size / 9),
     ];
     for (const make of adversarial) {
-      const small = make(20_000);
-      const large = make(80_000);
+      const small = make(50_000);
+      const large = make(200_000);
       const time = (text: string) => {
         const runs: number[] = [];
         for (let run = 0; run < 5; run++) {
@@ -147,7 +147,8 @@ describe('injectionDetection', () => {
           rail.check(text, context(text));
           runs.push(performance.now() - started);
         }
-        return runs.sort((a, b) => a - b)[2]!;
+        // The fastest run: the one least disturbed by garbage collection and the other test workers.
+        return Math.min(...runs);
       };
       time(small); // warm up
       const ratio = time(large) / Math.max(time(small), 0.05);
