@@ -3,7 +3,8 @@
 //
 //   core                                the shared vocabulary: types, the refusal texts, lastUserMessage
 //   internal, errors                    helpers of every layer; the error classes
-//   usage, rails, regex, judges         usage records and trackers; the rails (regex and judges: their entries)
+//   usage, rails, regex, judges,        usage records and trackers; the rails (regex, judges, detectors: entries
+//   detectors                           of rails behind subpaths)
 //   operators, sources, models          the RxJS operators; token sources; chat models
 //   config, node, testing               config.yml (node: read from folders); the test kit
 //   llm                                 the LLMRails facade
@@ -13,7 +14,7 @@
 // catch what they forbid.
 
 /** The layers, bottom first; a folder may import from its own layer and those before it. */
-const LAYERS = [['core'], ['internal', 'errors'], ['usage', 'rails', 'regex', 'judges'], ['operators', 'sources', 'models'], ['config', 'node', 'testing'], ['llm'], ['server', 'cli']];
+const LAYERS = [['core'], ['internal', 'errors'], ['usage', 'rails', 'regex', 'judges', 'detectors'], ['operators', 'sources', 'models'], ['config', 'node', 'testing'], ['llm'], ['server', 'cli']];
 
 const folders = (layers) => `^lib/(${layers.flat().join('|')})/`;
 
@@ -31,7 +32,7 @@ const { builtinModules } = require('node:module');
 const NODE_BUILTINS = `^(node:.*|${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`;
 
 /** The browser-safe entries, and what they may reach outside lib/. */
-const BROWSER_ENTRIES = '^lib/(index|testing/index|regex/index|judges/index)\\.ts$';
+const BROWSER_ENTRIES = '^lib/(index|testing/index|regex/index|judges/index|detectors/index)\\.ts$';
 
 module.exports = {
   forbidden: [

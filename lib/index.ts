@@ -21,7 +21,8 @@ export type {
 } from './core/types.js';
 export { defineRail } from './rails/defineRail.js';
 export { keywordRail, type KeywordRailOptions } from './rails/keywordRail.js';
-// regexRail is in rxguardrails/regex, the LLM-judged rails in rxguardrails/judges: their engines are most of a bundle.
+// regexRail is in rxguardrails/regex, the LLM-judged rails in rxguardrails/judges, NeMo's detection rails in
+// rxguardrails/detectors: their engines are most of a bundle.
 
 // Token sources
 export { fromTokens, type FromTokensOptions, type TokenInput } from './sources/fromTokens.js';

@@ -186,7 +186,16 @@ function flowProblems(data: RailsConfigData, issue: Place, warnings: ConfigIssue
       const parameterProblem = flowParameterProblem(flow);
       if (parameterProblem) problems.push(issue(path, parameterProblem));
       if (definition.kind !== 'judge') {
-        if (!data.rails.config[definition.settings]) problems.push(issue(path, `flow '${flow}' needs ${definition.needs}`));
+        if (definition.unsupported) {
+          problems.push(issue(path, definition.unsupported));
+        } else if (definition.side && definition.side !== side) {
+          problems.push(issue(path, `flow '${flow}' is an ${definition.side} rail in NeMo: list it under rails.${definition.side}.flows`));
+        } else if (!data.rails.config[definition.settings]) {
+          problems.push(issue(path, `flow '${flow}' needs ${definition.needs}`));
+        } else {
+          const missing = definition.missing?.(data.rails.config);
+          if (missing) problems.push(issue(path, missing.startsWith('flow ') ? missing : `flow '${flow}' ${missing}`));
+        }
         return;
       }
       const { name, parameters } = parseFlow(flow);
@@ -253,7 +262,9 @@ function ruleSettingProblems(data: RailsConfigData, issue: Place): ConfigIssue[]
     try {
       definition.build(data.rails.config, flow);
     } catch (error) {
-      problems.push(ruleSettingIssue(issue, definition, error));
+      const problem = ruleSettingIssue(issue, definition, error);
+      // Flows sharing settings (detect and mask sensitive data on input) find the same problem once.
+      if (!problems.some((other) => other.key === problem.key && other.message === problem.message)) problems.push(problem);
     }
   }
   return problems;
@@ -283,7 +294,7 @@ const RENAMED: Readonly<Record<string, string>> = {
 const NEMO_ONLY = new Set([
   'instructions', 'sample_conversation', 'colang_version', 'passthrough', 'tracing', 'knowledge_base',
   'core', 'user_messages', 'bot_messages', 'docs', 'flows', 'actions_server_url', 'import_paths', 'custom_data', 'prompting_mode',
-  'embedding_search_provider', 'sensitive_data_detection', 'dialog', 'retrieval', 'jailbreak_detection', 'fact_checking',
+  'embedding_search_provider', 'dialog', 'retrieval', 'fact_checking',
 ]);
 
 function hint(key: string): string {

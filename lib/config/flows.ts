@@ -10,6 +10,17 @@ import type { PromptTemplate } from '../rails/compilePrompt.js';
 import { keywordRail } from '../rails/keywordRail.js';
 import { SAFETY_PARSER_NAMES } from '../rails/safetyParserNames.js';
 import type { KeyPath } from './configSources.js';
+import {
+  detectionModule,
+  detectSensitiveDataRail,
+  injectionRail,
+  jailbreakHeuristicsMissing,
+  jailbreakHeuristicsRail,
+  jailbreakModelMissing,
+  jailbreakModelRail,
+  maskSensitiveDataRail,
+  sensitiveDataMissing,
+} from './detectionSettings.js';
 import type { PromptConfig, RailsConfigData } from './railsConfigSchema.js';
 
 /** The rule settings under `rails.config` (`keyword_check`, `regex_check`, ...). */
@@ -91,13 +102,24 @@ const contentSafetyOptions = (options: JudgeRailOptions) => ({
 });
 
 
-/** A flow whose rail follows fixed rules configured under `rails.config.<settings>` (keywords, patterns). */
+/**
+ * A flow whose rail follows settings under `rails.config.<settings>`: fixed rules (keywords, patterns, detectors) or
+ * a service it calls (a classifier).
+ */
 export interface RuleFlow {
-  readonly kind: 'keyword' | 'regex';
+  readonly kind: 'keyword' | 'regex' | 'detector' | 'service';
   /** The key under `rails.config` holding its settings, which it needs. */
   readonly settings: keyof RuleSettings;
   /** What `rails.config.<settings>` must hold, for the message when it is missing. */
   readonly needs: string;
+  /** The one side NeMo defines the flow for (jailbreak detection checks the user's message: input only). */
+  readonly side?: 'input' | 'output';
+  /** What else the flow needs of the settings once it is used (a service's endpoint), if anything is missing. */
+  readonly missing?: (rules: RuleSettings) => string | undefined;
+  /** Why a NeMo flow is known but cannot be used yet: using it is a ConfigError with this message. */
+  readonly unsupported?: string;
+  /** The rail rewrites the user's message (its decision carries the masked text) rather than judging it. */
+  readonly rewritesInput?: boolean;
   /**
    * Makes the rail from the config's rule settings, or answers undefined when its settings are missing. It may
    * throw InvalidOptionError for settings the schema cannot judge (a pattern that does not compile).
@@ -112,7 +134,8 @@ function ruleFlow<K extends keyof RuleSettings>(
   kind: RuleFlow['kind'],
   settings: K,
   needs: string,
-  rail: (settings: NonNullable<RuleSettings[K]>, name: string) => OutputRail,
+  rail: (settings: NonNullable<RuleSettings[K]>, name: string) => OutputRail | undefined,
+  more: Pick<RuleFlow, 'side' | 'missing' | 'unsupported' | 'rewritesInput'> = {},
 ): RuleFlow {
   // Built once per settings object and name: the config is checked at load by building its rule rails, and the rail
   // plan then takes the same rail, so a matcher over a million keywords is built once, at load. The rails hold no
@@ -122,20 +145,25 @@ function ruleFlow<K extends keyof RuleSettings>(
     kind,
     settings,
     needs,
+    ...more,
     build: (rules, name) => {
       const configured: RuleSettings[K] | undefined = rules[settings];
       if (configured === undefined || configured === null) return undefined;
       const byName = built.get(configured) ?? new Map<string, OutputRail>();
       built.set(configured, byName);
       let made = byName.get(name);
-      if (!made) byName.set(name, (made = rail(configured, name)));
+      if (!made) {
+        made = rail(configured, name);
+        if (made) byName.set(name, made);
+      }
       return made;
     },
   };
 }
 
 // The regex engine and the Jinja engine are imported when a flow first needs them (see internal/lazyRail.ts): a
-// browser app whose config names neither kind of flow never loads them.
+// browser app whose config names no flow of theirs never loads them. (The detection rails' module, with the regex
+// engine, is detectionSettings.ts's.)
 const regexModule = new LazyModule(() => import('../rails/regexRail.js'));
 const judgedModule = new LazyModule(() => import('../rails/judgedRails.js'));
 
@@ -149,8 +177,14 @@ function judged(make: (module: typeof import('../rails/judgedRails.js'), options
  * in full, as the config is read or the plan built (Node's config loader and LLMRails.warmUp() call it).
  */
 export async function loadFlowModules(): Promise<void> {
-  await Promise.all([regexModule.load(), judgedModule.load()]);
+  await Promise.all([regexModule.load(), judgedModule.load(), detectionModule.load()]);
 }
+
+const JAILBREAK_MODEL_NEEDS = 'a classifier service under rails.config.jailbreak_detection (nim_base_url, or server_endpoint)';
+const JAILBREAK_HEURISTICS_NEEDS = "a perplexity service: rails.config.jailbreak_detection.server_endpoint (NeMo's jailbreak detection server, /heuristics)";
+const sensitiveDataNeeds = (side: 'input' | 'output') => `its entity types under rails.config.sensitive_data_detection.${side}.entities`;
+const MASK_OUTPUT_UNSUPPORTED =
+  "flow 'mask sensitive data on output' is not supported yet: masking a streamed answer needs a rewrite on the release path, which rxguardrails does not have yet; use 'detect sensitive data on output' (blocks instead)";
 
 export const FLOWS = {
   'self check input': {
@@ -193,6 +227,14 @@ export const FLOWS = {
     kind: 'judge', task: 'llama_guard_check_output', ownJudge: true, modelType: 'llama_guard',
     exception: 'LlamaGuardOutputRailException', rail: judged(({ llamaGuardCheckOutput }, options) => llamaGuardCheckOutput(safetyOptions(options))),
   },
+  // Detection rails (NeMo's jailbreak, injection and sensitive-data library rails): settings read in detectionSettings.ts.
+  'jailbreak detection model': ruleFlow('service', 'jailbreak_detection', JAILBREAK_MODEL_NEEDS, jailbreakModelRail, { side: 'input', missing: jailbreakModelMissing }),
+  'jailbreak detection heuristics': ruleFlow('service', 'jailbreak_detection', JAILBREAK_HEURISTICS_NEEDS, jailbreakHeuristicsRail, { side: 'input', missing: jailbreakHeuristicsMissing }),
+  'injection detection': ruleFlow('detector', 'injection_detection', 'its rule sets under rails.config.injection_detection.injections (code, sqli, template, xss)', injectionRail, { side: 'output' }),
+  'detect sensitive data on input': ruleFlow('detector', 'sensitive_data_detection', sensitiveDataNeeds('input'), detectSensitiveDataRail('input'), { side: 'input', missing: sensitiveDataMissing('input') }),
+  'detect sensitive data on output': ruleFlow('detector', 'sensitive_data_detection', sensitiveDataNeeds('output'), detectSensitiveDataRail('output'), { side: 'output', missing: sensitiveDataMissing('output') }),
+  'mask sensitive data on input': ruleFlow('detector', 'sensitive_data_detection', sensitiveDataNeeds('input'), maskSensitiveDataRail, { side: 'input', missing: sensitiveDataMissing('input'), rewritesInput: true }),
+  'mask sensitive data on output': ruleFlow('detector', 'sensitive_data_detection', sensitiveDataNeeds('output'), () => undefined, { side: 'output', unsupported: MASK_OUTPUT_UNSUPPORTED }),
 } as const satisfies Readonly<Record<string, FlowDefinition>>;
 
 export type BuiltInFlow = keyof typeof FLOWS;

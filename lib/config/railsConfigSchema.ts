@@ -235,6 +235,85 @@ const checkTimeoutSchema = described(
   'how long each rail of this side may take to answer one check, in ms, before it counts as failed (fail-closed); default 30000',
 );
 
+/** `rails.config.jailbreak_detection`: NeMo's keys for the jailbreak classifier and the perplexity heuristics. */
+const jailbreakDetectionSchema = z.strictObject({
+  nim_base_url: described(z.optional(nonEmpty('URL')), 'a NemoGuard JailbreakDetect NIM, e.g. https://ai.api.nvidia.com'),
+  nim_server_endpoint: described(z._default(nonEmpty('path'), 'classify'), 'the classifier path under nim_base_url (default classify)'),
+  api_key: described(z.optional(nonEmpty('API key')), 'bearer token for the NIM (wins over api_key_env_var)'),
+  api_key_env_var: described(z.optional(nonEmpty('environment variable name')), 'where the NIM API key is, e.g. NVIDIA_API_KEY'),
+  server_endpoint: described(z.optional(nonEmpty('URL')), "NeMo's jailbreak detection server: .../model for the model flow (without nim_base_url), .../heuristics for the heuristics"),
+  length_per_perplexity_threshold: z._default(z.number().check(z.positive('must be a positive number')), 89.79),
+  prefix_suffix_perplexity_threshold: z._default(z.number().check(z.positive('must be a positive number')), 1845.65),
+  nim_url: described(z.optional(nonEmpty('host')), 'deprecated (NeMo v0.13): the NIM host, read as http://<nim_url>:<nim_port>/v1'),
+  nim_port: described(z.optional(integer('must be an integer').check(z.positive('must be a positive integer'))), 'deprecated (NeMo v0.13): the NIM port (default 8000)'),
+  embedding: described(z.optional(z.unknown()), 'deprecated and unused, as in NeMo'),
+});
+
+/** `rails.config.injection_detection`: NeMo's rule sets and action; YARA rules of one's own cannot run here. */
+const injectionDetectionSchema = z
+  .strictObject({
+    injections: z
+      .array(z.enum(['code', 'sqli', 'template', 'xss'], 'must be one of the built-in rule sets code, sqli, template, xss'))
+      .check(z.minLength(1, 'needs at least one of code, sqli, template, xss')),
+    action: described(
+      z._default(z.enum(['reject', 'omit'], "must be 'reject' or 'omit' (NeMo declares 'sanitize' but does not implement it)"), 'reject'),
+      'reject blocks; omit blocks too in rxguardrails, which cannot remove text from an answer',
+    ),
+    yara_path: z.optional(z.string()),
+    yara_rules: z.optional(z.record(z.string(), z.string())),
+  })
+  .check(
+    z.superRefine((settings, context) => {
+      for (const key of ['yara_path', 'yara_rules'] as const) {
+        if (settings[key] !== undefined) {
+          context.addIssue({ code: 'custom', path: [key], message: 'YARA rules cannot run in rxguardrails (it has its own patterns for code, sqli, template and xss): remove the key' });
+        }
+      }
+    }),
+  );
+
+const scoreThreshold = z.number({ error: 'must be a number from 0 to 1' }).check(z.gte(0, 'must be a number from 0 to 1'), z.lte(1, 'must be a number from 0 to 1'));
+
+/** One side of `rails.config.sensitive_data_detection` (`input`, `output`, `retrieval`). */
+const sensitiveDataSideSchema = z.strictObject({
+  entities: described(z._default(z.array(nonEmpty('entity type')), []), 'Presidio entity types: EMAIL_ADDRESS, CREDIT_CARD, PERSON, ...'),
+  score_threshold: described(z._default(scoreThreshold, 0.2), 'the score from which a finding counts (default 0.2)'),
+  mask_token: described(z.optional(z.string()), "NeMo's key, unused there too"),
+});
+
+/** `rails.config.sensitive_data_detection`: NeMo's Presidio settings, plus rxguardrails' analyzer_endpoint. */
+const sensitiveDataDetectionSchema = z.strictObject({
+  recognizers: z._default(
+    z.array(
+      z
+        .strictObject({
+          name: z.optional(z.string()),
+          supported_language: z.optional(z.string()),
+          supported_entity: nonEmpty('entity type'),
+          deny_list: z.optional(z.array(nonEmpty('word'))),
+          deny_list_score: z.optional(scoreThreshold),
+          patterns: z.optional(z.array(z.strictObject({ name: z.optional(z.string()), regex: nonEmpty('pattern'), score: scoreThreshold }))),
+          context: z.optional(z.array(z.string())),
+        })
+        .check(
+          z.superRefine((recognizer, context) => {
+            if ((recognizer.deny_list?.length ?? 0) === 0 && (recognizer.patterns?.length ?? 0) === 0) {
+              context.addIssue({ code: 'custom', path: ['deny_list'], message: 'a recognizer needs a deny_list or patterns' });
+            }
+          }),
+        ),
+    ),
+    [],
+  ),
+  input: z.optional(sensitiveDataSideSchema),
+  output: z.optional(sensitiveDataSideSchema),
+  retrieval: described(z.optional(sensitiveDataSideSchema), 'accepted for NeMo configs; rxguardrails has no retrieval rails'),
+  analyzer_endpoint: described(
+    z.optional(nonEmpty('URL')),
+    "rxguardrails' key: a Presidio analyzer's /analyze URL, for entities that need a named-entity model (PERSON, LOCATION, ...)",
+  ),
+});
+
 export const railsSchema = z.prefault(
   z.strictObject({
     input: z.prefault(z.strictObject({ flows: flowsSchema, parallel: z._default(z.boolean(), false), check_timeout_ms: checkTimeoutSchema }), {}),
@@ -269,6 +348,9 @@ export const railsSchema = z.prefault(
             reasoning: z.optional(z.strictObject({ enabled: described(z._default(z.boolean(), false), 'reasoning_enabled in the prompts') })),
           }),
         ),
+        jailbreak_detection: z.optional(jailbreakDetectionSchema),
+        injection_detection: z.optional(injectionDetectionSchema),
+        sensitive_data_detection: z.optional(sensitiveDataDetectionSchema),
       }),
       {},
     ),

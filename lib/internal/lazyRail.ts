@@ -35,6 +35,8 @@ export class LazyModule<T> {
 export interface LazyRail extends OutputRail {
   /** Loads the module and makes the rail; rejects with what making it threw (an InvalidOptionError). */
   ready(): Promise<void>;
+  /** Whether the rail is made: its checks go straight to it. */
+  isMade(): boolean;
 }
 
 /**
@@ -71,6 +73,7 @@ export function lazyRail<T>(name: string, module: LazyModule<T>, make: (loaded: 
     ready: async () => {
       await whenMade();
     },
+    isMade: () => made !== undefined,
   };
 }
 

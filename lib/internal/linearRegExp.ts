@@ -16,6 +16,8 @@ export interface LinearMatch {
 export interface LinearRegExp {
   /** The leftmost match (among those starting there, the one RegExp would pick), or null. */
   exec(text: string): LinearMatch | null;
+  /** Every match, left to right, none overlapping (as `String#matchAll` with the g flag); an empty match is skipped. */
+  matchAll(text: string): LinearMatch[];
 }
 
 /** The compiled pattern, or why it cannot run in linear time, worded to follow the pattern's name. */
@@ -43,6 +45,16 @@ export function compileLinear(regExp: RegExp): LinearCompilation {
         if (!compiled.test(text)) return null;
         const matcher = compiled.matcher(text);
         return matcher.find() ? { text: matcher.group() ?? '', index: matcher.start() } : null;
+      },
+      matchAll(text) {
+        const matches: LinearMatch[] = [];
+        if (!compiled.test(text)) return matches;
+        const matcher = compiled.matcher(text);
+        while (matcher.find()) {
+          const found = matcher.group() ?? '';
+          if (found !== '') matches.push({ text: found, index: matcher.start() });
+        }
+        return matches;
       },
     },
   };

@@ -1,4 +1,4 @@
-import { defer, isObservable, map, type Observable, reduce, throwError, toArray } from 'rxjs';
+import { concatMap, defer, from, isObservable, map, type Observable, reduce, throwError, toArray } from 'rxjs';
 import { lastUserMessage } from '../core/messages.js';
 import type { ChatMessage, UsageSink } from '../core/types.js';
 import { RailsConfig } from '../config/RailsConfig.js';
@@ -19,7 +19,7 @@ import type { GenerateOptions, LLMRailsOptions, StreamOptions } from './LLMRails
 import { RailRecorder } from './RailRecorder.js';
 import { StreamingHandler } from './StreamingHandler.js';
 import { loadEngine } from './engineModel.js';
-import { behindInputRails, buildRailPlan, outputRails, type RailPlan } from './railPlan.js';
+import { behindInputRails, buildRailPlan, type CallContext, outputRails, type RailPlan } from './railPlan.js';
 
 const STREAM_OPTION_KEYS = ['generator', 'llmParams', 'usage', 'demand', 'onInputViolation'] as const;
 const GENERATE_OPTION_KEYS = [...STREAM_OPTION_KEYS, 'streamingHandler', 'options', 'signal'] as const;
@@ -197,23 +197,33 @@ export class LLMRails {
 
   /** Input rails, the main model (or the generator), output rails: one call, from the plan. */
   private pipeline(messages: readonly ChatMessage[], options: StreamOptions, usage: UsageSink, recorder: RailRecorder | undefined): Observable<string> {
+    // Rails whose module is not loaded yet (the regex or Jinja engine, in a page that just started) are made before
+    // the call starts, so a synchronous rail answers synchronously from its first window on (with streamFirst, an
+    // asynchronous first check would let more of the answer out before a block), and what making them finds (a
+    // prompt that is not a template) ends the call as the ConfigError it is. Otherwise the call starts at once.
+    if (!this.plan.isReady()) return from(this.plan.ready()).pipe(concatMap(() => this.pipelineNow(messages, options, usage, recorder)));
+    return this.pipelineNow(messages, options, usage, recorder);
+  }
+
+  private pipelineNow(messages: readonly ChatMessage[], options: StreamOptions, usage: UsageSink, recorder: RailRecorder | undefined): Observable<string> {
     const { generator, llmParams = {}, demand, onInputViolation } = options;
     assertDemand('LLMRails', 'demand', demand);
     if (onInputViolation !== undefined) assertOneOf('LLMRails', 'onInputViolation', onInputViolation, ['refuse', 'error'] as const);
     const call = { messages, userMessage: lastUserMessage(messages), usage, recorder, onInputViolation };
-    const output = outputRails(this.plan, call);
-    if (generator !== undefined) return (isObservable(generator) ? generator : fromTokens(generator, { demand })).pipe(output);
+    if (generator !== undefined) return (isObservable(generator) ? generator : fromTokens(generator, { demand })).pipe(outputRails(this.plan, call));
     const model = this.plan.main;
     if (!model) {
       return throwError(
         () => new ConfigError([this.config.issue(['models'], 'no model of type main: add one to the config, or pass LLMRails({ models: { main } }) or a generator')]),
       );
     }
-    const answer$ = defer(() => {
-      const tokens$ = model.stream(messages, { ...llmParams, usage, task: 'general', ...(demand ? { demand } : {}) });
-      // `streaming: False` (NeMo v0.19's key) asks for the answer as one chunk; without it the model streams, as in NeMo v0.20+.
-      return (this.config.streaming ? tokens$ : tokens$.pipe(toArray(), map((tokens) => tokens.join('')))).pipe(output);
-    });
-    return behindInputRails(this.plan, call, answer$);
+    // The call as the input rails leave it: its user message masked, when a flow masks it.
+    const answer = (checked: CallContext) =>
+      defer(() => {
+        const tokens$ = model.stream(checked.messages, { ...llmParams, usage, task: 'general', ...(demand ? { demand } : {}) });
+        // `streaming: False` (NeMo v0.19's key) asks for the answer as one chunk; without it the model streams, as in NeMo v0.20+.
+        return (this.config.streaming ? tokens$ : tokens$.pipe(toArray(), map((tokens) => tokens.join('')))).pipe(outputRails(this.plan, checked));
+      });
+    return behindInputRails(this.plan, call, answer);
   }
 }

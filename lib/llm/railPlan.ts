@@ -3,7 +3,7 @@
 // adds its own messages, usage sink and log recorder.
 import { catchError, concatMap, type MonoTypeOperatorFunction, type Observable, of, throwError } from 'rxjs';
 import { blockedAnswer } from '../core/refusals.js';
-import type { ChatMessage, ChatModel, OutputRail, UsageSink } from '../core/types.js';
+import type { ChatMessage, ChatModel, OutputRail, RailVerdict, UsageSink } from '../core/types.js';
 import { builtInFlow, type JudgeFlow, judgeModelType, judgeTask, listBuiltInFlows, parseFlow, ruleSettingIssue } from '../config/flows.js';
 import type { RailsConfig } from '../config/RailsConfig.js';
 import type { PromptConfig } from '../config/railsConfigSchema.js';
@@ -20,6 +20,7 @@ import type { CheckSettings, GuardSettings, ViolationSettings } from '../operato
 import { wholeAnswer } from '../operators/internal/wholeAnswer.js';
 import { railNamed } from '../rails/defineRail.js';
 import type { PromptTemplate } from '../rails/compilePrompt.js';
+import { maskedTextOf } from '../rails/maskedText.js';
 import { multilingualRefusal } from '../rails/multilingualRefusal.js';
 import { type EngineClients, engineModel } from './engineModel.js';
 import type { RailRecorder } from './RailRecorder.js';
@@ -45,6 +46,11 @@ export interface RailPlan {
   readonly models: readonly ChatModel[];
   /** Input rails, checked once on the last user message; undefined without input flows. */
   readonly input: CheckSettings | undefined;
+  /**
+   * Input rails that rewrite the user's message (`mask sensitive data on input`), run before the others: the other
+   * input rails, the model and the output rails see the rewritten message. Undefined without such flows.
+   */
+  readonly inputRewrite: CheckSettings | undefined;
   /** Output rails; undefined without output flows. */
   readonly output: OutputPlan | undefined;
   readonly onInputViolation: 'refuse' | 'error';
@@ -53,6 +59,8 @@ export interface RailPlan {
    * makes those rails; rejects with a ConfigError for what making them found (a prompt that is not a template).
    */
   readonly ready: () => Promise<void>;
+  /** Whether every rail is made (nothing for `ready` to do). */
+  readonly isReady: () => boolean;
   /** How an input block by each judged flow is answered, by rail name (the flow as written). */
   readonly inputAnswers: ReadonlyMap<string, InputAnswer>;
   /** With `enable_rails_exceptions`: the exception of each judged output flow, for blocks of a whole answer. */
@@ -95,6 +103,7 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
     return rail;
   };
   const answers = new Map<string, InputAnswer>();
+  const rewriting = new Set<OutputRail>();
 
   const railOf = (side: Side, flow: string, index: number): OutputRail | undefined => {
     const customRail = custom[flow];
@@ -107,9 +116,11 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
       );
       return undefined;
     }
-    // Rule settings were checked when the config was loaded, all but the regex engine's own limits if it was not.
+    // Rule settings were checked when the config was loaded, all but what needs a module not loaded yet (the regex
+    // engine's own limits).
     if (definition.kind !== 'judge') {
       const rail = definition.build(data.rails.config, flow);
+      if (rail && definition.rewritesInput) rewriting.add(rail);
       return rail && defer(rail, (error) => ruleSettingIssue((path, message) => config.issue(path, message), definition, error));
     }
     const task = judgeTask(flow, definition);
@@ -147,7 +158,9 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
     }
   };
   const railsOf = (side: Side) => data.rails[side].flows.map((flow, index) => railOf(side, flow, index)).filter((rail) => rail !== undefined);
-  const inputRails = railsOf('input');
+  const inputFlowRails = railsOf('input');
+  const inputRails = inputFlowRails.filter((rail) => !rewriting.has(rail));
+  const inputRewrites = inputFlowRails.filter((rail) => rewriting.has(rail));
   const outputRails = railsOf('output');
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -157,6 +170,7 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
     main,
     models: [...used],
     input: inputRails.length === 0 ? undefined : resolveCheckSettings('LLMRails', inputRails, { parallel: input.parallel, timeout: input.check_timeout_ms }),
+    inputRewrite: inputRewrites.length === 0 ? undefined : resolveCheckSettings('LLMRails', inputRewrites, { timeout: input.check_timeout_ms }),
     output:
       outputRails.length === 0
         ? undefined
@@ -179,6 +193,7 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
             },
     onInputViolation: options.onInputViolation,
     // Each deferred rail loads its own module: a config without regex check never loads the regex engine.
+    isReady: () => deferred.every(({ rail }) => rail.isMade()),
     ready: async () => {
       const made = await Promise.allSettled(deferred.map(({ rail }) => rail.ready()));
       const found = made.flatMap((outcome, index) => (outcome.status === 'rejected' ? [deferred[index]!.issue(outcome.reason)] : []));
@@ -246,17 +261,35 @@ export function outputRails(plan: RailPlan, call: CallContext): MonoTypeOperator
 }
 
 /**
- * The answer behind the input rails of one call: `answer$` when they pass (or there are none, or no user message),
- * else NeMo's refusal or a RailViolationError, per `onInputViolation`; the main model is then never called.
+ * The answer behind the input rails of one call: `answer(call)` when they pass (or there are none, or no user
+ * message), else NeMo's refusal or a RailViolationError, per `onInputViolation`; the main model is then never called.
+ * Rewriting input rails (masking) run first; `answer` then gets the call with the rewritten user message.
  */
-export function behindInputRails(plan: RailPlan, call: CallContext, answer$: Observable<string>): Observable<string> {
-  const { input } = plan;
+export function behindInputRails(plan: RailPlan, call: CallContext, answer: (call: CallContext) => Observable<string>): Observable<string> {
+  const { input, inputRewrite } = plan;
   const text = call.userMessage;
-  if (!input || text === undefined) return answer$;
+  if (text === undefined) return answer(call);
+  const checked = (current: CallContext): Observable<string> =>
+    input ? checkInput(plan, input, current, current.userMessage ?? text, () => answer(current)) : answer(current);
+  if (!inputRewrite) return checked(call);
+  return checkInput(plan, inputRewrite, call, text, (verdicts) => {
+    const rewritten = verdicts.reduce((current, verdict) => maskedTextOf(verdict) ?? current, text);
+    return checked(rewritten === text ? call : { ...call, userMessage: rewritten, messages: withLastUserMessage(call.messages, rewritten) });
+  });
+}
+
+/** One input check of `text`: `next(verdicts)` when it passes, else the refusal or a RailViolationError. */
+function checkInput(
+  plan: RailPlan,
+  settings: CheckSettings,
+  call: CallContext,
+  text: string,
+  next: (verdicts: readonly RailVerdict[]) => Observable<string>,
+): Observable<string> {
   return of({ index: 0, text, chunks: [text], final: true, overlap: 0 }).pipe(
-    checkWith(forCall(input, 'input', call)),
+    checkWith(forCall(settings, 'input', call)),
     concatMap((checked) => {
-      if (!checked.blocked) return answer$;
+      if (!checked.blocked) return next(checked.verdicts);
       const { blocked } = checked;
       const failed = blocked.kind === 'internal_error';
       const { refusal, exception } = (!failed && plan.inputAnswers.get(blocked.rail)) || {};
@@ -267,6 +300,12 @@ export function behindInputRails(plan: RailPlan, call: CallContext, answer$: Obs
       return throwError(() => new RailViolationError({ rail: blocked.rail, batchIndex: 0, verdict: blocked }));
     }),
   );
+}
+
+/** The conversation with its last user message's text replaced. */
+function withLastUserMessage(messages: readonly ChatMessage[], content: string): readonly ChatMessage[] {
+  const last = messages.map((message) => message.role).lastIndexOf('user');
+  return messages.map((message, index) => (index === last ? { ...message, content } : message));
 }
 
 /** A side's check settings with the call's own part; rails wrapped for the log when it records. */

@@ -171,7 +171,7 @@ rails:
       ],
       [
         'unknown-flow',
-        "config.yml:10:9: rails.output.flows[1]: unknown flow 'check facts': rxguardrails knows 'self check input', 'self check output', 'keyword check', 'regex check', 'content safety check input', 'content safety check output', 'topic safety check input', 'llama guard check input' and 'llama guard check output'; export a rail of that name from rails.js, or pass it in LLMRails({ rails })",
+        "config.yml:10:9: rails.output.flows[1]: unknown flow 'check facts': rxguardrails knows 'self check input', 'self check output', 'keyword check', 'regex check', 'content safety check input', 'content safety check output', 'topic safety check input', 'llama guard check input', 'llama guard check output', 'jailbreak detection model', 'jailbreak detection heuristics', 'injection detection', 'detect sensitive data on input', 'detect sensitive data on output', 'mask sensitive data on input' and 'mask sensitive data on output'; export a rail of that name from rails.js, or pass it in LLMRails({ rails })",
         'rails.output.flows[1]',
       ],
       ['multi-file-error', 'prompts.yml:6:17: prompts[1].max_tokens: must be a positive integer', 'prompts[1].max_tokens'],

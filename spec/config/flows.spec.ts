@@ -20,9 +20,16 @@ describe('the flow registry', () => {
     expect([...BUILT_IN_FLOWS].sort()).toEqual([
       'content safety check input',
       'content safety check output',
+      'detect sensitive data on input',
+      'detect sensitive data on output',
+      'injection detection',
+      'jailbreak detection heuristics',
+      'jailbreak detection model',
       'keyword check',
       'llama guard check input',
       'llama guard check output',
+      'mask sensitive data on input',
+      'mask sensitive data on output',
       'regex check',
       'self check input',
       'self check output',
@@ -35,7 +42,7 @@ describe('the flow registry', () => {
     expect(error.issues).toEqual([
       expect.objectContaining({
         key: 'rails.output.flows[0]',
-        message: `unknown flow 'check facts': rxguardrails knows 'self check input', 'self check output', 'keyword check', 'regex check', 'content safety check input', 'content safety check output', 'topic safety check input', 'llama guard check input' and 'llama guard check output'; export a rail of that name from rails.js, or pass it in LLMRails({ rails })`,
+        message: `unknown flow 'check facts': rxguardrails knows 'self check input', 'self check output', 'keyword check', 'regex check', 'content safety check input', 'content safety check output', 'topic safety check input', 'llama guard check input', 'llama guard check output', 'jailbreak detection model', 'jailbreak detection heuristics', 'injection detection', 'detect sensitive data on input', 'detect sensitive data on output', 'mask sensitive data on input' and 'mask sensitive data on output'; export a rail of that name from rails.js, or pass it in LLMRails({ rails })`,
       }),
     ]);
   });

@@ -119,20 +119,41 @@ describe('the engines of regex check and the LLM-judged flows, imported when fir
     });
   });
 
-  it('should fail closed, without warmUp, the checks of a rail the engine refuses', async () => {
-    await freshly(async ({ LLMRails, RailsConfig, RailViolationError }) => {
+  it('should end the first call, without warmUp, with the ConfigError of a rail the engine refuses, the model never asked', async () => {
+    await freshly(async ({ ConfigError, LLMRails, RailsConfig }) => {
+      let asked = 0;
       const rails = new LLMRails(
-        RailsConfig.fromContent({
-          models: [main('a clean answer')],
-          streaming: true,
-          rails: { output: { flows: ['regex check'], streaming }, config: { regex_check: { patterns: ['a{1001}'] } } },
-        }),
+        RailsConfig.fromContent(
+          { streaming: true, rails: { output: { flows: ['regex check'], streaming }, config: { regex_check: { patterns: ['a{1001}'] } } } },
+          { file: 'config.yml' },
+        ),
+        { models: { main: (await import('rxguardrails')).scriptedModel(() => (asked++, 'a clean answer'), { delayMs: 0 }) } },
       );
       const { items, error } = await outcome(rails.stream(ask('Hi')));
       expect(items).toEqual([]);
-      expect(RailViolationError.isInstance(error) && error.info.verdict).toEqual(
-        expect.objectContaining({ allowed: false, kind: 'internal_error', reason: expect.stringContaining('cannot run on the linear-time engine') }),
+      expect(ConfigError.isInstance(error) && error.issues).toEqual([
+        expect.objectContaining({ key: 'rails.config.regex_check.patterns[0]', message: expect.stringContaining('cannot run on the linear-time engine') }),
+      ]);
+      expect(asked).toBe(0);
+    });
+  });
+
+  it('should check a synchronous rail read before its engine loaded synchronously from its first window: with streamFirst, nothing past the block', async () => {
+    await freshly(async ({ LLMRails, RailsConfig }) => {
+      const rails = new LLMRails(
+        RailsConfig.fromContent({
+          models: [main('one two sk-ABCDEFGH12 four five six seven eight')],
+          streaming: true,
+          rails: {
+            output: { flows: ['regex check'], streaming: { ...streaming, stream_first: true, on_violation: 'chunk' } },
+            config: { regex_check: { patterns: ['sk-[A-Za-z0-9]{8,}'] } },
+          },
+        }),
       );
+      const { items } = await outcome(rails.stream(ask('Hi')));
+      // Windows of 4 items: the first, 'one two sk-ABCDEFGH12 four ', is released (stream_first) and blocks at once.
+      expect(items.slice(0, -1).join('')).toBe('one two sk-ABCDEFGH12 four ');
+      expect(items.at(-1)).toContain('Blocked by regex check rails.');
     });
   });
 

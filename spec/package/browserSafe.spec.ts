@@ -28,6 +28,7 @@ describe.each([
   ['lib/testing/index.ts', ['rxjs', 'rxjs/testing']],
   ['lib/regex/index.ts', ['re2js', 'rxjs']],
   ['lib/judges/index.ts', ['@huggingface/jinja', 'rxjs']],
+  ['lib/detectors/index.ts', ['re2js', 'rxjs']],
 ])('the %s entry', (entry, allowed) => {
   const imports = outsideImports(entry);
 

@@ -3,10 +3,12 @@
 // measure is scripts/bundleSize.mjs, the same one a developer runs to see where the bytes go; `npm test` builds
 // before it runs jest.
 //
-// Where the bytes went when these budgets were set (minified): the initial bundle 227 kB, 75 kB gzipped: yaml 98 kB,
-// the library 74 kB, zod 27 kB (the config schema on zod/mini), rxjs 23 kB, tslib 4 kB. Loaded by import() when a
-// config first needs them: the regex engine (re2js, 150 kB, for `regex check`) and the Jinja engine
-// (@huggingface/jinja, 53 kB, for the LLM-judged flows). Before, everything was in one 432 kB bundle (859 kB
+// Where the bytes went (minified), with NeMo's library rails in: the initial bundle 247 kB, 81 kB gzipped: yaml
+// 98 kB, the library 91 kB (the config schema, the flow registry, the rail plan: 227 kB before the library rails),
+// zod 30 kB (the config schema on zod/mini), rxjs 23 kB, tslib 4 kB. Loaded by import() when a config first needs
+// them: the regex engine (re2js, 150 kB, for `regex check`; shared with the detection rails' chunk, 170 kB with it,
+// for jailbreak, injection and sensitive-data detection) and the Jinja engine (@huggingface/jinja, 53 kB, for the
+// LLM-judged flows: 60 kB with them). The margin under 250 kB is thin: yaml is the next to move (40 % of it). Before, everything was in one 432 kB bundle (859 kB
 // before the schema moved to zod/mini): an Angular production build failed its default 1 MB budget with it.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,12 +31,12 @@ interface BundleSize {
 }
 
 const INITIAL_BUDGET = 250_000;
-const INITIAL_GZIP_BUDGET = 80_000;
+const INITIAL_GZIP_BUDGET = 85_000;
 // `import { z } from 'zod'` takes the z namespace object whole, all 40-odd locales included (454 kB);
 // `import * as z from 'zod'` keeps what is used (93 kB: classic schemas bring every check along); zod/mini, whose
 // checks are functions, keeps only the ones the config schema calls (27 kB).
 const ZOD_BUDGET = 35_000;
-const LAZY_BUDGETS = { 'rails/regexRail.js': 160_000, 'rails/judgedRails.js': 70_000 };
+const LAZY_BUDGETS = { 'rails/regexRail.js': 160_000, 'rails/judgedRails.js': 70_000, 'rails/detectionRails.js': 180_000 };
 
 describe('the core entry bundled for a browser', () => {
   let size: BundleSize;
@@ -60,10 +62,11 @@ describe('the core entry bundled for a browser', () => {
     expect(Object.keys(size.initial.packages).sort()).toEqual(['rxguardrails', 'rxjs', 'tslib', 'yaml', 'zod']);
   });
 
-  it('should load the regex engine and the Jinja engine each in a chunk of its own, within budget', () => {
+  it('should load the regex engine and the Jinja engine in chunks of their own, within budget', () => {
     expect(Object.keys(size.lazy).sort()).toEqual(Object.keys(LAZY_BUDGETS).sort());
     expect(Object.keys(size.lazy['rails/regexRail.js']!.packages)).toContain('re2js');
     expect(Object.keys(size.lazy['rails/judgedRails.js']!.packages)).toContain('@huggingface/jinja');
+    expect(Object.keys(size.lazy['rails/detectionRails.js']!.packages)).toContain('re2js');
     for (const [module, budget] of Object.entries(LAZY_BUDGETS)) expect(size.lazy[module]!.minified).toBeLessThanOrEqual(budget);
   });
 });

@@ -1,4 +1,5 @@
 import * as core from 'rxguardrails';
+import * as detectors from 'rxguardrails/detectors';
 import * as judges from 'rxguardrails/judges';
 import * as node from 'rxguardrails/node';
 import * as regex from 'rxguardrails/regex';
@@ -50,6 +51,10 @@ describe('public API', () => {
 
   it('should export exactly these names from rxguardrails/judges', () => {
     expect(Object.keys(judges).sort()).toEqual(['selfCheckInput', 'selfCheckOutput']);
+  });
+
+  it('should export exactly these names from rxguardrails/detectors', () => {
+    expect(Object.keys(detectors).sort()).toEqual(['detectSensitiveData', 'injectionDetection', 'jailbreakDetectionHeuristics', 'jailbreakDetectionModel', 'maskSensitiveData']);
   });
 
   it('should export exactly these names from rxguardrails/node', () => {
