@@ -7,6 +7,7 @@ import { PATTERN_ENTITIES } from '../internal/patternEntities.js';
 import { LazyModule, lazyRail } from '../internal/lazyRail.js';
 import type { SensitiveDataOptions } from '../rails/sensitiveData.js';
 import type { RailsConfigData } from './railsConfigSchema.js';
+import { environmentVariable } from '../internal/environmentVariable.js';
 
 type RuleSettings = RailsConfigData['rails']['config'];
 type DetectionRails = typeof import('../rails/detectionRails.js');
@@ -143,8 +144,4 @@ function fromSettings(make: () => OutputRail, side?: Side): OutputRail {
     const placed = side !== undefined && /^(?:entities|score_threshold)\b/.test(key) ? `${side}.${key}` : key;
     throw new InvalidOptionError(placed, error.value, error.message.replace(error.option, placed));
   }
-}
-
-function environmentVariable(name: string): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
 }

@@ -20,6 +20,7 @@ import { openAIModel } from '../models/openAIModel.js';
 import { scriptedModel } from '../models/scriptedModel.js';
 import { eventWiseFetch } from '../sources/eventWiseFetch.js';
 import type { AnthropicClient, OpenAIChatClient, OpenAIResponsesClient } from '../sources/providerTypes.js';
+import { environmentVariable } from '../internal/environmentVariable.js';
 
 /** SDK clients for the config's engines; without one, LLMRails makes its own from the environment (Node). */
 export interface EngineClients {
@@ -104,10 +105,6 @@ function environmentTimeout(config: RailsConfig): number | undefined {
     ]);
   }
   return milliseconds;
-}
-
-function environmentVariable(name: string): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
 }
 
 type SdkClass = new (options: { apiKey: string; maxRetries: number; timeout: number; fetch: typeof fetch; baseURL?: string }) => never;
