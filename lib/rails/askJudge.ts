@@ -9,6 +9,19 @@ import { fanOut } from '../usage/fanOut.js';
 /** How long a judge may take to answer unless told otherwise. */
 export const DEFAULT_JUDGE_TIMEOUT_MS = 30_000;
 
+/**
+ * The longest answer a judge may give, in UTF-16 units (about 16,000 tokens, room for a reasoning model's thinking):
+ * past it the call is stopped and the check fails, closed. A judge's answer is read whole, so without a bound a model
+ * that runs on would fill memory until the timeout.
+ */
+export const MAX_JUDGE_ANSWER = 64 * 1024;
+
+/** How a verdict's reason quotes the judge's answer: JSON, cut to its first 200 characters. */
+export function quotedAnswer(answer: string): string {
+  const trimmed = answer.trim();
+  return trimmed.length <= 200 ? JSON.stringify(trimmed) : `${JSON.stringify(trimmed.slice(0, 200))}… (${trimmed.length} characters)`;
+}
+
 /** What every judged rail's factory checks alike: the judge, its usage sink, its timeout, its name and task. */
 export interface JudgeSettings {
   readonly model: ChatModel;
@@ -53,7 +66,13 @@ export function askJudge(
   const { model, usage, task, timeoutMs = DEFAULT_JUDGE_TIMEOUT_MS } = settings;
   const sink = usage === undefined ? context.usage : context.usage === undefined ? usage : fanOut(usage, context.usage);
   const sent = Object.fromEntries(Object.entries(parameters).filter(([, value]) => value !== undefined));
-  const answer$ = model.stream(messages, { ...sent, task, usage: sink, signal: context.signal }).pipe(reduce((answer, token) => answer + token, ''));
+  const answer$ = model.stream(messages, { ...sent, task, usage: sink, signal: context.signal }).pipe(
+    reduce((answer, token) => {
+      // Throwing here ends the stream, which unsubscribes (and so aborts) the judge's call.
+      if (answer.length + token.length > MAX_JUDGE_ANSWER) throw new Error(`the judge answered more than ${MAX_JUDGE_ANSWER} characters`);
+      return answer + token;
+    }, ''),
+  );
   return timeoutMs === Number.POSITIVE_INFINITY
     ? answer$
     : answer$.pipe(timeout({ first: timeoutMs, with: () => throwError(() => new Error(`the judge did not answer within ${timeoutMs} ms`)) }));

@@ -25,12 +25,41 @@ export const PARSE_FAILURE = 'Failed to parse content safety model response';
 const SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 /** Python's `\w` in a Unicode pattern: letters, digits and numbers of every script, and `_`. */
 const WORD = '\\p{L}\\p{N}_';
-const EDGES = new RegExp(`^[${SPACE}]+|[${SPACE}]+$`, 'gu');
 const NON_WORDS = new RegExp(`[^${WORD}]+`, 'gu');
+const SPACE_CLASS = new RegExp(`^[${SPACE}]$`, 'u');
+
+// Every parser here reads an answer a model wrote, so each runs in time linear in it: a pattern such as `\s+$` or a
+// line-anchored `^\s*` backtracks on a long run of spaces or newlines (80,000 spaces: 6 s), so edges, lines and
+// reasoning blocks are found by index instead.
+
+/** Whether a UTF-16 unit is one of Python's `isspace()` characters (all of them are in the BMP). */
+function isPythonSpace(unit: number): boolean {
+  return unit <= 0x20 ? unit >= 0x09 && (unit <= 0x0d || unit >= 0x1c) : unit >= 0x85 && SPACE_CLASS.test(String.fromCharCode(unit));
+}
 
 /** Python's `str.strip()`. */
 export function pythonStrip(text: string): string {
-  return text.replace(EDGES, '');
+  let start = 0;
+  let end = text.length;
+  while (start < end && isPythonSpace(text.charCodeAt(start))) start++;
+  while (end > start && isPythonSpace(text.charCodeAt(end - 1))) end--;
+  return text.slice(start, end);
+}
+
+/** Whether only spaces (Python's) stand between `index` and the start of its line: Python's `^\s*` under MULTILINE. */
+function startsItsLine(text: string, index: number): boolean {
+  for (let at = index - 1; at >= 0 && text.charCodeAt(at) !== 0x0a; at--) if (!isPythonSpace(text.charCodeAt(at))) return false;
+  return true;
+}
+
+/** The first match of a global `pattern` that starts its line (but for spaces), or undefined. */
+function firstAtLineStart(pattern: RegExp, text: string): RegExpExecArray | undefined {
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    if (startsItsLine(text, match.index)) return match;
+    pattern.lastIndex = match.index + 1;
+  }
+  return undefined;
 }
 
 const safe: SafetyVerdict = { safe: true, violations: [] };
@@ -76,9 +105,17 @@ function nemoguard(field: 'User Safety' | 'Response Safety'): SafetyParser {
   };
 }
 
-/** Drops `<think>…</think>` reasoning blocks, then strips (NeMo's `_strip_think_tags`). */
+/** Drops `<think>…</think>` reasoning blocks, then strips (NeMo's `_strip_think_tags`); an unterminated one stays. */
 function withoutThinking(answer: string): string {
-  return pythonStrip(answer.replace(/<think>[\s\S]*?<\/think>/g, ''));
+  let kept = '';
+  let from = 0;
+  for (let open = answer.indexOf('<think>'); open !== -1; open = answer.indexOf('<think>', from)) {
+    const close = answer.indexOf('</think>', open + '<think>'.length);
+    if (close === -1) break;
+    kept += answer.slice(from, open);
+    from = close + '</think>'.length;
+  }
+  return pythonStrip(kept + answer.slice(from));
 }
 
 /**
@@ -99,16 +136,16 @@ function nemotronReasoning(field: string): SafetyParser {
 function nemotronContentSafety(field: 'User Safety' | 'Response Safety'): SafetyParser {
   // Python's `^` under MULTILINE starts a line after `\n` only, and `\b` is Unicode-aware.
   const mention = (name: string) => `${name}[${SPACE}]*:[${SPACE}]*(safe|unsafe)(?![${WORD}])`;
-  const line = new RegExp(`(?:^|(?<=\\n))[${SPACE}]*${mention(field)}`, 'iu');
+  const line = new RegExp(mention(field), 'giu');
   const mentions = ['User Safety', 'Response Safety'].map((name) => new RegExp(mention(name), 'giu'));
-  const categories = new RegExp(`(?:^|(?<=\\n))[${SPACE}]*Safety Categories[${SPACE}]*:[${SPACE}]*([^\\n]*)`, 'iu');
+  const categories = new RegExp(`Safety Categories[${SPACE}]*:[${SPACE}]*([^\\n]*)`, 'giu');
   return (answer) => {
     const text = withoutThinking(answer);
     if (text.includes('<think>') || mentions.some((pattern) => (text.match(pattern)?.length ?? 0) > 1)) return failed;
-    const verdict = line.exec(text)?.[1];
+    const verdict = firstAtLineStart(line, text)?.[1];
     if (verdict === undefined) return failed;
     if (verdict.toLowerCase() === 'safe') return safe;
-    const listed = categories.exec(text)?.[1] ?? '';
+    const listed = firstAtLineStart(categories, text)?.[1] ?? '';
     return unsafe(listed.split(',').map(pythonStrip).filter((category) => category !== ''));
   };
 }

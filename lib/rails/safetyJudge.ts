@@ -3,7 +3,7 @@
 import { map, type Observable } from 'rxjs';
 import type { OutputRail, RailContext, RailDecision } from '../core/types.js';
 import { assertKnownKeys } from '../internal/validateOptions.js';
-import { askJudge, assertJudgeSettings, assertPositiveInteger, type JudgeSettings } from './askJudge.js';
+import { askJudge, assertJudgeSettings, assertPositiveInteger, type JudgeSettings, quotedAnswer } from './askJudge.js';
 import { compilePrompt, type PromptTemplate, type PromptVariables } from './compilePrompt.js';
 import type { SafetyParser } from './contentSafetyParsers.js';
 import { defineRail } from './defineRail.js';
@@ -48,7 +48,7 @@ export function safetyJudgeRail(kind: SafetyJudgeKind, options: SafetyJudgeOptio
     askJudge({ ...options, task }, render(kind.variables(text, context)), parameters, context).pipe(
       map((answer): RailDecision => {
         const { safe, violations } = kind.parser(answer);
-        const reason = `the judge answered ${JSON.stringify(answer.trim())}`;
+        const reason = `the judge answered ${quotedAnswer(answer)}`;
         return violations.length === 0 ? { allowed: safe, reason } : { allowed: safe, reason, details: { policyViolations: violations } };
       }),
     ),

@@ -2,7 +2,7 @@ import { map, type Observable } from 'rxjs';
 import type { ChatMessage, OutputRail, RailDecision } from '../core/types.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertKnownKeys, describeValue } from '../internal/validateOptions.js';
-import { askJudge, assertJudgeSettings, assertPositiveInteger, type JudgeSettings } from './askJudge.js';
+import { askJudge, assertJudgeSettings, assertPositiveInteger, type JudgeSettings, quotedAnswer } from './askJudge.js';
 import { compilePrompt } from './compilePrompt.js';
 import { isOnTopic, pythonStrip } from './contentSafetyParsers.js';
 import { defineRail } from './defineRail.js';
@@ -55,7 +55,7 @@ export function topicSafetyCheckInput(options: TopicSafetyOptions): OutputRail {
     // The conversation as the request gave it, which ends with the message checked; alone, the message itself.
     const conversation: readonly ChatMessage[] = context.messages.some((message) => message.role === 'user') ? context.messages : [{ role: 'user', content: text }];
     return askJudge({ ...options, task }, [{ role: 'system', content: policy }, ...conversation], { temperature: TOPIC_SAFETY_TEMPERATURE, max_tokens: maxTokens, stop }, context).pipe(
-      map((answer): RailDecision => ({ allowed: isOnTopic(answer), reason: `the judge answered ${JSON.stringify(answer.trim())}` })),
+      map((answer): RailDecision => ({ allowed: isOnTopic(answer), reason: `the judge answered ${quotedAnswer(answer)}` })),
     );
   });
 }

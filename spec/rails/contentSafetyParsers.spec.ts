@@ -260,3 +260,39 @@ describe('content-safety output parsers', () => {
     });
   });
 });
+
+describe('the parsers on long adversarial answers', () => {
+  // A judge's answer is whatever a model wrote: runs of spaces or newlines before a letter, unterminated reasoning
+  // blocks, repeated field names. Each parser reads it in time linear in its length (measured by growth ratio: 4x the
+  // answer takes about 4x the time; the backtracking patterns these replaced took 16x, 6 s at 80,000 spaces).
+  const adversarial: readonly [string, (size: number) => string][] = [
+    ['spaces before a letter', (size) => `a${' '.repeat(size)}a`],
+    ['newlines before a letter', (size) => `a${'\n'.repeat(size)}a`],
+    ['spaced newlines', (size) => ' \n'.repeat(size / 2) + 'x'],
+    ['unterminated reasoning blocks', (size) => '<think>'.repeat(size / 7)],
+    ['field names without a verdict', (size) => 'User Safety: \n'.repeat(size / 14)],
+    ['categories without a line start', (size) => `x${' Safety Categories: '.repeat(size / 20)}`],
+  ];
+  const parsers = { ...SAFETY_PARSERS, llamaGuardVerdict, isOnTopic: (answer: string) => isOnTopic(answer), pythonStrip: (answer: string) => pythonStrip(answer) };
+
+  it.each(Object.keys(parsers))('should read answers to %s in time linear in their length', (name) => {
+    const parser = parsers[name as keyof typeof parsers] as (answer: string) => unknown;
+    for (const [shape, make] of adversarial) {
+      const small = make(40_000);
+      const large = make(160_000);
+      const time = (text: string) => {
+        const runs: number[] = [];
+        for (let run = 0; run < 5; run++) {
+          const started = performance.now();
+          parser(text);
+          runs.push(performance.now() - started);
+        }
+        // The fastest run: the one least disturbed by garbage collection and the other test workers.
+        return Math.min(...runs);
+      };
+      time(small);
+      const ratio = time(large) / Math.max(time(small), 0.05);
+      expect({ shape, linear: ratio < 9 }).toEqual({ shape, linear: true });
+    }
+  });
+});

@@ -1,8 +1,8 @@
 // The topic-safety rail (NeMo's topic_safety_check_input action; tests/guardrails/test_topic_safety_iorails_actions.py):
 // the policy as the system message with NeMo's closing instruction, the conversation after it, temperature 0.01, and
 // NeMo's fail-open answer rule.
-import { firstValueFrom, type Observable } from 'rxjs';
-import { InvalidOptionError, type RailDecision } from 'rxguardrails';
+import { firstValueFrom, Observable } from 'rxjs';
+import { type ChatModel, InvalidOptionError, type RailDecision } from 'rxguardrails';
 import { TOPIC_SAFETY_OUTPUT_RESTRICTION, topicSafetyCheckInput } from '../../lib/rails/topicSafety.js';
 import { railContext, recordingJudge } from '../support/judges.js';
 
@@ -55,5 +55,30 @@ describe('topicSafetyCheckInput', () => {
     const create = () => topicSafetyCheckInput({ model: recordingJudge(['on-topic']).model, prompt: [{ role: 'system', content: 'x' }] as never });
     expect(create).toThrow(InvalidOptionError);
     expect(create).toThrow('topicSafetyCheckInput: prompt must be a template string (the topic policy)');
+  });
+});
+
+describe('a judge that will not stop', () => {
+  it('should stop reading past 64 Ki characters, unsubscribe from the call and fail', async () => {
+    let sent = 0;
+    const endless: ChatModel = {
+      provider: 'scripted',
+      model: 'endless',
+      // 1,000 characters a token, until unsubscribed (at most a million tokens: a bound for the spec).
+      stream: () =>
+        new Observable<string>((subscriber) => {
+          for (; !subscriber.closed && sent < 1_000_000; sent++) subscriber.next(' '.repeat(999) + 'x');
+        }),
+    };
+    const rail = topicSafetyCheckInput({ model: endless, prompt: POLICY });
+    await expect(firstValueFrom(rail.check('hi', railContext('hi')) as Observable<RailDecision>)).rejects.toThrow('the judge answered more than 65536 characters');
+    expect(sent).toBe(66);
+  });
+
+  it('should quote at most the first 200 characters of a long answer in the verdict', async () => {
+    const judge = recordingJudge([`on-topic ${'and more '.repeat(100)}`]);
+    const decision = await firstValueFrom(topicSafetyCheckInput({ model: judge.model, prompt: POLICY }).check('hi', railContext('hi')) as Observable<RailDecision>);
+    expect(decision.reason!.length).toBeLessThan(260);
+    expect(decision.reason).toMatch(/… \(\d+ characters\)$/);
   });
 });
