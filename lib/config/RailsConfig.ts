@@ -196,6 +196,16 @@ function flowProblems(data: RailsConfigData, issue: Place, warnings: ConfigIssue
           const missing = definition.missing?.(data.rails.config);
           if (missing) problems.push(issue(path, missing.startsWith('flow ') ? missing : `flow '${flow}' ${missing}`));
         }
+        const { streaming } = data.rails.output;
+        if (definition.rewritesOutput && side === 'output' && streaming.enabled && streaming.stream_first) {
+          // NeMo's develop branch has the same rule (and also demands context_size: 0, which we need not).
+          problems.push(
+            issue(
+              ['rails', 'output', 'streaming', 'stream_first'],
+              `flow '${flow}' rewrites the answer, which streaming cannot do with stream_first: True (each token is released as it arrives): set rails.output.streaming.stream_first to False, or remove the flow from a streaming configuration`,
+            ),
+          );
+        }
         return;
       }
       const { name, parameters } = parseFlow(flow);

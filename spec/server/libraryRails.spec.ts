@@ -1,5 +1,6 @@
 // The server on NeMo's content-safety example config (examples/configs/content_safety): its usage counts every judge
 // call, each recorded under NeMo's task name, and a judged block reaches the client as NeMo's payload naming the flow.
+// Then a config masking the answer: its SSE frames carry masked text.
 import { APIError } from 'openai';
 import { type ChatModel, type LlmCallInfo, scriptedModel } from 'rxguardrails';
 import { ask, type Running, start } from './serverHarness.js';
@@ -59,5 +60,26 @@ describe('the server on the content-safety example', () => {
       param: 'content safety check output $model=content_safety',
       code: 'content_blocked',
     });
+  });
+});
+
+describe("the server with 'mask sensitive data on output' (stream_first: False)", () => {
+  let running: Running;
+  beforeAll(async () => {
+    running = await start({ configDir: 'spec/fixtures/mask-output' });
+  });
+  afterAll(() => running.close());
+
+  it('should stream SSE frames that carry the masked answer, never a raw token of an entity', async () => {
+    const stream = await running.client.chat.completions.create({ model: 'm', messages: ask('How do I reach Alice?'), stream: true });
+    const received: string[] = [];
+    for await (const chunk of stream) received.push(chunk.choices[0]?.delta?.content ?? '');
+    expect(received.join('')).toBe('Write to <EMAIL_ADDRESS> or call <PHONE_NUMBER>, card <CREDIT_CARD>.');
+    for (const content of received) expect(content).not.toMatch(/\d|@/);
+  });
+
+  it('should answer the masked answer without streaming', async () => {
+    const completion = await running.client.chat.completions.create({ model: 'm', messages: ask('How do I reach Alice?') });
+    expect(completion.choices[0]!.message.content).toBe('Write to <EMAIL_ADDRESS> or call <PHONE_NUMBER>, card <CREDIT_CARD>.');
   });
 });

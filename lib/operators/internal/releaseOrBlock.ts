@@ -2,6 +2,7 @@
 import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
 import type { CheckedBatch } from '../../core/types.js';
 import { RailViolationError } from '../../errors/RailViolationError.js';
+import { hasRewrites, RewriteLedger } from './RewriteLedger.js';
 import type { ViolationSettings } from './settings.js';
 import { UpstreamSubscriber } from './UpstreamSubscriber.js';
 
@@ -21,6 +22,8 @@ class SettlingSubscriber extends UpstreamSubscriber<CheckedBatch, string> {
   private readonly queued: CheckedBatch[] = [];
   private settling = false;
   private completing = false;
+  /** From the first window a rail rewrote, the release goes through this (see RewriteLedger). */
+  private ledger: RewriteLedger | undefined;
 
   constructor(
     destination: Subscriber<string>,
@@ -53,6 +56,11 @@ class SettlingSubscriber extends UpstreamSubscriber<CheckedBatch, string> {
       signalViolation(this.destination, batch, this.settings);
       return;
     }
+    if (this.ledger !== undefined || hasRewrites(batch.verdicts)) {
+      this.ledger ??= new RewriteLedger(this.held);
+      this.emit(this.ledger.settle(batch));
+      return;
+    }
     // Everything held and new is released except the last `overlap` items, oldest first.
     const { held, destination } = this;
     const { chunks } = batch;
@@ -67,6 +75,11 @@ class SettlingSubscriber extends UpstreamSubscriber<CheckedBatch, string> {
     this.held = release === 0 ? chunks : chunks.slice(release);
   }
 
+  private emit(texts: readonly string[]): void {
+    const { destination } = this;
+    for (let position = 0; position < texts.length && !destination.closed; position++) destination.next(texts[position]!);
+  }
+
   protected override onComplete(): void {
     if (this.settling) this.completing = true;
     else this.finish();
@@ -75,6 +88,11 @@ class SettlingSubscriber extends UpstreamSubscriber<CheckedBatch, string> {
   /** The source completed and every window is settled: what is held goes out. */
   private finish(): void {
     const { destination } = this;
+    if (this.ledger !== undefined) {
+      this.emit(this.ledger.finish());
+      if (!destination.closed) destination.complete();
+      return;
+    }
     for (const item of this.held) {
       if (destination.closed) return;
       destination.next(item);

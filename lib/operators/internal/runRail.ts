@@ -1,6 +1,6 @@
 // Internal: calls one rail on one window and turns whatever it answers into a RailVerdict.
 import { catchError, defer, finalize, from, isObservable, map, type Observable, of, take, tap, throwError, throwIfEmpty, timeout } from 'rxjs';
-import type { ChatMessage, ChunkBatch, OutputRail, RailContext, RailDecision, RailResult, RailVerdict, UsageSink } from '../../core/types.js';
+import type { ChatMessage, ChunkBatch, OutputRail, RailContext, RailDecision, RailResult, RailRewrite, RailVerdict, UsageSink } from '../../core/types.js';
 import { errorDetail } from '../../internal/errorDetail.js';
 import type { RunRailSettings } from './settings.js';
 
@@ -16,7 +16,7 @@ export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSe
   // verdict: internal_error, then per onError and the violation mode. Nothing escapes into the stream.
   try {
     answer = rail.check(batch.text, context);
-    if (!isObservable(answer) && !isPromiseLike(answer)) return toVerdict(rail.name, answer, settings.onError);
+    if (!isObservable(answer) && !isPromiseLike(answer)) return toVerdict(rail.name, answer, settings.onError, batch.text.length);
   } catch (error) {
     return failedVerdict(rail.name, error, settings.onError);
   }
@@ -32,7 +32,7 @@ export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSe
     settings.timeout === undefined
       ? (result$: Observable<RailResult>) => result$
       : timeout({ first: settings.timeout, with: () => throwError(() => new Error(`timed out after ${settings.timeout} ms`)) }),
-    map((result) => toVerdict(rail.name, result, settings.onError)),
+    map((result) => toVerdict(rail.name, result, settings.onError, batch.text.length)),
     catchError((error: unknown) => of(failedVerdict(rail.name, error, settings.onError))),
     // Unsubscribed (or timed out) before the rail answered: tell the rail its work is no longer wanted.
     finalize(() => {
@@ -78,20 +78,52 @@ export function railVerdict$(rail: OutputRail, batch: ChunkBatch, settings: RunR
 }
 
 /** May throw, reading an answer's fields: callers turn that into a failed verdict. */
-function toVerdict(rail: string, result: unknown, onError: 'block' | 'allow'): RailVerdict {
+function toVerdict(rail: string, result: unknown, onError: 'block' | 'allow', textLength: number): RailVerdict {
   if (result === true || result === false) return { rail, allowed: result, kind: result ? 'pass' : 'violation' };
   // Each field read once: a getter may answer differently the second time.
   const allowed = result !== null && typeof result === 'object' ? (result as { allowed?: unknown }).allowed : undefined;
   if (typeof allowed === 'boolean') {
-    const { reason, match, details } = result as RailDecision;
-    // Spelled out (no spread): see checked() in WindowChecker.ts.
-    return { rail, allowed, kind: allowed ? 'pass' : 'violation', reason, match, details };
+    const { reason, match, details, rewrites } = result as RailDecision;
+    // Spelled out (no spread): see checked() in WindowChecker.ts. Rewrites of a blocked window are moot.
+    const spans = rewrites === undefined || !allowed ? undefined : checkedRewrites(rewrites, textLength);
+    return { rail, allowed, kind: allowed ? 'pass' : 'violation', reason, match, details, rewrites: spans };
   }
   return failedVerdict(
     rail,
     new TypeError(`it answered ${describeAnswer(result)}; a rail must answer true/false or { allowed: boolean }`),
     onError,
   );
+}
+
+/**
+ * A decision's rewrites, validated against the window (spans inside it, at least one code unit long, not
+ * overlapping) and sorted by offset; undefined for an empty list. Throws for anything else: the check then fails.
+ */
+function checkedRewrites(rewrites: unknown, textLength: number): readonly RailRewrite[] | undefined {
+  if (!Array.isArray(rewrites)) throw new TypeError(`its rewrites are ${describeAnswer(rewrites)}, not a list of { index, length, text }`);
+  if (rewrites.length === 0) return undefined;
+  const spans: RailRewrite[] = [];
+  for (const rewrite of rewrites as unknown[]) {
+    const { index, length, text } = (rewrite ?? {}) as Partial<RailRewrite>;
+    if (!Number.isInteger(index) || !Number.isInteger(length) || typeof text !== 'string' || index! < 0 || length! < 1 || index! + length! > textLength) {
+      throw new TypeError(
+        `it answered a rewrite ${describeRewrite(index, length)}; a rewrite is { index, length, text } with 0 <= index, 1 <= length and index + length <= ${textLength} (the window's length)`,
+      );
+    }
+    spans.push({ index: index!, length: length!, text });
+  }
+  spans.sort((a, b) => a.index - b.index);
+  for (let position = 1; position < spans.length; position++) {
+    const before = spans[position - 1]!;
+    if (spans[position]!.index < before.index + before.length) {
+      throw new TypeError(`it answered overlapping rewrites (at ${before.index} and ${spans[position]!.index}); rewrites must not overlap`);
+    }
+  }
+  return spans;
+}
+
+function describeRewrite(index: unknown, length: unknown): string {
+  return `at index ${typeof index === 'number' ? index : describeAnswer(index)} of length ${typeof length === 'number' ? length : describeAnswer(length)}`;
 }
 
 function failedVerdict(rail: string, error: unknown, onError: 'block' | 'allow'): RailVerdict {
