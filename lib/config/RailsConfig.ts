@@ -202,7 +202,7 @@ function flowProblems(data: RailsConfigData, issue: Place, warnings: ConfigIssue
           problems.push(
             issue(
               ['rails', 'output', 'streaming', 'stream_first'],
-              `flow '${flow}' rewrites the answer, which streaming cannot do with stream_first: True (each token is released as it arrives): set rails.output.streaming.stream_first to False, or remove the flow from a streaming configuration`,
+              `flow '${flow}' rewrites the answer, which stream_first: True cannot do (tokens go out as they arrive): set rails.output.streaming.stream_first to False`,
             ),
           );
         }

@@ -160,12 +160,17 @@ describe('rewrites on the release path', () => {
     });
 
     it('should fail closed when the rail answers a malformed rewrite', () => {
+      const malformed = "it answered malformed rewrites: a list of { index, length, text }, each inside the window (8 long), at least 1 long, not overlapping";
       const cases: [unknown, string][] = [
-        ['nope', 'its rewrites are string "nope", not a list of { index, length, text }'],
-        [[{ index: 0, length: 0, text: '' }], "it answered a rewrite at index 0 of length 0; a rewrite is { index, length, text } with 0 <= index, 1 <= length and index + length <= 8 (the window's length)"],
-        [[{ index: 5, length: 4, text: 'x' }], "it answered a rewrite at index 5 of length 4; a rewrite is { index, length, text } with 0 <= index, 1 <= length and index + length <= 8 (the window's length)"],
-        [[{ index: 0, length: 1, text: 7 }], "it answered a rewrite at index 0 of length 1; a rewrite is { index, length, text } with 0 <= index, 1 <= length and index + length <= 8 (the window's length)"],
-        [[{ index: 0, length: 3, text: 'x' }, { index: 2, length: 2, text: 'y' }], 'it answered overlapping rewrites (at 0 and 2); rewrites must not overlap'],
+        ['nope', malformed],
+        [7, 'rewrites is not iterable'],
+        [[null], "Cannot destructure property 'index' of 'object null' as it is null."],
+        [[{ index: 0, length: 0, text: '' }], malformed],
+        [[{ index: 5, length: 4, text: 'x' }], malformed],
+        [[{ index: -1, length: 2, text: 'x' }], malformed],
+        [[{ index: 0.5, length: 1, text: 'x' }], malformed],
+        [[{ index: 0, length: 1, text: 7 }], malformed],
+        [[{ index: 0, length: 3, text: 'x' }, { index: 2, length: 2, text: 'y' }], malformed],
       ];
       for (const [rewrites, reason] of cases) {
         const rail = defineRail('bad', () => ({ allowed: true, rewrites }) as never);
@@ -218,7 +223,7 @@ describe('rewrites on the release path', () => {
 
   describe('streamFirst: true', () => {
     it('should fail closed at the first window a rail rewrites, as an internal error of that rail, whatever onError says', () => {
-      const reason = 'it rewrote the window, which guard cannot apply with streamFirst: true (the items were released as they arrived); use streamFirst: false';
+      const reason = 'it rewrote text already released (streamFirst: true); rewriting rails need streamFirst: false';
       for (const onError of ['block', 'allow'] as const) {
         const outcome = collectNow(from(['top ', 'sec', 'ret ', 'plan']).pipe(guard([mask], { ...small, streamFirst: true, onError })));
         expect(outcome.items).toEqual(['top ', 'sec', 'ret ']);

@@ -184,7 +184,7 @@ describe("the flow 'mask sensitive data on output'", () => {
         expect.objectContaining({
           key: 'rails.output.streaming.stream_first',
           message:
-            "flow 'mask sensitive data on output' rewrites the answer, which streaming cannot do with stream_first: True (each token is released as it arrives): set rails.output.streaming.stream_first to False, or remove the flow from a streaming configuration",
+            "flow 'mask sensitive data on output' rewrites the answer, which stream_first: True cannot do (tokens go out as they arrive): set rails.output.streaming.stream_first to False",
         }),
       ]);
     }

@@ -4,10 +4,7 @@
 import type { CheckedBatch, RailVerdict } from '../../core/types.js';
 
 /** Whether a rail answered rewrites for this window. Runs once per window on the release path. */
-export function hasRewrites(verdicts: readonly RailVerdict[]): boolean {
-  for (let position = 0; position < verdicts.length; position++) if (verdicts[position]!.rewrites !== undefined) return true;
-  return false;
-}
+export const hasRewrites = (verdicts: readonly RailVerdict[]): boolean => verdicts.some((verdict) => verdict.rewrites !== undefined);
 
 /** A rewritten span, in offsets of the stream's text from where the ledger started. */
 interface Span {
@@ -77,7 +74,7 @@ export class RewriteLedger {
   finish(): string[] {
     for (const span of this.pending) this.decide(span);
     this.pending = [];
-    return this.release(Number.POSITIVE_INFINITY);
+    return this.release(Infinity);
   }
 
   private decide(span: Span): void {

@@ -58,7 +58,10 @@ class SettlingSubscriber extends UpstreamSubscriber<CheckedBatch, string> {
     }
     if (this.ledger !== undefined || hasRewrites(batch.verdicts)) {
       this.ledger ??= new RewriteLedger(this.held);
-      this.emit(this.ledger.settle(batch));
+      for (const text of this.ledger.settle(batch)) {
+        if (this.destination.closed) return;
+        this.destination.next(text);
+      }
       return;
     }
     // Everything held and new is released except the last `overlap` items, oldest first.
@@ -75,24 +78,15 @@ class SettlingSubscriber extends UpstreamSubscriber<CheckedBatch, string> {
     this.held = release === 0 ? chunks : chunks.slice(release);
   }
 
-  private emit(texts: readonly string[]): void {
-    const { destination } = this;
-    for (let position = 0; position < texts.length && !destination.closed; position++) destination.next(texts[position]!);
-  }
-
   protected override onComplete(): void {
     if (this.settling) this.completing = true;
     else this.finish();
   }
 
-  /** The source completed and every window is settled: what is held goes out. */
+  /** The source completed and every window is settled: what is held goes out (rewritten, once a rail rewrote). */
   private finish(): void {
     const { destination } = this;
-    if (this.ledger !== undefined) {
-      this.emit(this.ledger.finish());
-      if (!destination.closed) destination.complete();
-      return;
-    }
+    if (this.ledger !== undefined) this.held = this.ledger.finish();
     for (const item of this.held) {
       if (destination.closed) return;
       destination.next(item);

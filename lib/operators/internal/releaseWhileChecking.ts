@@ -111,7 +111,7 @@ class ReleasingSubscriber extends UpstreamSubscriber<unknown, string> {
  */
 function unrewritable(batch: CheckedBatch): CheckedBatch {
   const rewriting = batch.verdicts.find((verdict) => verdict.rewrites !== undefined)!;
-  const reason = 'it rewrote the window, which guard cannot apply with streamFirst: true (the items were released as they arrived); use streamFirst: false';
+  const reason = 'it rewrote text already released (streamFirst: true); rewriting rails need streamFirst: false';
   const failed: RailVerdict = { rail: rewriting.rail, allowed: false, kind: 'internal_error', reason, error: new Error(reason) };
-  return { ...batch, verdicts: batch.verdicts.map((verdict) => (verdict === rewriting ? failed : verdict)), blocked: failed };
+  return { ...batch, blocked: failed };
 }

@@ -100,30 +100,16 @@ function toVerdict(rail: string, result: unknown, onError: 'block' | 'allow', te
  * overlapping) and sorted by offset; undefined for an empty list. Throws for anything else: the check then fails.
  */
 function checkedRewrites(rewrites: unknown, textLength: number): readonly RailRewrite[] | undefined {
-  if (!Array.isArray(rewrites)) throw new TypeError(`its rewrites are ${describeAnswer(rewrites)}, not a list of { index, length, text }`);
-  if (rewrites.length === 0) return undefined;
-  const spans: RailRewrite[] = [];
-  for (const rewrite of rewrites as unknown[]) {
-    const { index, length, text } = (rewrite ?? {}) as Partial<RailRewrite>;
-    if (!Number.isInteger(index) || !Number.isInteger(length) || typeof text !== 'string' || index! < 0 || length! < 1 || index! + length! > textLength) {
-      throw new TypeError(
-        `it answered a rewrite ${describeRewrite(index, length)}; a rewrite is { index, length, text } with 0 <= index, 1 <= length and index + length <= ${textLength} (the window's length)`,
-      );
+  // Copied, then read: a rail must not change its spans once validated.
+  const spans = [...(rewrites as RailRewrite[])].map(({ index, length, text }) => ({ index, length, text })).sort((a, b) => a.index - b.index);
+  let end = 0;
+  for (const { index, length, text } of spans) {
+    if (!(Number.isInteger(index) && length > 0 && Number.isInteger(length) && typeof text === 'string' && index >= end && index + length <= textLength)) {
+      throw new TypeError(`it answered malformed rewrites: a list of { index, length, text }, each inside the window (${textLength} long), at least 1 long, not overlapping`);
     }
-    spans.push({ index: index!, length: length!, text });
+    end = index + length;
   }
-  spans.sort((a, b) => a.index - b.index);
-  for (let position = 1; position < spans.length; position++) {
-    const before = spans[position - 1]!;
-    if (spans[position]!.index < before.index + before.length) {
-      throw new TypeError(`it answered overlapping rewrites (at ${before.index} and ${spans[position]!.index}); rewrites must not overlap`);
-    }
-  }
-  return spans;
-}
-
-function describeRewrite(index: unknown, length: unknown): string {
-  return `at index ${typeof index === 'number' ? index : describeAnswer(index)} of length ${typeof length === 'number' ? length : describeAnswer(length)}`;
+  return spans.length === 0 ? undefined : spans;
 }
 
 function failedVerdict(rail: string, error: unknown, onError: 'block' | 'allow'): RailVerdict {
