@@ -5,9 +5,10 @@
 // out once, in order. Then the flow through a config, in LLMRails (streaming and whole answer) and the server.
 import fc from 'fast-check';
 import { concat, from, throwError } from 'rxjs';
-import { ConfigError, guard, LLMRails, RailsConfig, RailViolationError, type RailDecision, scriptedModel } from 'rxguardrails';
+import { ConfigError, guard, keywordRail, LLMRails, RailsConfig, RailViolationError, type RailDecision, scriptedModel } from 'rxguardrails';
 import { maskSensitiveData, maskSensitiveDataRail } from 'rxguardrails/detectors';
 import { collect, collectNow } from '../support/collect.js';
+import { jsonService } from '../support/jsonService.js';
 import { releasedItems, tokenize } from '../support/rewriteModel.js';
 import { windowSizeArbitrary } from '../support/windowModel.js';
 
@@ -84,6 +85,32 @@ describe('maskSensitiveDataRail', () => {
       items: ['Mail ', '<EMAIL_ADDRESS>', ' now'],
       completed: true,
     });
+  });
+
+  it('should mask alongside judging rails run in parallel, which still block', () => {
+    const tokens = ['Mail ', 'bob@example.org', ' today', ' about', ' the', ' plan'];
+    const options = { chunkSize: 3, contextSize: 1, streamFirst: false, parallel: true } as const;
+    expect(collectNow(from(tokens.slice(0, 4)).pipe(guard([keywordRail(['plan']), rail], options)))).toEqual({ items: ['Mail ', '<EMAIL_ADDRESS>', ' today', ' about'], completed: true });
+    const blocked = collectNow(from(tokens).pipe(guard([keywordRail(['plan']), rail], options)));
+    // [ the plan] blocks: ' the' (held as the context of [ today about the]) never goes out.
+    expect(blocked.items).toEqual(['Mail ', '<EMAIL_ADDRESS>', ' today', ' about']);
+    expect(RailViolationError.isInstance(blocked.error)).toBe(true);
+  });
+
+  it('should mask the names a Presidio analyzer finds, asynchronously, across tokens', async () => {
+    const analyzer = await jsonService(({ body }) => {
+      const { text } = body as { text: string };
+      const index = text.indexOf('John Smith');
+      return { json: index === -1 ? [] : [{ entity_type: 'PERSON', start: [...text.slice(0, index)].length, end: [...text.slice(0, index)].length + 10, score: 0.85 }] };
+    });
+    try {
+      const people = maskSensitiveDataRail({ entities: ['PERSON', 'EMAIL_ADDRESS'], analyzerEndpoint: `${analyzer.url}/analyze` });
+      const tokens = ['😀 Ask ', 'Jo', 'hn ', 'Smi', 'th', ' at ', 'js@example.org', ' today'];
+      const outcome = await collect(from(tokens).pipe(guard([people], { chunkSize: 4, contextSize: 3, streamFirst: false })));
+      expect(outcome).toEqual({ items: ['😀 Ask ', '<PERSON>', ' at ', '<EMAIL_ADDRESS>', ' today'], completed: true });
+    } finally {
+      await analyzer.close();
+    }
   });
 
   describe('properties, on random answers, tokenizations and window sizes (streamFirst: false)', () => {
