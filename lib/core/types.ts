@@ -65,9 +65,10 @@ export interface RailRewrite {
  * What a rail may answer with, besides a plain boolean (`true` = allowed).
  *
  * `rewrites` (an allowed window only) asks for parts of the window to be released changed, as masking does
- * (`maskSensitiveDataRail` answers `{ allowed: true, rewrites: [{ index: 5, length: 19, text: '<CREDIT_CARD>' }] }`). The
- * spans are in the window text's UTF-16 offsets and must not overlap; a malformed list fails the check. The other
- * rails still see the raw window; the text is changed where it is released:
+ * (`maskSensitiveDataRail` answers `{ allowed: true, rewrites: [{ index: 5, length: 19, text: '<CREDIT_CARD>' }] }`).
+ * The spans are in the window text's UTF-16 offsets and must not overlap; a malformed list fails the check (and a
+ * rewriting rail that fails under `onError: 'allow'` lets its window through unrewritten). The other rails still see
+ * the raw window; the text is changed where it is released:
  * - `guard` with `streamFirst: false` (and `blockOnViolation`, and LLMRails' whole-answer check) releases an item
  *   only when no later window can extend a rewritten span touching it, and releases it with the spans replaced,
  *   each span whole: never part of the raw text of a span. A span is decided by the window whose items the next
