@@ -16,6 +16,7 @@ export type {
   RailContext,
   RailDecision,
   RailMatch,
+  RailRewrite,
   RailResult,
   RailVerdict,
 } from './core/types.js';

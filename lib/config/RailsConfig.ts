@@ -196,6 +196,16 @@ function flowProblems(data: RailsConfigData, issue: Place, warnings: ConfigIssue
           const missing = definition.missing?.(data.rails.config);
           if (missing) problems.push(issue(path, missing.startsWith('flow ') ? missing : `flow '${flow}' ${missing}`));
         }
+        const { streaming } = data.rails.output;
+        if (definition.rewritesOutput && side === 'output' && streaming.enabled && streaming.stream_first) {
+          // NeMo's develop branch has the same rule (and also demands context_size: 0, which we need not).
+          problems.push(
+            issue(
+              ['rails', 'output', 'streaming', 'stream_first'],
+              `flow '${flow}' rewrites the answer, which stream_first: True cannot do (tokens go out as they arrive): set rails.output.streaming.stream_first to False`,
+            ),
+          );
+        }
         return;
       }
       const { name, parameters } = parseFlow(flow);

@@ -85,9 +85,15 @@ export function detectSensitiveDataRail(side: Side): (settings: SensitiveDataSet
 }
 
 /** `mask sensitive data on input`: a rail that always passes, carrying the masked message for the rail plan. */
-export function maskSensitiveDataRail(settings: SensitiveDataSettings, name: string): OutputRail | undefined {
+export function maskInputRail(settings: SensitiveDataSettings, name: string): OutputRail | undefined {
   const options = sensitiveDataOptions(settings, 'input');
   return options && fromSettings(() => detectionRail(name, ({ inputMaskingRail }) => inputMaskingRail(name, options)), 'input');
+}
+
+/** `mask sensitive data on output`: a rail that always passes, rewriting each entity found to `<ENTITY_TYPE>`. */
+export function maskOutputRail(settings: SensitiveDataSettings, name: string): OutputRail | undefined {
+  const options = sensitiveDataOptions(settings, 'output');
+  return options && fromSettings(() => detectionRail(name, ({ maskSensitiveDataRail }) => maskSensitiveDataRail({ ...options, name })), 'output');
 }
 
 /** What a sensitive-data flow of a side lacks, when it is used. */

@@ -18,7 +18,8 @@ import {
   jailbreakHeuristicsRail,
   jailbreakModelMissing,
   jailbreakModelRail,
-  maskSensitiveDataRail,
+  maskInputRail,
+  maskOutputRail,
   sensitiveDataMissing,
 } from './detectionSettings.js';
 import type { PromptConfig, RailsConfigData } from './railsConfigSchema.js';
@@ -121,6 +122,11 @@ export interface RuleFlow {
   /** The rail rewrites the user's message (its decision carries the masked text) rather than judging it. */
   readonly rewritesInput?: boolean;
   /**
+   * The rail rewrites the answer (its decisions carry `rewrites`): streaming output rails must then hold text back
+   * (`stream_first: false`), since what was released cannot be rewritten.
+   */
+  readonly rewritesOutput?: boolean;
+  /**
    * Makes the rail from the config's rule settings, or answers undefined when its settings are missing. It may
    * throw InvalidOptionError for settings the schema cannot judge (a pattern that does not compile).
    */
@@ -135,7 +141,7 @@ function ruleFlow<K extends keyof RuleSettings>(
   settings: K,
   needs: string,
   rail: (settings: NonNullable<RuleSettings[K]>, name: string) => OutputRail | undefined,
-  more: Pick<RuleFlow, 'side' | 'missing' | 'unsupported' | 'rewritesInput'> = {},
+  more: Pick<RuleFlow, 'side' | 'missing' | 'unsupported' | 'rewritesInput' | 'rewritesOutput'> = {},
 ): RuleFlow {
   // Built once per settings object and name: the config is checked at load by building its rule rails, and the rail
   // plan then takes the same rail, so a matcher over a million keywords is built once, at load. The rails hold no
@@ -183,8 +189,6 @@ export async function loadFlowModules(): Promise<void> {
 const JAILBREAK_MODEL_NEEDS = 'a classifier service under rails.config.jailbreak_detection (nim_base_url, or server_endpoint)';
 const JAILBREAK_HEURISTICS_NEEDS = "a perplexity service: rails.config.jailbreak_detection.server_endpoint (NeMo's jailbreak detection server, /heuristics)";
 const sensitiveDataNeeds = (side: 'input' | 'output') => `its entity types under rails.config.sensitive_data_detection.${side}.entities`;
-const MASK_OUTPUT_UNSUPPORTED =
-  "flow 'mask sensitive data on output' is not supported yet: masking a streamed answer needs a rewrite on the release path, which rxguardrails does not have yet; use 'detect sensitive data on output' (blocks instead)";
 
 export const FLOWS = {
   'self check input': {
@@ -233,8 +237,8 @@ export const FLOWS = {
   'injection detection': ruleFlow('detector', 'injection_detection', 'its rule sets under rails.config.injection_detection.injections (code, sqli, template, xss)', injectionRail, { side: 'output' }),
   'detect sensitive data on input': ruleFlow('detector', 'sensitive_data_detection', sensitiveDataNeeds('input'), detectSensitiveDataRail('input'), { side: 'input', missing: sensitiveDataMissing('input') }),
   'detect sensitive data on output': ruleFlow('detector', 'sensitive_data_detection', sensitiveDataNeeds('output'), detectSensitiveDataRail('output'), { side: 'output', missing: sensitiveDataMissing('output') }),
-  'mask sensitive data on input': ruleFlow('detector', 'sensitive_data_detection', sensitiveDataNeeds('input'), maskSensitiveDataRail, { side: 'input', missing: sensitiveDataMissing('input'), rewritesInput: true }),
-  'mask sensitive data on output': ruleFlow('detector', 'sensitive_data_detection', sensitiveDataNeeds('output'), () => undefined, { side: 'output', unsupported: MASK_OUTPUT_UNSUPPORTED }),
+  'mask sensitive data on input': ruleFlow('detector', 'sensitive_data_detection', sensitiveDataNeeds('input'), maskInputRail, { side: 'input', missing: sensitiveDataMissing('input'), rewritesInput: true }),
+  'mask sensitive data on output': ruleFlow('detector', 'sensitive_data_detection', sensitiveDataNeeds('output'), maskOutputRail, { side: 'output', missing: sensitiveDataMissing('output'), rewritesOutput: true }),
 } as const satisfies Readonly<Record<string, FlowDefinition>>;
 
 export type BuiltInFlow = keyof typeof FLOWS;

@@ -48,7 +48,35 @@ export interface RailMatch {
   readonly index: number;
 }
 
-/** What a rail may answer with, besides a plain boolean (`true` = allowed). */
+/**
+ * A part of the window text a rail replaces (see {@link RailDecision.rewrites}): the `length` UTF-16 code units from
+ * `index` of the text the rail was given become `text`.
+ */
+export interface RailRewrite {
+  /** Offset in the window text, UTF-16 code units, from 0. */
+  readonly index: number;
+  /** How many code units are replaced; at least 1. */
+  readonly length: number;
+  /** What is released in their place (`<EMAIL_ADDRESS>`). */
+  readonly text: string;
+}
+
+/**
+ * What a rail may answer with, besides a plain boolean (`true` = allowed).
+ *
+ * `rewrites` (an allowed window only) asks for parts of the window to be released changed, as masking does
+ * (`maskSensitiveDataRail` answers `{ allowed: true, rewrites: [{ index: 5, length: 19, text: '<CREDIT_CARD>' }] }`).
+ * The spans are in the window text's UTF-16 offsets and must not overlap; a malformed list fails the check (and a
+ * rewriting rail that fails under `onError: 'allow'` lets its window through unrewritten). The other rails still see
+ * the raw window; the text is changed where it is released:
+ * - `guard` with `streamFirst: false` (and `blockOnViolation`, and LLMRails' whole-answer check) releases an item
+ *   only when no later window can extend a rewritten span touching it, and releases it with the spans replaced,
+ *   each span whole: never part of the raw text of a span. A span is decided by the window whose items the next
+ *   window does not re-check (a span found in a window's last `contextSize` items is left to the next window,
+ *   which sees it from its start); a later window's span that overlaps it extends it.
+ * - `guard` with `streamFirst: true` cannot rewrite what it released on arrival: a window answered with rewrites
+ *   there fails closed, as an `internal_error` of the rail, whatever `onError` says.
+ */
 export interface RailDecision {
   readonly allowed: boolean;
   /** Why, in words a log reader understands ("matched keyword \"secret\""). */
@@ -56,6 +84,8 @@ export interface RailDecision {
   readonly match?: RailMatch;
   /** Anything else the rail wants to report (scores, categories). */
   readonly details?: Readonly<Record<string, unknown>>;
+  /** Replacements in the window's text, for an allowed window (see above). */
+  readonly rewrites?: readonly RailRewrite[];
 }
 
 /** Everything a rail check may return: synchronously, as a Promise, or as an Observable (its first value counts). */

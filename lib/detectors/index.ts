@@ -10,4 +10,4 @@ export {
   type JailbreakDetectionModelOptions,
 } from '../rails/jailbreakDetection.js';
 export { injectionDetection, type InjectionDetectionOptions, type InjectionRule } from '../rails/injectionDetection.js';
-export { detectSensitiveData, maskSensitiveData, type SensitiveDataOptions, type SensitiveDataRecognizer } from '../rails/sensitiveData.js';
+export { detectSensitiveData, maskSensitiveData, maskSensitiveDataRail, type SensitiveDataOptions, type SensitiveDataRecognizer } from '../rails/sensitiveData.js';

@@ -51,7 +51,9 @@ export function resolveViolationSettings(owner: string, options: BlockOnViolatio
  * After a window passes, every item it holds is released except its last `overlap` items, which the next window
  * checks again: they wait for that window (or for the source to complete). So no item is released before every
  * window containing it has passed, and nothing of a blocked window is ever released. Items are released one by
- * one, as the source emitted them.
+ * one, as the source emitted them, unless a rail rewrote part of a window (`RailDecision.rewrites`, e.g. masking):
+ * then an item is released only when no later window can extend a rewritten span touching it, with the spans
+ * replaced (see `RailDecision`); the batches must be `bufferChunks`'s, whose offsets it follows.
  *
  * ```
  * source:  ---a---b---c---|         (a, b pass; c is blocked)

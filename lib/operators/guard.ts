@@ -43,6 +43,12 @@ export function resolveGuardSettings(owner: string, rails: unknown, options: Gua
  *   passes, its items that window k + 1 will not re-check are released; the rest follow when the source
  *   completes and the last window has passed.
  *
+ * Rails may rewrite what is released (`RailDecision.rewrites`: masking). With `streamFirst: false` an item is then
+ * also held while a later window could extend a rewritten span touching it, and goes out with the spans replaced,
+ * never part of a span's raw text: no entity of at most `contextSize + 1` items is released raw. With
+ * `streamFirst: true` a window answered with rewrites fails closed (its items already went out): an
+ * `internal_error` of the rail, whatever `onError` says.
+ *
  * ```
  * rail blocks the window "bc"            guard([rail], { chunkSize: 2, contextSize: 1 })
  * source:              -a-b-c-d-|

@@ -131,17 +131,66 @@ export function maskSensitiveData(options: SensitiveDataOptions): (text: string,
   };
 }
 
-/** `text` with the findings replaced by `<ENTITY_TYPE>`; of overlapping findings, the higher score (then the longer) wins. */
-function masked(text: string, findings: readonly EntityFinding[]): string {
+/**
+ * A rail that masks sensitive data in the answer, as NeMo's `mask sensitive data on output` means to: it never blocks,
+ * and answers each entity found (as {@link maskSensitiveData} finds them) as a rewrite to `<ENTITY_TYPE>`
+ * (`RailDecision.rewrites`), which `guard` applies where it releases the text. It needs `streamFirst: false`: then no
+ * entity of at most `contextSize + 1` items is ever released raw, in part or whole, however the answer is split into
+ * tokens, and the released text is the masked whole answer (for entities each window sees as the whole answer does).
+ * With `streamFirst: true` the first window it rewrites fails closed (its items were released as they arrived).
+ *
+ * ```
+ * guard([maskSensitiveDataRail({ entities: ['EMAIL_ADDRESS'] })], { chunkSize: 4, contextSize: 2, streamFirst: false })
+ * source:    ['Mail ', 'bob', '@example', '.org', ' now']
+ * released:  'Mail ', '<EMAIL_ADDRESS>', ' now'          (the items of the address go out as one, masked)
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { guard } from 'rxguardrails';
+ * import { maskSensitiveDataRail } from 'rxguardrails/detectors';
+ *
+ * tokens$.pipe(guard([maskSensitiveDataRail({ entities: ['EMAIL_ADDRESS', 'CREDIT_CARD'] })], { streamFirst: false }));
+ * ```
+ *
+ * @param options As {@link detectSensitiveData}'s; `name` defaults to 'mask sensitive data'.
+ * @throws InvalidOptionError as {@link detectSensitiveData}.
+ */
+export function maskSensitiveDataRail(options: SensitiveDataOptions): OutputRail {
+  const { name = 'mask sensitive data' } = options;
+  const analyze = analyzer('maskSensitiveDataRail', options);
+  assertRailName('maskSensitiveDataRail', 'name', name);
+  const decide = (findings: readonly EntityFinding[]): RailDecision | true => {
+    // An empty finding (an analyzer's) has nothing to replace.
+    const kept = keptFindings(findings.filter((finding) => finding.end > finding.start));
+    if (kept.length === 0) return true;
+    return {
+      allowed: true,
+      reason: `masked sensitive data: ${[...new Set(kept.map((finding) => finding.entity))].join(', ')}`,
+      rewrites: kept.map((finding) => ({ index: finding.start, length: finding.end - finding.start, text: `<${finding.entity}>` })),
+    };
+  };
+  return defineRail(name, (text, { signal }) => {
+    const findings = analyze(text, signal);
+    return Array.isArray(findings) ? decide(findings) : findings.then(decide);
+  });
+}
+
+/** The findings masking keeps, in order: of overlapping findings, the higher score (then the longer) wins. */
+function keptFindings(findings: readonly EntityFinding[]): EntityFinding[] {
   const kept: EntityFinding[] = [];
   const ranked = [...findings].sort((a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start);
   for (const finding of ranked) {
     if (kept.every((other) => finding.end <= other.start || finding.start >= other.end)) kept.push(finding);
   }
-  kept.sort((a, b) => a.start - b.start);
+  return kept.sort((a, b) => a.start - b.start);
+}
+
+/** `text` with the findings replaced by `<ENTITY_TYPE>`; of overlapping findings, the higher score (then the longer) wins. */
+function masked(text: string, findings: readonly EntityFinding[]): string {
   let result = '';
   let position = 0;
-  for (const finding of kept) {
+  for (const finding of keptFindings(findings)) {
     result += `${text.slice(position, finding.start)}<${finding.entity}>`;
     position = finding.end;
   }

@@ -6,7 +6,7 @@
 // windows that come in re-entrantly) released held items twice.
 import fc from 'fast-check';
 import { map, type OperatorFunction, Subject } from 'rxjs';
-import { blockOnViolation, bufferChunks, checkRail, type ChunkBatch, type CheckedBatch, guard, keywordRail, RailViolationError } from 'rxguardrails';
+import { blockOnViolation, bufferChunks, checkRail, type ChunkBatch, type CheckedBatch, defineRail, guard, keywordRail, RailViolationError } from 'rxguardrails';
 
 const PHRASE = keywordRail(['pass word']);
 
@@ -72,6 +72,22 @@ describe('re-entrant consumers (RxJS #2062): the same as fed from outside', () =
         expect(feed(tokens, operator(), true)).toEqual(feed(tokens, operator(), false));
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('guard with a rail rewriting "pass word" (streamFirst: false): the same rewritten items (property)', () => {
+    const masking = defineRail('mask', (text) => {
+      const index = text.indexOf('pass word');
+      return index === -1 ? true : { allowed: true, rewrites: [{ index, length: 9, text: '***' }] };
+    });
+    fc.assert(
+      fc.property(tokensArbitrary, sizeArbitrary, (tokens, size) => {
+        const operator = () => guard([masking], { ...size, streamFirst: false });
+        const outside = feed(tokens, operator(), false);
+        expect(outside.ending).toBe('complete');
+        expect(feed(tokens, operator(), true)).toEqual(outside);
+      }),
+      { numRuns: 400 },
     );
   });
 

@@ -54,7 +54,7 @@ describe('public API', () => {
   });
 
   it('should export exactly these names from rxguardrails/detectors', () => {
-    expect(Object.keys(detectors).sort()).toEqual(['detectSensitiveData', 'injectionDetection', 'jailbreakDetectionHeuristics', 'jailbreakDetectionModel', 'maskSensitiveData']);
+    expect(Object.keys(detectors).sort()).toEqual(['detectSensitiveData', 'injectionDetection', 'jailbreakDetectionHeuristics', 'jailbreakDetectionModel', 'maskSensitiveData', 'maskSensitiveDataRail']);
   });
 
   it('should export exactly these names from rxguardrails/node', () => {

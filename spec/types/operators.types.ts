@@ -33,6 +33,10 @@ tokens$.pipe(guard(rails, { mode: 'stop' }));
 // @ts-expect-error a check must answer a verdict
 defineRail('bad', () => 'yes');
 
+export const maskingRail = defineRail('mask', (text) => ({ allowed: true, rewrites: [{ index: text.indexOf('x'), length: 1, text: '*' }] }));
+// @ts-expect-error a rewrite names its replacement text
+defineRail('bad rewrite', () => ({ allowed: true, rewrites: [{ index: 0, length: 1 }] }));
+
 export const asyncRail = defineRail('async', async (text, { signal }) => (signal.aborted ? false : { allowed: !text.includes('x'), reason: 'x' }));
 export const observableRail = defineRail('observable', () => of(true));
 

@@ -2,6 +2,7 @@
 import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
 import type { CheckedBatch } from '../../core/types.js';
 import { RailViolationError } from '../../errors/RailViolationError.js';
+import { hasRewrites, RewriteLedger } from './RewriteLedger.js';
 import type { ViolationSettings } from './settings.js';
 import { UpstreamSubscriber } from './UpstreamSubscriber.js';
 
@@ -21,6 +22,8 @@ class SettlingSubscriber extends UpstreamSubscriber<CheckedBatch, string> {
   private readonly queued: CheckedBatch[] = [];
   private settling = false;
   private completing = false;
+  /** From the first window a rail rewrote, the release goes through this (see RewriteLedger). */
+  private ledger: RewriteLedger | undefined;
 
   constructor(
     destination: Subscriber<string>,
@@ -53,6 +56,14 @@ class SettlingSubscriber extends UpstreamSubscriber<CheckedBatch, string> {
       signalViolation(this.destination, batch, this.settings);
       return;
     }
+    if (this.ledger !== undefined || hasRewrites(batch.verdicts)) {
+      this.ledger ??= new RewriteLedger(this.held);
+      for (const text of this.ledger.settle(batch)) {
+        if (this.destination.closed) return;
+        this.destination.next(text);
+      }
+      return;
+    }
     // Everything held and new is released except the last `overlap` items, oldest first.
     const { held, destination } = this;
     const { chunks } = batch;
@@ -72,9 +83,10 @@ class SettlingSubscriber extends UpstreamSubscriber<CheckedBatch, string> {
     else this.finish();
   }
 
-  /** The source completed and every window is settled: what is held goes out. */
+  /** The source completed and every window is settled: what is held goes out (rewritten, once a rail rewrote). */
   private finish(): void {
     const { destination } = this;
+    if (this.ledger !== undefined) this.held = this.ledger.finish();
     for (const item of this.held) {
       if (destination.closed) return;
       destination.next(item);

@@ -8,7 +8,9 @@
 // released and its window checked, so the consumer gets what it would get feeding the source from outside.
 import { type MonoTypeOperatorFunction, Observable, type Subscriber } from 'rxjs';
 import { InvalidItemError } from '../../errors/InvalidItemError.js';
+import type { CheckedBatch, RailVerdict } from '../../core/types.js';
 import { signalViolation } from './releaseOrBlock.js';
+import { hasRewrites } from './RewriteLedger.js';
 import type { CheckSettings, ViolationSettings, WindowSize } from './settings.js';
 import { UpstreamSubscriber } from './UpstreamSubscriber.js';
 import { WindowChecker } from './WindowChecker.js';
@@ -34,6 +36,7 @@ class ReleasingSubscriber extends UpstreamSubscriber<unknown, string> {
     this.checker = new WindowChecker(check, {
       checked: (batch) => {
         if (batch.blocked) signalViolation(destination, batch, violation);
+        else if (hasRewrites(batch.verdicts)) signalViolation(destination, unrewritable(batch), violation);
       },
       failed: (error) => destination.error(error),
       // Only after the source completed and the last window passed.
@@ -100,4 +103,15 @@ class ReleasingSubscriber extends UpstreamSubscriber<unknown, string> {
     if (batch) this.checker.push(batch);
     this.checker.complete();
   }
+}
+
+/**
+ * A window a rail rewrote, which this mode cannot honour: its items went out as they arrived. It fails closed, as an
+ * internal error of the rail, whatever onError says: the rail asked for text not to be released as it is.
+ */
+function unrewritable(batch: CheckedBatch): CheckedBatch {
+  const rewriting = batch.verdicts.find((verdict) => verdict.rewrites !== undefined)!;
+  const reason = 'it rewrote text already released (streamFirst: true); rewriting rails need streamFirst: false';
+  const failed: RailVerdict = { rail: rewriting.rail, allowed: false, kind: 'internal_error', reason, error: new Error(reason) };
+  return { ...batch, blocked: failed };
 }

@@ -1,6 +1,6 @@
 // Internal: calls one rail on one window and turns whatever it answers into a RailVerdict.
 import { catchError, defer, finalize, from, isObservable, map, type Observable, of, take, tap, throwError, throwIfEmpty, timeout } from 'rxjs';
-import type { ChatMessage, ChunkBatch, OutputRail, RailContext, RailDecision, RailResult, RailVerdict, UsageSink } from '../../core/types.js';
+import type { ChatMessage, ChunkBatch, OutputRail, RailContext, RailDecision, RailResult, RailRewrite, RailVerdict, UsageSink } from '../../core/types.js';
 import { errorDetail } from '../../internal/errorDetail.js';
 import type { RunRailSettings } from './settings.js';
 
@@ -16,7 +16,7 @@ export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSe
   // verdict: internal_error, then per onError and the violation mode. Nothing escapes into the stream.
   try {
     answer = rail.check(batch.text, context);
-    if (!isObservable(answer) && !isPromiseLike(answer)) return toVerdict(rail.name, answer, settings.onError);
+    if (!isObservable(answer) && !isPromiseLike(answer)) return toVerdict(rail.name, answer, settings.onError, batch.text.length);
   } catch (error) {
     return failedVerdict(rail.name, error, settings.onError);
   }
@@ -32,7 +32,7 @@ export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSe
     settings.timeout === undefined
       ? (result$: Observable<RailResult>) => result$
       : timeout({ first: settings.timeout, with: () => throwError(() => new Error(`timed out after ${settings.timeout} ms`)) }),
-    map((result) => toVerdict(rail.name, result, settings.onError)),
+    map((result) => toVerdict(rail.name, result, settings.onError, batch.text.length)),
     catchError((error: unknown) => of(failedVerdict(rail.name, error, settings.onError))),
     // Unsubscribed (or timed out) before the rail answered: tell the rail its work is no longer wanted.
     finalize(() => {
@@ -78,20 +78,38 @@ export function railVerdict$(rail: OutputRail, batch: ChunkBatch, settings: RunR
 }
 
 /** May throw, reading an answer's fields: callers turn that into a failed verdict. */
-function toVerdict(rail: string, result: unknown, onError: 'block' | 'allow'): RailVerdict {
+function toVerdict(rail: string, result: unknown, onError: 'block' | 'allow', textLength: number): RailVerdict {
   if (result === true || result === false) return { rail, allowed: result, kind: result ? 'pass' : 'violation' };
   // Each field read once: a getter may answer differently the second time.
   const allowed = result !== null && typeof result === 'object' ? (result as { allowed?: unknown }).allowed : undefined;
   if (typeof allowed === 'boolean') {
-    const { reason, match, details } = result as RailDecision;
-    // Spelled out (no spread): see checked() in WindowChecker.ts.
-    return { rail, allowed, kind: allowed ? 'pass' : 'violation', reason, match, details };
+    const { reason, match, details, rewrites } = result as RailDecision;
+    // Spelled out (no spread): see checked() in WindowChecker.ts. Rewrites of a blocked window are moot.
+    const spans = rewrites === undefined || !allowed ? undefined : checkedRewrites(rewrites, textLength);
+    return { rail, allowed, kind: allowed ? 'pass' : 'violation', reason, match, details, rewrites: spans };
   }
   return failedVerdict(
     rail,
     new TypeError(`it answered ${describeAnswer(result)}; a rail must answer true/false or { allowed: boolean }`),
     onError,
   );
+}
+
+/**
+ * A decision's rewrites, validated against the window (spans inside it, at least one code unit long, not
+ * overlapping) and sorted by offset; undefined for an empty list. Throws for anything else: the check then fails.
+ */
+function checkedRewrites(rewrites: unknown, textLength: number): readonly RailRewrite[] | undefined {
+  // Copied, then read: a rail must not change its spans once validated.
+  const spans = [...(rewrites as RailRewrite[])].map(({ index, length, text }) => ({ index, length, text })).sort((a, b) => a.index - b.index);
+  let end = 0;
+  for (const { index, length, text } of spans) {
+    if (!(Number.isInteger(index) && length > 0 && Number.isInteger(length) && typeof text === 'string' && index >= end && index + length <= textLength)) {
+      throw new TypeError(`it answered malformed rewrites: a list of { index, length, text }, each inside the window (${textLength} long), at least 1 long, not overlapping`);
+    }
+    end = index + length;
+  }
+  return spans.length === 0 ? undefined : spans;
 }
 
 function failedVerdict(rail: string, error: unknown, onError: 'block' | 'allow'): RailVerdict {

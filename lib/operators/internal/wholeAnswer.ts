@@ -1,5 +1,6 @@
 // Internal: output rails on the whole answer at once (NeMo's non-streaming output rails): the answer is held until
-// it is complete, checked as one window, then released as the source emitted it.
+// it is complete, checked as one window, then released as the source emitted it (with the rails' rewrites applied, as
+// releaseOrBlock applies them to any window: masking).
 import { concatMap, EMPTY, type MonoTypeOperatorFunction, of, pipe, toArray } from 'rxjs';
 import type { ChunkBatch } from '../../core/types.js';
 import { checkWith } from './checkWith.js';
