@@ -69,11 +69,13 @@ const config = standIn
   : loaded;
 
 // The config's scripted models, made here (as LLMRails would make them) so that what each one receives is written
-// down: that is how this demo shows what the model saw of a masked question.
+// down: that is how this demo shows what the model saw of a masked question. Entries you switch to a real engine are
+// left to LLMRails (and not watched).
 const received: { type: string; messages: readonly ChatMessage[] }[] = [];
 const models: Record<string, ChatModel> = {};
 for (const type of ['main', 'content_safety', 'topic_control']) {
-  const entry = config.model(type)!;
+  const entry = config.model(type);
+  if (entry?.engine !== 'scripted') continue;
   const parameters = entry.parameters as { responses: string[]; delay_ms?: number };
   const pace = type === 'main' && delayMs !== undefined ? Number(delayMs) : (parameters.delay_ms ?? 0);
   const model = scriptedModel(parameters.responses, { delayMs: pace, model: entry.model ?? 'scripted' });
