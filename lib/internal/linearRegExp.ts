@@ -18,6 +18,8 @@ export interface LinearRegExp {
   exec(text: string): LinearMatch | null;
   /** Every match, left to right, none overlapping (as `String#matchAll` with the g flag); an empty match is skipped. */
   matchAll(text: string): LinearMatch[];
+  /** The leftmost match starting at `start` or after (what comes before `start` still counts for `\b` and lookbehinds). */
+  execFrom(text: string, start: number): LinearMatch | null;
 }
 
 /** The compiled pattern, or why it cannot run in linear time, worded to follow the pattern's name. */
@@ -45,6 +47,10 @@ export function compileLinear(regExp: RegExp): LinearCompilation {
         if (!compiled.test(text)) return null;
         const matcher = compiled.matcher(text);
         return matcher.find() ? { text: matcher.group() ?? '', index: matcher.start() } : null;
+      },
+      execFrom(text, start) {
+        const matcher = compiled.matcher(text);
+        return matcher.find(start) ? { text: matcher.group() ?? '', index: matcher.start() } : null;
       },
       matchAll(text) {
         const matches: LinearMatch[] = [];

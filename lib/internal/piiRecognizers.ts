@@ -5,7 +5,7 @@
 // not when it is one of the numbers the SSA never issues. Every pattern runs on the linear-time engine (re2js), so a
 // recognizer costs time proportional to the text, whatever the text. Offsets are UTF-16 indices, as JavaScript's.
 import { ibanLength, ibanValid, luhnValid, nhsValid } from './checksums.js';
-import { compileLinear, type LinearRegExp } from './linearRegExp.js';
+import { compileLinear, type LinearMatch, type LinearRegExp } from './linearRegExp.js';
 
 /** One entity found in a text. */
 export interface EntityFinding {
@@ -41,8 +41,8 @@ export function recognize(text: string, recognizers: readonly Recognizer[]): Ent
   const findings: EntityFinding[] = [];
   for (const recognizer of recognizers) {
     for (const { regExp, score } of recognizer.patterns) {
-      for (const match of regExp.matchAll(text)) {
-        const refined = recognizer.refine ? recognizer.refine(match.text, text, match.index) : {};
+      for (const match of matchesOf(regExp, text, recognizer)) {
+        const refined = match.refined;
         if (refined === null) continue;
         const end = match.index + (refined.length ?? match.text.length);
         let finalScore = refined.score ?? score;
@@ -54,6 +54,24 @@ export function recognize(text: string, recognizers: readonly Recognizer[]): Ent
     }
   }
   return findings;
+}
+
+/**
+ * A pattern's matches in `text`, left to right, each with its refinement. As `matchAll`, except that where a
+ * refinement keeps only the start of a match (an IBAN is its country's length, and a greedy pattern may run on into the
+ * next one), the search goes on from where the entity ends, not from where the match did.
+ */
+function* matchesOf(regExp: LinearRegExp, text: string, recognizer: Recognizer): Generator<LinearMatch & { readonly refined: Refinement }> {
+  if (!recognizer.refine) {
+    for (const match of regExp.matchAll(text)) yield { ...match, refined: {} };
+    return;
+  }
+  for (let from = 0, match = regExp.execFrom(text, 0); match !== null; match = from <= text.length ? regExp.execFrom(text, from) : null) {
+    const refined = match.text === '' ? null : recognizer.refine(match.text, text, match.index);
+    const kept = refined?.length ?? match.text.length;
+    from = match.index + Math.max(1, kept < match.text.length ? kept : match.text.length);
+    if (match.text !== '') yield { ...match, refined };
+  }
 }
 
 function hasContext(text: string, index: number, words: readonly string[]): boolean {
@@ -115,7 +133,48 @@ function ipv6Valid(address: string): boolean {
 }
 
 /** Characters a URL's end is not, when it ends a sentence or a parenthesis. */
-const URL_TRAILER = /[.,;:!?)\]}'"]+$/;
+const URL_TRAILER = new Set('.,;:!?)]}\'"');
+
+/** The length of a URL match without its trailing punctuation (found by index: a pattern anchored at `$` backtracks). */
+function withoutTrailer(match: string): number {
+  let end = match.length;
+  while (end > 0 && URL_TRAILER.has(match[end - 1]!)) end--;
+  return end;
+}
+
+const isDigit = (character: string | undefined) => character !== undefined && character >= '0' && character <= '9';
+const isSeparator = (character: string | undefined) => character === ' ' || character === '.' || character === '-';
+
+/**
+ * Whether a phone number match ending at `end` is rather a piece of a longer run of digits: a digit goes on, a range
+ * (`-` and a digit), or a separator and a group of four or more digits (a card's or an IBAN's next group). A list of
+ * numbers, or a number and a time (`555-234-5678 9am`), is not.
+ */
+function digitsGoOn(text: string, end: number): boolean {
+  const next = text[end];
+  if (isDigit(next)) return true;
+  if (!isSeparator(next) || !isDigit(text[end + 1])) return false;
+  if (next === '-') return true;
+  let run = 0;
+  while (isDigit(text[end + 1 + run]) && run < 4) run++;
+  return run >= 4;
+}
+
+/**
+ * The same before a match starting at `start`: a word character or `+` touches it, a digit and `.` or `-` come just
+ * before it, or it starts with a group of four digits after another group and a space (an IBAN's or a card's groups).
+ * A number after another in a list (`555-234-5678 555-876-5432`) is not.
+ */
+function digitsCameBefore(text: string, start: number): boolean {
+  const previous = text[start - 1];
+  if (previous === '+' || isWordCharacter(previous)) return true;
+  if (!isSeparator(previous) || !isDigit(text[start - 2])) return false;
+  if (previous !== ' ') return true;
+  let group = 0;
+  while (isDigit(text[start + group]) && group < 5) group++;
+  return group === 4;
+}
+
 
 let builtIns: ReadonlyMap<string, Recognizer> | undefined;
 
@@ -139,7 +198,7 @@ export function builtInRecognizers(): ReadonlyMap<string, Recognizer> {
           ),
           refine: (match, text, index) => {
             // Not a piece of a longer run of digits (an IBAN's groups, a card number, a version).
-            if (/(?:[\p{L}\p{N}_+]|\d[ .-])$/u.test(text.slice(Math.max(0, index - 2), index)) || /^(?:[ .-]?\d|-)/.test(text.slice(index + match.length))) return null;
+            if (digitsCameBefore(text, index) || digitsGoOn(text, index + match.length)) return null;
             const digits = digitsOf(match);
             if (match.startsWith('+')) return digits.length >= 8 && digits.length <= 15 ? {} : null;
             if (match.startsWith('0')) return digits.length >= 10 && digits.length <= 12 ? {} : null;
@@ -183,7 +242,11 @@ export function builtInRecognizers(): ReadonlyMap<string, Recognizer> {
           ),
           refine: (match, text, index) => {
             // Not part of a longer dotted number (a version 1.2.3.4.5).
-            if (!match.includes(':')) return ipv4Valid(match) && !/^\.\d/.test(text.slice(index + match.length)) && !/\d\.$/.test(text.slice(0, index)) ? {} : null;
+            if (!match.includes(':')) {
+              const after = index + match.length;
+              const dottedOn = (text[after] === '.' && isDigit(text[after + 1])) || (text[index - 1] === '.' && isDigit(text[index - 2]));
+              return ipv4Valid(match) && !dottedOn ? {} : null;
+            }
             const before = text[index - 1];
             const after = text[index + match.length];
             if (isWordCharacter(before) || before === ':' || before === '.' || isWordCharacter(after)) return null;
@@ -220,8 +283,8 @@ export function builtInRecognizers(): ReadonlyMap<string, Recognizer> {
             [String.raw`\bwww\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#][^\s<>"'\x60]*)?`, 0.5],
           ),
           refine: (match) => {
-            const trimmed = match.replace(URL_TRAILER, '');
-            return trimmed.length > match.indexOf('.') + 1 ? { length: trimmed.length } : null;
+            const length = withoutTrailer(match);
+            return length > match.indexOf('.') + 1 ? { length } : null;
           },
         },
       ] satisfies Recognizer[]

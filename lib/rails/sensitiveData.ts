@@ -180,8 +180,16 @@ export function maskSensitiveDataRail(options: SensitiveDataOptions): OutputRail
 function keptFindings(findings: readonly EntityFinding[]): EntityFinding[] {
   const kept: EntityFinding[] = [];
   const ranked = [...findings].sort((a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  // The characters kept findings cover: each finding is checked against its own characters, not against every kept
+  // finding (a text of 80,000 addresses took seconds that way). Each pattern's matches do not overlap, so the
+  // characters looked at come to a few times the text's length.
+  const covered = new Uint8Array(ranked.reduce((end, finding) => Math.max(end, finding.end), 0));
   for (const finding of ranked) {
-    if (kept.every((other) => finding.end <= other.start || finding.start >= other.end)) kept.push(finding);
+    let free = true;
+    for (let at = finding.start; at < finding.end && free; at++) free = covered[at] === 0;
+    if (!free) continue;
+    covered.fill(1, finding.start, finding.end);
+    kept.push(finding);
   }
   return kept.sort((a, b) => a.start - b.start);
 }

@@ -178,6 +178,7 @@ describe('the pattern recognizers', () => {
 
   it('should take time linear in the text on adversarial input (growth ratio)', () => {
     const detect = detectSensitiveData({ entities: PATTERN_ENTITIES });
+    const mask = maskSensitiveData({ entities: PATTERN_ENTITIES });
     const adversarial: ((size: number) => string)[] = [
       (size) => 'a'.repeat(size),
       (size) => 'a.'.repeat(size / 2) + '@',
@@ -189,20 +190,28 @@ describe('the pattern recognizers', () => {
       (size) => 'DE89 '.repeat(size / 5),
       (size) => 'http://' + 'a'.repeat(size),
       (size) => '+1 '.repeat(size / 3),
+      // A URL's trailing punctuation before a letter, and runs of it (a pattern anchored at $ backtracked on them).
+      (size) => 'see http://x' + '.'.repeat(size) + 'a',
+      (size) => 'see http://x' + '),'.repeat(size / 2) + 'a',
+      (size) => 'see http://x' + '!'.repeat(size) + 'a',
+      // Many findings: choosing among overlapping ones compared each with every one kept.
+      (size) => '1.2.3.4 '.repeat(size / 8),
+      (size) => 'a@b.co '.repeat(size / 7),
     ];
     const time = (text: string) => {
       const runs: number[] = [];
-      for (let run = 0; run < 5; run++) {
+      for (let run = 0; run < 3; run++) {
         const started = performance.now();
         detect.check(text, contextOf(text));
+        mask(text);
         runs.push(performance.now() - started);
       }
       // The fastest run: the one least disturbed by garbage collection and the other test workers.
       return Math.min(...runs);
     };
     for (const make of adversarial) {
-      const small = make(160_000);
-      const large = make(160_000);
+      const small = make(10_000);
+      const large = make(40_000);
       time(small);
       const ratio = time(large) / Math.max(time(small), 0.05);
       expect({ sample: large.slice(0, 10), linear: ratio < 9 }).toEqual({ sample: large.slice(0, 10), linear: true });
