@@ -43,6 +43,14 @@ describe('the pattern recognizers', () => {
     ['IBAN DE89 3704 0044 0532 0130 00, thanks', 'IBAN <IBAN_CODE>, thanks'],
     ['GB82WEST12345698765432 AND MORE', '<IBAN_CODE> AND MORE'],
     ['Call (555) 234-5678, +44 20 7946 0958 or 020 7946 0958.', 'Call <PHONE_NUMBER>, <PHONE_NUMBER> or <PHONE_NUMBER>.'],
+    // Before a time, in a list, after another: each number is still one (they were let through raw).
+    ['Reach me at 555-234-5678 9am-5pm', 'Reach me at <PHONE_NUMBER> 9am-5pm'],
+    ['numbers: 555-234-5678 555-876-5432', 'numbers: <PHONE_NUMBER> <PHONE_NUMBER>'],
+    ['Call me at (212) 555-0143 24/7', 'Call me at <PHONE_NUMBER> 24/7'],
+    // A second grouped IBAN right after a first (the first match ran on into it).
+    ['Send to DE89 3704 0044 0532 0130 00 and GB82 WEST 1234 5698 7654 32', 'Send to <IBAN_CODE> and <IBAN_CODE>'],
+    // A URL's closing punctuation stays outside it.
+    ['see http://example.org/a).', 'see <URL>).'],
     ['Hosts 192.168.1.1, ::1 and 2001:db8::8a2e:370:7334.', 'Hosts <IP_ADDRESS>, <IP_ADDRESS> and <IP_ADDRESS>.'],
     ['::ffff:10.0.0.1 maps IPv4', '<IP_ADDRESS> maps IPv4'],
     ['SSN 536-22-1234', 'SSN <US_SSN>'],
