@@ -153,7 +153,8 @@ export class RailsConfig {
   prompt(task: string, model?: ModelConfig): PromptConfig | undefined {
     const candidates = this.data.prompts.filter((prompt) => prompt.task === task);
     const id = model ? [model.engine, `${model.engine}/${model.model ?? ''}`] : [];
-    return candidates.find((prompt) => prompt.models?.some((entry) => id.includes(entry))) ?? candidates.find((prompt) => !prompt.models);
+    // When no prompt's models list names the model, NeMo still takes the best of them (all score alike: the later).
+    return candidates.find((prompt) => prompt.models?.some((entry) => id.includes(entry))) ?? candidates.find((prompt) => !prompt.models) ?? candidates.at(-1);
   }
 
   /** Where a key of the config is, for problems found after loading (a missing API key, an unknown flow). */

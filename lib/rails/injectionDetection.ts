@@ -131,10 +131,17 @@ export function injectionDetection(options: InjectionDetectionOptions): OutputRa
     return {
       allowed: false,
       reason: `the desired output triggered rule(s) designed to mitigate exploitation of ${matched.join(', ')}.${omitted}`,
-      match: first,
+      // Where it matched, and the match's start only: an exfiltration link carries the data it steals in its query.
+      match: { text: quotedMatch(first.text), index: first.index },
       details: { rules: matched },
     };
   });
+}
+
+/** A match as a verdict shows it: up to its first `?` (a URL's query), at most 64 characters. */
+function quotedMatch(text: string): string {
+  const query = text.indexOf('?');
+  return text.slice(0, Math.min(query === -1 ? text.length : query, 64));
 }
 
 const compiled = new Map<InjectionRule, LinearRegExp>();

