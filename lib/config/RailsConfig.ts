@@ -210,6 +210,10 @@ function flowProblems(data: RailsConfigData, issue: Place, warnings: ConfigIssue
         return;
       }
       const { name, parameters } = parseFlow(flow);
+      if (definition.side !== side) {
+        problems.push(issue(path, `flow '${name}' is an ${definition.side} rail in NeMo: list it under rails.${definition.side}.flows`));
+        return;
+      }
       if (definition.modelParameter && definition.ownJudge && parameters.model === undefined) {
         // NeMo: "Model name is required for ... check, please provide it as an argument in the config.yml."
         problems.push(issue(path, `flow '${name}' needs its judge's model type: '${name} $model=<type>', the type of a models entry`));

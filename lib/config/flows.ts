@@ -50,6 +50,8 @@ export interface JudgeFlow {
   readonly modelType?: string;
   /** NeMo's exception type for a block under `enable_rails_exceptions` (`ContentSafetyCheckInputException`). */
   readonly exception: string;
+  /** The side NeMo defines the flow for (its action reads the user's message, or the bot's). */
+  readonly side: 'input' | 'output';
   /** Its block is refused in the user's language when `rails.config.content_safety.multilingual.enabled`. */
   readonly multilingual?: boolean;
   /** Which `output_parser` names the flow reads its judge with, when its prompt may name one (the first: the default). */
@@ -193,12 +195,14 @@ const sensitiveDataNeeds = (side: 'input' | 'output') => `its entity types under
 export const FLOWS = {
   'self check input': {
     kind: 'judge',
+    side: 'input',
     task: 'self_check_input',
     exception: 'InputRailException',
     rail: judged(({ selfCheckInput }, options) => selfCheckInput(selfCheckOptions(options))),
   },
   'self check output': {
     kind: 'judge',
+    side: 'output',
     task: 'self_check_output',
     exception: 'OutputRailException',
     rail: judged(({ selfCheckOutput }, options) => selfCheckOutput(selfCheckOptions(options))),
@@ -212,23 +216,23 @@ export const FLOWS = {
     return lazyRail(name, regexModule, ({ regexRail }) => regexRail(settings.patterns, { name }));
   }),
   'content safety check input': {
-    kind: 'judge', task: 'content_safety_check_input', modelParameter: true, ownJudge: true, multilingual: true, parsers: SAFETY_PARSER_NAMES,
+    kind: 'judge', side: 'input', task: 'content_safety_check_input', modelParameter: true, ownJudge: true, multilingual: true, parsers: SAFETY_PARSER_NAMES,
     exception: 'ContentSafetyCheckInputException', rail: judged(({ contentSafetyCheckInput }, options) => contentSafetyCheckInput(contentSafetyOptions(options))),
   },
   'content safety check output': {
-    kind: 'judge', task: 'content_safety_check_output', modelParameter: true, ownJudge: true, multilingual: true, parsers: SAFETY_PARSER_NAMES,
+    kind: 'judge', side: 'output', task: 'content_safety_check_output', modelParameter: true, ownJudge: true, multilingual: true, parsers: SAFETY_PARSER_NAMES,
     exception: 'ContentSafetyCheckOutputException', rail: judged(({ contentSafetyCheckOutput }, options) => contentSafetyCheckOutput(contentSafetyOptions(options))),
   },
   'topic safety check input': {
-    kind: 'judge', task: 'topic_safety_check_input', modelParameter: true, ownJudge: true,
+    kind: 'judge', side: 'input', task: 'topic_safety_check_input', modelParameter: true, ownJudge: true,
     exception: 'TopicSafetyCheckInputException', rail: judged(({ topicSafetyCheckInput }, options) => topicSafetyCheckInput({ ...safetyOptions(options), prompt: options.prompt as string })),
   },
   'llama guard check input': {
-    kind: 'judge', task: 'llama_guard_check_input', ownJudge: true, modelType: 'llama_guard',
+    kind: 'judge', side: 'input', task: 'llama_guard_check_input', ownJudge: true, modelType: 'llama_guard',
     exception: 'LlamaGuardInputRailException', rail: judged(({ llamaGuardCheckInput }, options) => llamaGuardCheckInput(safetyOptions(options))),
   },
   'llama guard check output': {
-    kind: 'judge', task: 'llama_guard_check_output', ownJudge: true, modelType: 'llama_guard',
+    kind: 'judge', side: 'output', task: 'llama_guard_check_output', ownJudge: true, modelType: 'llama_guard',
     exception: 'LlamaGuardOutputRailException', rail: judged(({ llamaGuardCheckOutput }, options) => llamaGuardCheckOutput(safetyOptions(options))),
   },
   // Detection rails (NeMo's jailbreak, injection and sensitive-data library rails): settings read in detectionSettings.ts.

@@ -62,6 +62,19 @@ describe('config of the NeMo library flows', () => {
     ]);
   });
 
+  it.each([
+    ['content safety check output $model=content_safety', 'input', 'output'],
+    ['content safety check input $model=content_safety', 'output', 'input'],
+    ['topic safety check input $model=topic_control', 'output', 'input'],
+    ['self check output', 'input', 'output'],
+    ['llama guard check input', 'output', 'input'],
+  ])("should refuse '%s' among the %s flows: NeMo defines it for the %s side", (flow, side, own) => {
+    const error = loadError({ models: [main], rails: { [side]: { flows: [flow] } }, prompts: [] });
+    expect(error.issues).toEqual([
+      expect.objectContaining({ key: `rails.${side}.flows[0]`, message: expect.stringContaining(`is an ${own} rail in NeMo: list it under rails.${own}.flows`) }),
+    ]);
+  });
+
   it('should find the Llama Guard judge by the type llama_guard', () => {
     const error = loadError({
       models: [main],
