@@ -8,7 +8,6 @@ import { LazyModule, lazyRail } from '../internal/lazyRail.js';
 import type { SensitiveDataOptions } from '../rails/sensitiveData.js';
 import type { RailsConfigData } from './railsConfigSchema.js';
 import { environmentVariable } from '../internal/environmentVariable.js';
-import { translateForLinear } from '../internal/regexTranslation.js';
 
 type RuleSettings = RailsConfigData['rails']['config'];
 type DetectionRails = typeof import('../rails/detectionRails.js');
@@ -114,7 +113,7 @@ function sensitiveDataOptions(settings: SensitiveDataSettings, side: Side): Sens
   if (own === undefined || own.entities.length === 0) return undefined;
   const custom = settings.recognizers.map((recognizer) => recognizer.supported_entity);
   // Without the detection module (and its regex engine) loaded, the recognizers' patterns are checked here, as
-  // `regex check`'s are: all but the engine's own limits.
+  // `regex check`'s are: their syntax (what the engine cannot run is found when the module is).
   if (detectionModule.value === undefined) recognizerPatternProblems(settings);
   if (settings.analyzer_endpoint === undefined) {
     const index = own.entities.findIndex((entity) => !custom.includes(entity) && !(PATTERN_ENTITIES as readonly string[]).includes(entity));
@@ -156,20 +155,17 @@ function fromSettings(make: () => OutputRail, side?: Side): OutputRail {
   }
 }
 
-/** Throws, at its key, a recognizer pattern that does not parse or uses what the linear-time engine cannot run. */
+/** Throws, at its key, a recognizer pattern that does not parse. */
 function recognizerPatternProblems(settings: SensitiveDataSettings): void {
   settings.recognizers.forEach((recognizer, index) => {
     recognizer.patterns?.forEach(({ regex }, position) => {
       const option = `recognizers[${index}].patterns[${position}].regex`;
-      let parsed: RegExp;
       try {
         // The flags the recognizers compile their patterns with.
-        parsed = new RegExp(regex, 'imsu');
+        new RegExp(regex, 'imsu');
       } catch (error) {
         throw new InvalidOptionError(option, regex, `sensitive_data_detection: ${option} is not a valid regular expression: ${(error as Error).message}`);
       }
-      const { problem } = translateForLinear(parsed);
-      if (problem !== undefined) throw new InvalidOptionError(option, regex, `sensitive_data_detection: ${option} ${problem}`);
     });
   });
 }

@@ -1,8 +1,8 @@
-// Internal: regexRail's patterns read and checked without the linear-time engine. Everything a pattern can get wrong
-// is found here (RegExp's syntax, what RE2 cannot run, matching the empty string) except the engine's own limits
-// (counted repetitions above 1000), so a config is checked at load before the engine is loaded.
+// Internal: regexRail's patterns read and checked without the linear-time engine: what a pattern is, RegExp's syntax,
+// matching the empty string. What RE2 cannot run (a lookahead, a backreference, a count above 1000) regexRail finds
+// as it compiles them; a config read before the engine was loaded (a page that just started) learns it at warmUp or
+// at its first call. The translation into RE2's syntax stays out of the core's initial bundle that way.
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
-import { translateForLinear } from './regexTranslation.js';
 import { describeValue } from './validateOptions.js';
 
 /** A pattern read and checked: RegExp's parse of it, without the `g` and `y` flags. */
@@ -18,8 +18,8 @@ export interface ReadPattern {
 
 /**
  * Reads regexRail's patterns (one, or a non-empty list).
- * @throws InvalidOptionError, worded `regexRail: <option> ...`, for a pattern that is no pattern or does not parse,
- *   that uses what the linear-time engine cannot run, or that matches the empty string.
+ * @throws InvalidOptionError, worded `regexRail: <option> ...`, for a pattern that is no pattern or does not parse, or
+ *   that matches the empty string.
  */
 export function readPatterns(patterns: unknown): ReadPattern[] {
   const list: readonly unknown[] = Array.isArray(patterns) ? patterns : [patterns];
@@ -44,10 +44,6 @@ function readPattern(pattern: unknown, option: string): ReadPattern {
     throw new InvalidOptionError(option, pattern, `regexRail: ${option} must be a RegExp or a non-empty pattern string, got ${describeValue(pattern)}`);
   }
   const display = String(regExp);
-  const { problem } = translateForLinear(regExp);
-  if (problem !== undefined) {
-    throw new InvalidOptionError(option, pattern, `regexRail: ${option} (${display}) ${problem}`);
-  }
   // The empty string cannot make RegExp backtrack, and the translation keeps RegExp's meaning: RegExp may answer.
   if (regExp.test('')) {
     throw new InvalidOptionError(option, pattern, `regexRail: ${option} (${display}) matches the empty string, so it would block every window`);

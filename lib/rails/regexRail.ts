@@ -59,7 +59,7 @@ export function regexRail(patterns: RegExp | string | readonly (RegExp | string)
 
 function compile({ option, pattern, regExp: parsed, display }: ReadPattern): { display: string; regExp: LinearRegExp } {
   const { regExp, problem } = compileLinear(parsed);
-  // readPatterns found the rest; what is left is the engine's own limits.
+  // readPatterns found the rest; what is left is what the linear-time engine cannot run.
   if (regExp === undefined) throw new InvalidOptionError(option, pattern, `regexRail: ${option} (${display}) ${problem}`);
   return { display, regExp };
 }

@@ -46,14 +46,16 @@ describe('the engines of regex check and the LLM-judged flows, imported when fir
     });
   });
 
-  it('should still refuse at load what the engine-free checks find: a lookahead, an empty match, a bad pattern', async () => {
-    await freshly(async ({ ConfigError, RailsConfig }, loaded) => {
-      const load = (pattern: string) => () => RailsConfig.fromContent({ rails: { config: { regex_check: { patterns: ['ok', pattern] } } } }, { file: 'config.yml' });
-      expect(load('password(?=:)')).toThrow(ConfigError);
-      expect(load('password(?=:)')).toThrow('config.yml: rails.config.regex_check.patterns[1]: (/password(?=:)/u) uses a lookahead (?=…)');
+  it('should still refuse at load what the engine-free checks find: an empty match, a bad pattern; a lookahead at warmUp', async () => {
+    await freshly(async ({ ConfigError, LLMRails, RailsConfig }, loaded) => {
+      const load = (pattern: string) => () =>
+        RailsConfig.fromContent({ rails: { output: { flows: ['regex check'] }, config: { regex_check: { patterns: ['ok', pattern] } } } }, { file: 'config.yml' });
+      expect(load('x*')).toThrow(ConfigError);
       expect(load('x*')).toThrow('config.yml: rails.config.regex_check.patterns[1]: (/x*/u) matches the empty string');
       expect(load('(unclosed')).toThrow('config.yml: rails.config.regex_check.patterns[1]: not a valid regular expression');
       expect([...loaded]).toEqual([]);
+      const rails = new LLMRails(load('password(?=:)')(), { models: { main: (await import('rxguardrails')).scriptedModel(['Hi']) } });
+      await expect(rails.warmUp()).rejects.toThrow('config.yml: rails.config.regex_check.patterns[1]: (/password(?=:)/u) uses a lookahead (?=…)');
     });
   });
 

@@ -1,6 +1,11 @@
 // regex_check patterns from config.yml go through regexRail when the config loads (RailsConfig's rule-setting
-// check), so what the linear-time engine cannot run is a ConfigError at the pattern's key, never a failure later.
+// check) once the regex engine is loaded (Node's RailsConfig.fromPath loads it first; in a page, warmUp() does), so
+// what the linear-time engine cannot run is a ConfigError at the pattern's key. Before that, what only the engine can
+// tell waits for warmUp() or the first call (spec/config/lazyEngines.spec.ts).
 import { ConfigError, RailsConfig } from 'rxguardrails';
+import { loadFlowModules } from '../../lib/config/flows.js';
+
+beforeAll(() => loadFlowModules());
 
 function loadError(patterns: readonly string[]): ConfigError {
   try {

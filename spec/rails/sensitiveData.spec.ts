@@ -8,6 +8,7 @@ import { type ChatMessage, type ChatModel, ConfigError, InvalidOptionError, LLMR
 import { detectSensitiveData, maskSensitiveData } from 'rxguardrails/detectors';
 import { collect } from '../support/collect.js';
 import { jsonService, type JsonService, type ServiceAnswer } from '../support/jsonService.js';
+import { loadFlowModules } from '../../lib/config/flows.js';
 
 const REFUSAL = "I'm sorry, I can't respond to that.";
 const INTERNAL_ERROR = "I'm sorry, an internal error has occurred.";
@@ -476,7 +477,8 @@ describe('sensitive data detection in a config', () => {
       ]);
     });
 
-    it('should place a recognizer pattern the linear-time engine cannot run at its key', () => {
+    it('should place a recognizer pattern the linear-time engine cannot run at its key (the engine loaded, as Node loads it)', async () => {
+      await loadFlowModules();
       const detection = { recognizers: [{ supported_entity: 'X', patterns: [{ regex: '(?=a)b', score: 0.5 }] }], input: { entities: ['X'] } };
       expect(loadError(load({ input: { flows: ['detect sensitive data on input'] } }, detection)).issues).toEqual([
         expect.objectContaining({ key: 'rails.config.sensitive_data_detection.recognizers[0].patterns[0].regex', message: expect.stringContaining('lookahead') }),
