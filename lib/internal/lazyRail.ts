@@ -5,6 +5,7 @@
 // them first, so there nothing changes: the rails are made, and their options checked, at once.
 import { concatMap, defer, from, isObservable, type Observable, of } from 'rxjs';
 import type { OutputRail, RailContext, RailResult } from '../core/types.js';
+import { isPromiseLike } from './validateOptions.js';
 
 /** A module imported on first need, then at hand synchronously. */
 export class LazyModule<T> {
@@ -79,8 +80,4 @@ export function lazyRail<T>(name: string, module: LazyModule<T>, make: (loaded: 
 
 export function isLazyRail(rail: OutputRail): rail is LazyRail {
   return typeof (rail as Partial<LazyRail>).ready === 'function';
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<RailResult> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }

@@ -62,6 +62,18 @@ export function assertDuration(owner: string, option: string, value: unknown): a
   }
 }
 
+/** A timeout in ms that may be Infinity (wait for ever): the rails' `timeoutMs`. */
+export function assertTimeoutMs(owner: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+    throw new InvalidOptionError('timeoutMs', value, `${owner}: timeoutMs must be a positive number of milliseconds (or Infinity), got ${describeValue(value)}`);
+  }
+}
+
+/** Whether a value is a thenable (what a rail's check may answer besides a value or an Observable). */
+export function isPromiseLike<T = unknown>(value: unknown): value is PromiseLike<T> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<T>).then === 'function';
+}
+
 export function assertRailName(owner: string, option: string, value: unknown): asserts value is string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new InvalidOptionError(option, value, `${owner}: ${option} must be a non-empty string, got ${describeValue(value)}`);

@@ -4,6 +4,7 @@ import { flowTask } from '../config/flows.js';
 import type { LlmCallInfo, OutputRail, RailResult } from '../core/types.js';
 import { now } from '../internal/clock.js';
 import { errorDetail } from '../internal/errorDetail.js';
+import { isPromiseLike } from '../internal/validateOptions.js';
 import { defineRail } from '../rails/defineRail.js';
 import type { ActivatedRail } from './GenerationResponse.js';
 
@@ -50,7 +51,7 @@ export class RailRecorder {
         throw error;
       }
       if (isObservable(answer)) return (answer as Observable<RailResult>).pipe(tap({ next: record, error: fail }));
-      if (answer !== null && typeof answer === 'object' && typeof (answer as PromiseLike<RailResult>).then === 'function') {
+      if (isPromiseLike<RailResult>(answer)) {
         return Promise.resolve(answer as PromiseLike<RailResult>).then(record, (error: unknown) => {
           fail(error);
           throw error;

@@ -3,7 +3,7 @@
 import { type Observable, reduce, throwError, timeout } from 'rxjs';
 import type { ChatMessage, ChatModel, RailContext, UsageSink } from '../core/types.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
-import { assertRailName, assertUsageSink, describeValue } from '../internal/validateOptions.js';
+import { assertRailName, assertTimeoutMs, assertUsageSink, describeValue } from '../internal/validateOptions.js';
 import { fanOut } from '../usage/fanOut.js';
 
 /** How long a judge may take to answer unless told otherwise. */
@@ -34,9 +34,7 @@ export interface JudgeSettings {
 /** Validates the settings every judged rail shares; throws InvalidOptionError naming the option. */
 export function assertJudgeSettings(owner: string, settings: JudgeSettings): void {
   const { model, usage, timeoutMs = DEFAULT_JUDGE_TIMEOUT_MS, name, task } = settings;
-  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs <= 0) {
-    throw new InvalidOptionError('timeoutMs', timeoutMs, `${owner}: timeoutMs must be a positive number of milliseconds (or Infinity), got ${describeValue(timeoutMs)}`);
-  }
+  assertTimeoutMs(owner, timeoutMs);
   if (name !== undefined) assertRailName(owner, 'name', name);
   if (task !== undefined) assertRailName(owner, 'task', task);
   if (model === null || typeof model !== 'object' || typeof model.stream !== 'function') {

@@ -1,7 +1,7 @@
 import type { OutputRail, RailDecision } from '../core/types.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { postJson } from '../internal/postJson.js';
-import { assertKnownKeys, assertRailName, describeValue } from '../internal/validateOptions.js';
+import { assertKnownKeys, assertRailName, assertTimeoutMs, describeValue } from '../internal/validateOptions.js';
 import { defineRail } from './defineRail.js';
 
 /** How long a jailbreak service may take to answer unless told otherwise: NeMo's 30 s. */
@@ -224,7 +224,5 @@ function assertNonEmpty(owner: string, option: string, value: unknown): asserts 
 }
 
 function assertTimeout(owner: string, timeoutMs: unknown): void {
-  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs <= 0) {
-    throw new InvalidOptionError('timeoutMs', timeoutMs, `${owner}: timeoutMs must be a positive number of milliseconds (or Infinity), got ${describeValue(timeoutMs)}`);
-  }
+  assertTimeoutMs(owner, timeoutMs);
 }

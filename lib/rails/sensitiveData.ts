@@ -2,7 +2,7 @@ import type { OutputRail, RailDecision } from '../core/types.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { postJson } from '../internal/postJson.js';
 import { builtInRecognizers, customRecognizer, type EntityFinding, PATTERN_ENTITIES, type Recognizer, recognize } from '../internal/piiRecognizers.js';
-import { assertKnownKeys, assertRailName, describeValue } from '../internal/validateOptions.js';
+import { assertKnownKeys, assertRailName, assertTimeoutMs, describeValue } from '../internal/validateOptions.js';
 import { defineRail } from './defineRail.js';
 import { MASKED_TEXT } from './maskedText.js';
 
@@ -214,9 +214,7 @@ function analyzer(owner: string, options: SensitiveDataOptions): Analyze {
   if (typeof scoreThreshold !== 'number' || !(scoreThreshold >= 0 && scoreThreshold <= 1)) {
     throw new InvalidOptionError('scoreThreshold', scoreThreshold, `${owner}: scoreThreshold must be a number from 0 to 1, got ${describeValue(scoreThreshold)}`);
   }
-  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs <= 0) {
-    throw new InvalidOptionError('timeoutMs', timeoutMs, `${owner}: timeoutMs must be a positive number of milliseconds (or Infinity), got ${describeValue(timeoutMs)}`);
-  }
+  assertTimeoutMs(owner, timeoutMs);
   if (!Array.isArray(entities)) {
     throw new InvalidOptionError('entities', entities, `${owner}: entities must be a list of entity types (EMAIL_ADDRESS, ...), got ${describeValue(entities)}`);
   }

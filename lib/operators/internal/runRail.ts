@@ -2,6 +2,7 @@
 import { catchError, defer, finalize, from, isObservable, map, type Observable, of, take, tap, throwError, throwIfEmpty, timeout } from 'rxjs';
 import type { ChatMessage, ChunkBatch, OutputRail, RailContext, RailDecision, RailResult, RailRewrite, RailVerdict, UsageSink } from '../../core/types.js';
 import { errorDetail } from '../../internal/errorDetail.js';
+import { isPromiseLike } from '../../internal/validateOptions.js';
 import type { RunRailSettings } from './settings.js';
 
 /**
@@ -131,8 +132,4 @@ function describeAnswer(value: unknown): string {
     default:
       return `${typeof value} ${String(value)}`;
   }
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }
