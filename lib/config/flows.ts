@@ -225,7 +225,8 @@ export const FLOWS = {
   },
   'topic safety check input': {
     kind: 'judge', side: 'input', task: 'topic_safety_check_input', modelParameter: true, ownJudge: true,
-    exception: 'TopicSafetyCheckInputException', rail: judged(({ topicSafetyCheckInput }, options) => topicSafetyCheckInput({ ...safetyOptions(options), prompt: options.prompt as string })),
+    // No max_tokens, as NeMo sends none: a small one could cut `off-topic` short, and any other answer allows.
+    exception: 'TopicSafetyCheckInputException', rail: judged(({ topicSafetyCheckInput }, options) => topicSafetyCheckInput({ ...safetyOptions(options), maxTokens: undefined, prompt: options.prompt as string })),
   },
   'llama guard check input': {
     kind: 'judge', side: 'input', task: 'llama_guard_check_input', ownJudge: true, modelType: 'llama_guard',

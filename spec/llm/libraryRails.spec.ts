@@ -300,6 +300,15 @@ describe('LLMRails with the NeMo library flows', () => {
       expect(rails.explain().llmCalls.map((call) => call.task)).toEqual(['topic_safety_check_input $model=topic_control']);
     });
 
+    it("should send the judge no max_tokens, as NeMo, even when the prompt gives one (a short one cuts 'off-topic' short, which allows)", async () => {
+      const judge = recordingJudge(['on-topic']);
+      const data = topicConfig().data;
+      const config = RailsConfig.fromContent({ ...data, prompts: data.prompts.map((prompt) => ({ ...prompt, max_tokens: 2 })) } as never);
+      await collect(new LLMRails(config, { models: { topic_control: judge.model } }).stream([{ role: 'user', content: 'Where is my order?' }]));
+      expect(judge.calls).toHaveLength(1);
+      expect('max_tokens' in judge.calls[0]!.options).toBe(false);
+    });
+
     it.each([['on-topic'], ['off-topic.'], ['I am not sure']])('should answer when the judge says %j (only off-topic blocks: fail open, as NeMo)', async (answer) => {
       const rails = new LLMRails(topicConfig(), { models: { topic_control: scriptedModel([answer]) } });
       expect((await collect(rails.stream(ask('Where is my order?')))).items.join('')).toBe('Your order ships tomorrow.');
