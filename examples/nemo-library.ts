@@ -64,7 +64,8 @@ const standIn = process.env.NVIDIA_API_KEY ? undefined : await startStandInJailb
 const config = standIn
   ? Config.fromContent({
       ...loaded.data,
-      rails: { ...loaded.data.rails, config: { ...loaded.data.rails.config, jailbreak_detection: { ...jailbreakSettings, nim_base_url: standIn.url } } },
+      // The stand-in takes no key: NVIDIA_API_KEY, which the folder names, is unset here (and would be refused unset).
+      rails: { ...loaded.data.rails, config: { ...loaded.data.rails.config, jailbreak_detection: { ...jailbreakSettings, nim_base_url: standIn.url, api_key_env_var: undefined } } },
     })
   : loaded;
 

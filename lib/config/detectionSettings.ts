@@ -44,6 +44,22 @@ export function jailbreakModelRail(settings: JailbreakSettings, name: string): O
   );
 }
 
+/**
+ * The environment variable `api_key_env_var` names for the classifier's key, when it is unset (and no `api_key` is
+ * given): as for a model's key (NeMo: "Model API Key environment variable 'V' not set."), a server then serves the
+ * config's neighbours and answers this one 503, where the classifier would refuse every message as an internal error.
+ */
+export function jailbreakKeyUnset(rules: RuleSettings): { readonly key: (string | number)[]; readonly variable: string; readonly message: string } | undefined {
+  const settings = rules.jailbreak_detection;
+  const variable = settings?.api_key_env_var;
+  if (variable === undefined || settings?.api_key !== undefined || environmentVariable(variable)) return undefined;
+  return {
+    key: ['rails', 'config', 'jailbreak_detection', 'api_key_env_var'],
+    variable,
+    message: `Model API Key environment variable '${variable}' not set: 'jailbreak detection model' sends it to its classifier; set it (or give rails.config.jailbreak_detection.api_key)`,
+  };
+}
+
 /** What `jailbreak detection model` lacks, when it is used. */
 export function jailbreakModelMissing(rules: RuleSettings): string | undefined {
   const settings = rules.jailbreak_detection;

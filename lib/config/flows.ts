@@ -16,6 +16,7 @@ import {
   injectionRail,
   jailbreakHeuristicsMissing,
   jailbreakHeuristicsRail,
+  jailbreakKeyUnset,
   jailbreakModelMissing,
   jailbreakModelRail,
   maskInputRail,
@@ -124,6 +125,11 @@ export interface RuleFlow {
   /** The rail rewrites the user's message (its decision carries the masked text) rather than judging it. */
   readonly rewritesInput?: boolean;
   /**
+   * What the flow needs of the machine and does not have, when it is used (the environment variable its settings name
+   * for a key, unset): the rails cannot be built here, though the config is sound.
+   */
+  readonly unmet?: (rules: RuleSettings) => { readonly key: KeyPath; readonly variable: string; readonly message: string } | undefined;
+  /**
    * The rail rewrites the answer (its decisions carry `rewrites`): streaming output rails must then hold text back
    * (`stream_first: false`), since what was released cannot be rewritten.
    */
@@ -143,7 +149,7 @@ function ruleFlow<K extends keyof RuleSettings>(
   settings: K,
   needs: string,
   rail: (settings: NonNullable<RuleSettings[K]>, name: string) => OutputRail | undefined,
-  more: Pick<RuleFlow, 'side' | 'missing' | 'unsupported' | 'rewritesInput' | 'rewritesOutput'> = {},
+  more: Pick<RuleFlow, 'side' | 'missing' | 'unsupported' | 'rewritesInput' | 'rewritesOutput' | 'unmet'> = {},
 ): RuleFlow {
   // Built once per settings object and name: the config is checked at load by building its rule rails, and the rail
   // plan then takes the same rail, so a matcher over a million keywords is built once, at load. The rails hold no
@@ -237,7 +243,7 @@ export const FLOWS = {
     exception: 'LlamaGuardOutputRailException', rail: judged(({ llamaGuardCheckOutput }, options) => llamaGuardCheckOutput(safetyOptions(options))),
   },
   // Detection rails (NeMo's jailbreak, injection and sensitive-data library rails): settings read in detectionSettings.ts.
-  'jailbreak detection model': ruleFlow('service', 'jailbreak_detection', JAILBREAK_MODEL_NEEDS, jailbreakModelRail, { side: 'input', missing: jailbreakModelMissing }),
+  'jailbreak detection model': ruleFlow('service', 'jailbreak_detection', JAILBREAK_MODEL_NEEDS, jailbreakModelRail, { side: 'input', missing: jailbreakModelMissing, unmet: jailbreakKeyUnset }),
   'jailbreak detection heuristics': ruleFlow('service', 'jailbreak_detection', JAILBREAK_HEURISTICS_NEEDS, jailbreakHeuristicsRail, { side: 'input', missing: jailbreakHeuristicsMissing }),
   'injection detection': ruleFlow('detector', 'injection_detection', 'its rule sets under rails.config.injection_detection.injections (code, sqli, template, xss)', injectionRail, { side: 'output' }),
   'detect sensitive data on input': ruleFlow('detector', 'sensitive_data_detection', sensitiveDataNeeds('input'), detectSensitiveDataRail('input'), { side: 'input', missing: sensitiveDataMissing('input') }),

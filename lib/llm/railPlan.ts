@@ -119,6 +119,12 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
     // Rule settings were checked when the config was loaded, all but what needs a module not loaded yet (the regex
     // engine's own limits).
     if (definition.kind !== 'judge') {
+      const unmet = definition.unmet?.(data.rails.config);
+      if (unmet) {
+        // The machine's problem, not the config's: a server can still serve its other configs.
+        problems.push({ ...config.issue(unmet.key, unmet.message), environment: unmet.variable });
+        return undefined;
+      }
       const rail = definition.build(data.rails.config, flow);
       if (rail && definition.rewritesInput) rewriting.add(rail);
       return rail && defer(rail, (error) => ruleSettingIssue((path, message) => config.issue(path, message), definition, error));

@@ -183,7 +183,7 @@ describe('rxguardrails chat --config on a folder of configs (a real process), as
         'Who will win the election?',
         'How can I reach the author of my book?',
       ];
-      expect(await chat(['--config', configs, '--config-id', 'nemo_library', '--streaming'], `${questions.join('\n')}\n`, { NVIDIA_API_KEY: '' })).toEqual({
+      expect(await chat(['--config', configs, '--config-id', 'nemo_library', '--streaming'], `${questions.join('\n')}\n`, { NVIDIA_API_KEY: 'stand-in-key' })).toEqual({
         code: 0,
         stdout: [
           'Your order #1042 left our warehouse in Leipzig this morning. The courier expects to deliver it tomorrow between nine and noon; you will get a text message with a two-hour window as soon as the van is loaded.',

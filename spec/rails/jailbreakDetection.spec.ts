@@ -60,6 +60,23 @@ describe('jailbreak detection', () => {
       expect(service.requests[0]!.headers.authorization).toBeUndefined();
     });
 
+    it("should refuse to build its rails when api_key_env_var names an unset variable, as a model's key (the machine's problem: a server serves the config as unavailable)", () => {
+      let caught: unknown;
+      try {
+        new LLMRails(configWith({ nim_base_url: service.url, api_key_env_var: ENV_VAR }));
+      } catch (error) {
+        caught = error;
+      }
+      expect(ConfigError.isInstance(caught) && caught.issues).toEqual([
+        expect.objectContaining({
+          key: 'rails.config.jailbreak_detection.api_key_env_var',
+          environment: ENV_VAR,
+          message: expect.stringMatching(new RegExp(`^Model API Key environment variable '${ENV_VAR}' not set`)),
+        }),
+      ]);
+      expect(service.requests).toEqual([]);
+    });
+
     it('should prefer api_key over api_key_env_var', async () => {
       process.env[ENV_VAR] = 'from-environment';
       await collect(new LLMRails(configWith({ nim_base_url: service.url, api_key: 'inline', api_key_env_var: ENV_VAR })).stream(ask('Hi')));
