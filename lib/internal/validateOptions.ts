@@ -62,6 +62,19 @@ export function assertDuration(owner: string, option: string, value: unknown): a
   }
 }
 
+/** An http(s) URL, as the URL parser reads it (a service a rail calls: a classifier, an analyzer). */
+export function assertHttpUrl(owner: string, option: string, value: unknown): asserts value is string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
+    throw new InvalidOptionError(option, value, `${owner}: ${option} must be an http(s) URL, got ${describeValue(value)}`);
+  }
+}
+
 /** A timeout in ms that may be Infinity (wait for ever): the rails' `timeoutMs`. */
 export function assertTimeoutMs(owner: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {

@@ -1,7 +1,7 @@
 import type { OutputRail, RailDecision } from '../core/types.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { postJson } from '../internal/postJson.js';
-import { assertKnownKeys, assertRailName, assertTimeoutMs, describeValue } from '../internal/validateOptions.js';
+import { assertHttpUrl, assertKnownKeys, assertRailName, assertTimeoutMs, describeValue } from '../internal/validateOptions.js';
 import { defineRail } from './defineRail.js';
 
 /** How long a jailbreak service may take to answer unless told otherwise: NeMo's 30 s. */
@@ -205,15 +205,7 @@ function joinUrl(owner: string, base: string, endpoint: string): string {
 
 function assertUrl(owner: string, option: string, value: unknown): string {
   assertNonEmpty(owner, option, value);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidOptionError(option, value, `${owner}: ${option} must be an http(s) URL, got ${describeValue(value)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidOptionError(option, value, `${owner}: ${option} must be an http(s) URL, got ${describeValue(value)}`);
-  }
+  assertHttpUrl(owner, option, value);
   return value;
 }
 

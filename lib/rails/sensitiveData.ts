@@ -2,7 +2,7 @@ import type { OutputRail, RailDecision } from '../core/types.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { postJson } from '../internal/postJson.js';
 import { builtInRecognizers, customRecognizer, type EntityFinding, PATTERN_ENTITIES, type Recognizer, recognize } from '../internal/piiRecognizers.js';
-import { assertKnownKeys, assertRailName, assertTimeoutMs, describeValue } from '../internal/validateOptions.js';
+import { assertHttpUrl, assertKnownKeys, assertRailName, assertTimeoutMs, describeValue } from '../internal/validateOptions.js';
 import { defineRail } from './defineRail.js';
 import { MASKED_TEXT } from './maskedText.js';
 
@@ -244,9 +244,7 @@ function analyzer(owner: string, options: SensitiveDataOptions): Analyze {
   }
   let url: string | undefined;
   if (analyzerEndpoint !== undefined) {
-    if (typeof analyzerEndpoint !== 'string' || !/^https?:\/\/[^/]/.test(analyzerEndpoint)) {
-      throw new InvalidOptionError('analyzerEndpoint', analyzerEndpoint, `${owner}: analyzerEndpoint must be an http(s) URL, got ${describeValue(analyzerEndpoint)}`);
-    }
+    assertHttpUrl(owner, 'analyzerEndpoint', analyzerEndpoint);
     url = analyzerEndpoint;
   }
 

@@ -235,6 +235,10 @@ describe('the pattern recognizers', () => {
       /recognizers\[0\]\.patterns\[0\]\.regex .*backreference/,
     );
     expect(() => detectSensitiveData({ entities: ['X'], recognizers: [{ supportedEntity: 'X' }] })).toThrow('recognizers[0] needs a deny list or patterns');
+    // The URL parser reads the analyzer's address: a space in its host, or no scheme, is refused now, not at fetch time.
+    for (const analyzerEndpoint of ['http://exa mple/analyze', 'localhost:5002/analyze', 'ftp://example/analyze']) {
+      expect(() => detectSensitiveData({ entities: ['PERSON'], analyzerEndpoint })).toThrow(`analyzerEndpoint must be an http(s) URL, got ${JSON.stringify(analyzerEndpoint)}`);
+    }
   });
 });
 
