@@ -21,6 +21,27 @@ const main = (answer: string) => ({ type: 'main', engine: 'scripted', parameters
 const streaming = { enabled: true, chunk_size: 4, context_size: 1, stream_first: false };
 const ask = (content: string) => [{ role: 'user' as const, content }];
 
+/** LLMRails on a config whose input a self-check judge (answering No) checks; `prompts` are the prompts it was asked. */
+function judgedInput({ LLMRails, RailsConfig, scriptedModel }: Core, template: string): { rails: InstanceType<Core['LLMRails']>; prompts: string[] } {
+  const prompts: string[] = [];
+  const judge = scriptedModel(
+    (messages) => {
+      prompts.push(messages.map(({ content }) => content).join('\n'));
+      return 'No';
+    },
+    { delayMs: 0 },
+  );
+  const rails = new LLMRails(
+    RailsConfig.fromContent({
+      models: [main('Hello there.')],
+      rails: { input: { flows: ['self check input'] } },
+      prompts: [{ task: 'self_check_input', content: template }],
+    }),
+    { models: { self_check_input: judge } },
+  );
+  return { rails, prompts };
+}
+
 /** What a stream gave and how it ended. */
 async function outcome(answer$: import('rxjs').Observable<string>): Promise<{ items: string[]; error?: unknown }> {
   const items: string[] = [];
@@ -76,23 +97,8 @@ describe('the engines of regex check and the LLM-judged flows, imported when fir
   });
 
   it('should ask a judge read before the Jinja engine loaded, with the rendered prompt', async () => {
-    await freshly(async ({ LLMRails, RailsConfig, scriptedModel }, loaded) => {
-      const prompts: string[] = [];
-      const judge = scriptedModel(
-        (messages) => {
-          prompts.push(messages.map(({ content }) => content).join('\n'));
-          return 'No';
-        },
-        { delayMs: 0 },
-      );
-      const rails = new LLMRails(
-        RailsConfig.fromContent({
-          models: [main('Hello there.')],
-          rails: { input: { flows: ['self check input'] } },
-          prompts: [{ task: 'self_check_input', content: 'Should "{{ user_input }}" be blocked?' }],
-        }),
-        { models: { self_check_input: judge } },
-      );
+    await freshly(async (core, loaded) => {
+      const { rails, prompts } = judgedInput(core, 'Should "{{ user_input }}" be blocked?');
       expect((await outcome(rails.stream(ask('Hi')))).items.join('')).toBe('Hello there.');
       expect(loaded.has('@huggingface/jinja')).toBe(true);
       expect(prompts).toEqual(['Should "Hi" be blocked?']);
@@ -169,27 +175,12 @@ describe('the engines of regex check and the LLM-judged flows, imported when fir
   });
 
   it('should not call the judge of a stream unsubscribed while the Jinja engine loads', async () => {
-    await freshly(async ({ LLMRails, RailsConfig, scriptedModel }, loaded) => {
-      let calls = 0;
-      const judge = scriptedModel(
-        () => {
-          calls++;
-          return 'No';
-        },
-        { delayMs: 0 },
-      );
-      const rails = new LLMRails(
-        RailsConfig.fromContent({
-          models: [main('Hello there.')],
-          rails: { input: { flows: ['self check input'] } },
-          prompts: [{ task: 'self_check_input', content: 'Allowed? {{ user_input }}' }],
-        }),
-        { models: { self_check_input: judge } },
-      );
+    await freshly(async (core, loaded) => {
+      const { rails, prompts } = judgedInput(core, 'Allowed? {{ user_input }}');
       rails.stream(ask('Hi')).subscribe().unsubscribe();
       await rails.warmUp();
       expect(loaded.has('@huggingface/jinja')).toBe(true);
-      expect(calls).toBe(0);
+      expect(prompts).toEqual([]);
     });
   });
 

@@ -3,19 +3,15 @@
 // enable_rails_exceptions, the OpenAI-compatible engines, top-level streaming.
 import { ConfigError, type ConfigIssue, LLMRails, RailsConfig as CoreRailsConfig } from 'rxguardrails';
 import { RailsConfig } from 'rxguardrails/node';
+import { configErrorOf } from '../support/configErrors.js';
 
 const folder = (name: string) => `spec/fixtures/configs-library/${name}`;
 
 const main = { type: 'main', engine: 'scripted', parameters: { responses: ['Hi'] } };
 
+/** The ConfigError of reading the config and building its rails. */
 function loadError(content: Readonly<Record<string, unknown>>): ConfigError {
-  try {
-    new LLMRails(CoreRailsConfig.fromContent(content, { file: 'config.yml', onWarning: () => undefined }));
-  } catch (error) {
-    if (ConfigError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('loaded without an error');
+  return configErrorOf(() => new LLMRails(CoreRailsConfig.fromContent(content, { file: 'config.yml', onWarning: () => undefined })));
 }
 
 describe('config of the NeMo library flows', () => {

@@ -6,29 +6,11 @@ import { upstreamOf } from '../../lib/llm/engineModel.js';
 import { collect } from '../support/collect.js';
 import { useReplayServer } from '../support/clients.js';
 import { configOf, scriptedEngine } from '../support/configs.js';
+import { useEnvironment } from '../support/environment.js';
 
 const ENV = 'RXGUARDRAILS_UPSTREAM_TIMEOUT_MS';
 const ask = (content: string): ChatMessage[] => [{ role: 'user', content }];
 const openAIEntry = { type: 'main', engine: 'openai', model: 'gpt-4o-mini' };
-
-/** Sets environment variables for one test; afterEach puts the old values back. */
-function useEnvironment(): (values: Record<string, string | undefined>) => void {
-  const saved = new Map<string, string | undefined>();
-  afterEach(() => {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    saved.clear();
-  });
-  return (values) => {
-    for (const [name, value] of Object.entries(values)) {
-      if (!saved.has(name)) saved.set(name, process.env[name]);
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-}
 
 function loadError(content: string): ConfigError {
   try {

@@ -5,28 +5,10 @@ import { type ChatMessage, ConfigError, LLMRails, RailsConfig, RailViolationErro
 import { collect } from '../support/collect.js';
 import { useReplayServer } from '../support/clients.js';
 import { openAIAnswer } from '../support/transcripts.js';
+import { useEnvironment } from '../support/environment.js';
 
 const ask = (content: string): ChatMessage[] => [{ role: 'user', content }];
 const NVIDIA_KEY = 'NVIDIA_API_KEY';
-
-/** Sets environment variables for one test; afterEach puts the old values back. */
-function useEnvironment(): (values: Record<string, string | undefined>) => void {
-  const saved = new Map<string, string | undefined>();
-  afterEach(() => {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    saved.clear();
-  });
-  return (values) => {
-    for (const [name, value] of Object.entries(values)) {
-      if (!saved.has(name)) saved.set(name, process.env[name]);
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-}
 
 /** A config whose input is checked by a content-safety judge of this models entry; the main model is scripted. */
 function judgedBy(judge: Record<string, unknown>, extra: Record<string, unknown> = {}): RailsConfig {

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { isContentSafe, isOnTopic, llamaGuardVerdict, PARSE_FAILURE, pythonStrip, SAFETY_PARSERS } from '../../lib/rails/contentSafetyParsers.js';
 import { SAFETY_PARSER_NAMES, type SafetyParserName } from '../../lib/rails/safetyParserNames.js';
+import { growthRatio } from '../support/growthRatio.js';
 
 const parse = (parser: string, answer: string) => SAFETY_PARSERS[parser as SafetyParserName](answer);
 
@@ -278,20 +279,7 @@ describe('the parsers on long adversarial answers', () => {
   it.each(Object.keys(parsers))('should read answers to %s in time linear in their length', (name) => {
     const parser = parsers[name as keyof typeof parsers] as (answer: string) => unknown;
     for (const [shape, make] of adversarial) {
-      const small = make(40_000);
-      const large = make(160_000);
-      const time = (text: string) => {
-        const runs: number[] = [];
-        for (let run = 0; run < 5; run++) {
-          const started = performance.now();
-          parser(text);
-          runs.push(performance.now() - started);
-        }
-        // The fastest run: the one least disturbed by garbage collection and the other test workers.
-        return Math.min(...runs);
-      };
-      time(small);
-      const ratio = time(large) / Math.max(time(small), 0.05);
+      const ratio = growthRatio(parser, make(40_000), make(160_000));
       expect({ shape, linear: ratio < 9 }).toEqual({ shape, linear: true });
     }
   });

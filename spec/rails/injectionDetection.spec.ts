@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { ConfigError, InvalidOptionError, LLMRails, type RailDecision, RailsConfig, RailViolationError } from 'rxguardrails';
 import { injectionDetection, type InjectionRule } from 'rxguardrails/detectors';
 import { collect } from '../support/collect.js';
+import { growthRatio } from '../support/growthRatio.js';
 
 const ALL: InjectionRule[] = ['code', 'sqli', 'template', 'xss'];
 const context = (text: string) => ({ messages: [], batch: { index: 0, text, chunks: [text], final: true, overlap: 0 }, signal: new AbortController().signal });
@@ -146,20 +147,8 @@ describe('injectionDetection', () => {
       (size) => '__import__'.slice(0, 9).repeat(size / 9),
     ];
     for (const make of adversarial) {
-      const small = make(50_000);
       const large = make(200_000);
-      const time = (text: string) => {
-        const runs: number[] = [];
-        for (let run = 0; run < 5; run++) {
-          const started = performance.now();
-          rail.check(text, context(text));
-          runs.push(performance.now() - started);
-        }
-        // The fastest run: the one least disturbed by garbage collection and the other test workers.
-        return Math.min(...runs);
-      };
-      time(small); // warm up
-      const ratio = time(large) / Math.max(time(small), 0.05);
+      const ratio = growthRatio((text) => rail.check(text, context(text)), make(50_000), large);
       // 4x the text: a linear engine takes about 4x; a quadratic one would take 16x.
       expect({ sample: large.slice(0, 12), ratio: ratio < 9 }).toEqual({ sample: large.slice(0, 12), ratio: true });
     }

@@ -8,6 +8,7 @@ import { checkRail, ConfigError, InvalidOptionError, LLMRails, RailsConfig, Rail
 import { jailbreakDetectionHeuristics, jailbreakDetectionModel } from 'rxguardrails/detectors';
 import { collect } from '../support/collect.js';
 import { jsonService, type JsonService, type ServiceAnswer } from '../support/jsonService.js';
+import { configErrorOf } from '../support/configErrors.js';
 
 const REFUSAL = "I'm sorry, I can't respond to that.";
 const INTERNAL_ERROR = "I'm sorry, an internal error has occurred.";
@@ -18,15 +19,6 @@ function configWith(settings: Record<string, unknown>, flows: readonly string[] 
   return RailsConfig.fromContent({ models: [main], rails: { input: { flows, ...input }, config: { jailbreak_detection: settings } } }, { file: 'config.yml' });
 }
 
-function loadError(make: () => unknown): ConfigError {
-  try {
-    make();
-  } catch (error) {
-    if (ConfigError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('loaded without an error');
-}
 
 describe('jailbreak detection', () => {
   let service: JsonService;
@@ -212,7 +204,7 @@ describe('jailbreak detection', () => {
 
 describe('jailbreak detection config', () => {
   it('should ask for a perplexity service, naming server_endpoint, when the heuristics have none', () => {
-    const error = loadError(() => configWith({ nim_base_url: 'https://ai.api.nvidia.com' }, ['jailbreak detection heuristics']));
+    const error = configErrorOf(() => configWith({ nim_base_url: 'https://ai.api.nvidia.com' }, ['jailbreak detection heuristics']));
     expect(error.issues).toEqual([
       expect.objectContaining({
         key: 'rails.input.flows[0]',
@@ -223,31 +215,31 @@ describe('jailbreak detection config', () => {
   });
 
   it('should ask for the settings when rails.config.jailbreak_detection is missing', () => {
-    const error = loadError(() => RailsConfig.fromContent({ models: [main], rails: { input: { flows: ['jailbreak detection heuristics'] } } }));
+    const error = configErrorOf(() => RailsConfig.fromContent({ models: [main], rails: { input: { flows: ['jailbreak detection heuristics'] } } }));
     expect(error.issues[0]!.message).toBe(
       "flow 'jailbreak detection heuristics' needs a perplexity service: rails.config.jailbreak_detection.server_endpoint (NeMo's jailbreak detection server, /heuristics)",
     );
   });
 
   it('should ask for a classifier when the model flow has no endpoint (no in-process classifier)', () => {
-    const error = loadError(() => configWith({ api_key_env_var: 'NVIDIA_API_KEY' }));
+    const error = configErrorOf(() => configWith({ api_key_env_var: 'NVIDIA_API_KEY' }));
     expect(error.issues[0]).toMatchObject({ key: 'rails.input.flows[0]', message: expect.stringContaining('rails.config.jailbreak_detection.nim_base_url') });
   });
 
   it("should reject an empty nim_server_endpoint, as NeMo does", () => {
-    const error = loadError(() => configWith({ nim_base_url: 'https://ai.api.nvidia.com', nim_server_endpoint: '' }));
+    const error = configErrorOf(() => configWith({ nim_base_url: 'https://ai.api.nvidia.com', nim_server_endpoint: '' }));
     expect(error.issues[0]).toMatchObject({ key: 'rails.config.jailbreak_detection.nim_server_endpoint' });
   });
 
   it('should place a base URL that is not a URL at its key', () => {
-    const error = loadError(() => configWith({ nim_base_url: 'localhost:8000' }));
+    const error = configErrorOf(() => configWith({ nim_base_url: 'localhost:8000' }));
     expect(error.issues).toEqual([
       expect.objectContaining({ key: 'rails.config.jailbreak_detection.nim_base_url', message: 'must be an http(s) URL, got "localhost:8000"' }),
     ]);
   });
 
   it('should refuse the flow on the output side: NeMo defines it for input', () => {
-    const error = loadError(() =>
+    const error = configErrorOf(() =>
       RailsConfig.fromContent({ models: [main], rails: { output: { flows: ['jailbreak detection model'] }, config: { jailbreak_detection: { nim_base_url: 'http://127.0.0.1:1' } } } }),
     );
     expect(error.issues[0]!.message).toBe("flow 'jailbreak detection model' is an input rail in NeMo: list it under rails.input.flows");
