@@ -3,6 +3,7 @@
 // flow means adding one entry here and its rail module under rails/.
 import type { ChatModel, OutputRail } from '../core/types.js';
 import type { ConfigIssue } from '../errors/ConfigError.js';
+import type { RailException } from '../errors/RailViolationError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { LazyModule, lazyRail } from '../internal/lazyRail.js';
 import { readPatterns } from '../internal/regexPatterns.js';
@@ -124,6 +125,8 @@ export interface RuleFlow {
   readonly unsupported?: string;
   /** The rail rewrites the user's message (its decision carries the masked text) rather than judging it. */
   readonly rewritesInput?: boolean;
+  /** NeMo's exception for a block under `enable_rails_exceptions`, when its flow raises one. */
+  readonly exception?: RailException;
   /**
    * What the flow needs of the machine and does not have, when it is used (the environment variable its settings name
    * for a key, unset): the rails cannot be built here, though the config is sound.
@@ -149,7 +152,7 @@ function ruleFlow<K extends keyof RuleSettings>(
   settings: K,
   needs: string,
   rail: (settings: NonNullable<RuleSettings[K]>, name: string) => OutputRail | undefined,
-  more: Pick<RuleFlow, 'side' | 'missing' | 'unsupported' | 'rewritesInput' | 'rewritesOutput' | 'unmet'> = {},
+  more: Pick<RuleFlow, 'side' | 'missing' | 'unsupported' | 'rewritesInput' | 'rewritesOutput' | 'unmet' | 'exception'> = {},
 ): RuleFlow {
   // Built once per settings object and name: the config is checked at load by building its rule rails, and the rail
   // plan then takes the same rail, so a matcher over a million keywords is built once, at load. The rails hold no
@@ -196,6 +199,15 @@ export async function loadFlowModules(): Promise<void> {
 
 const JAILBREAK_MODEL_NEEDS = 'a classifier service under rails.config.jailbreak_detection (nim_base_url, or server_endpoint)';
 const JAILBREAK_HEURISTICS_NEEDS = "a perplexity service: rails.config.jailbreak_detection.server_endpoint (NeMo's jailbreak detection server, /heuristics)";
+// NeMo's jailbreak flows raise one exception, whichever detector found the jailbreak; its injection flow, its own.
+const JAILBREAK_EXCEPTION: RailException = {
+  type: 'JailbreakDetectionRailException',
+  message: "Jailbreak attempt detected. The user's prompt was identified as an attempted jailbreak. Please make sure your prompt adheres to the guidelines.",
+};
+const INJECTION_EXCEPTION: RailException = {
+  type: 'InjectionDetectionRailException',
+  message: "Output not allowed. The output was blocked by the 'injection detection' flow.",
+};
 const sensitiveDataNeeds = (side: 'input' | 'output') => `its entity types under rails.config.sensitive_data_detection.${side}.entities`;
 
 export const FLOWS = {
@@ -243,9 +255,15 @@ export const FLOWS = {
     exception: 'LlamaGuardOutputRailException', rail: judged(({ llamaGuardCheckOutput }, options) => llamaGuardCheckOutput(safetyOptions(options))),
   },
   // Detection rails (NeMo's jailbreak, injection and sensitive-data library rails): settings read in detectionSettings.ts.
-  'jailbreak detection model': ruleFlow('service', 'jailbreak_detection', JAILBREAK_MODEL_NEEDS, jailbreakModelRail, { side: 'input', missing: jailbreakModelMissing, unmet: jailbreakKeyUnset }),
-  'jailbreak detection heuristics': ruleFlow('service', 'jailbreak_detection', JAILBREAK_HEURISTICS_NEEDS, jailbreakHeuristicsRail, { side: 'input', missing: jailbreakHeuristicsMissing }),
-  'injection detection': ruleFlow('detector', 'injection_detection', 'its rule sets under rails.config.injection_detection.injections (code, sqli, template, xss)', injectionRail, { side: 'output' }),
+  'jailbreak detection model': ruleFlow('service', 'jailbreak_detection', JAILBREAK_MODEL_NEEDS, jailbreakModelRail, {
+    side: 'input', missing: jailbreakModelMissing, unmet: jailbreakKeyUnset, exception: JAILBREAK_EXCEPTION,
+  }),
+  'jailbreak detection heuristics': ruleFlow('service', 'jailbreak_detection', JAILBREAK_HEURISTICS_NEEDS, jailbreakHeuristicsRail, {
+    side: 'input', missing: jailbreakHeuristicsMissing, exception: JAILBREAK_EXCEPTION,
+  }),
+  'injection detection': ruleFlow('detector', 'injection_detection', 'its rule sets under rails.config.injection_detection.injections (code, sqli, template, xss)', injectionRail, {
+    side: 'output', exception: INJECTION_EXCEPTION,
+  }),
   'detect sensitive data on input': ruleFlow('detector', 'sensitive_data_detection', sensitiveDataNeeds('input'), detectSensitiveDataRail('input'), { side: 'input', missing: sensitiveDataMissing('input') }),
   'detect sensitive data on output': ruleFlow('detector', 'sensitive_data_detection', sensitiveDataNeeds('output'), detectSensitiveDataRail('output'), { side: 'output', missing: sensitiveDataMissing('output') }),
   'mask sensitive data on input': ruleFlow('detector', 'sensitive_data_detection', sensitiveDataNeeds('input'), maskInputRail, { side: 'input', missing: sensitiveDataMissing('input'), rewritesInput: true }),

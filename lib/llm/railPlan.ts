@@ -127,6 +127,7 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
       }
       const rail = definition.build(data.rails.config, flow);
       if (rail && definition.rewritesInput) rewriting.add(rail);
+      if (side === 'input' && data.enable_rails_exceptions && definition.exception) answers.set(flow, { exception: definition.exception });
       return rail && defer(rail, (error) => ruleSettingIssue((path, message) => config.issue(path, message), definition, error));
     }
     const task = judgeTask(flow, definition);
@@ -237,12 +238,13 @@ function railException(flow: string, definition: JudgeFlow, side: Side): RailExc
   return { type: definition.exception, message: `${Side} not allowed. The ${side} was blocked by the '${shown}' flow.` };
 }
 
-/** The exceptions of the judged output flows, by rail name, for blocks of a whole answer. */
+/** The exceptions of the output flows that raise one, by rail name, for blocks of a whole answer. */
 function outputExceptions(flows: readonly string[]): ReadonlyMap<string, RailException> {
   const exceptions = new Map<string, RailException>();
   for (const flow of flows) {
     const definition = builtInFlow(flow);
     if (definition?.kind === 'judge') exceptions.set(flow, railException(flow, definition, 'output'));
+    else if (definition?.exception) exceptions.set(flow, definition.exception);
   }
   return exceptions;
 }

@@ -1,5 +1,6 @@
 import type { OutputRail, RailDecision } from '../core/types.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { recordServiceCall } from '../internal/callRecords.js';
 import { postJson } from '../internal/postJson.js';
 import { assertHttpUrl, assertKnownKeys, assertRailName, assertTimeoutMs, describeValue } from '../internal/validateOptions.js';
 import { defineRail } from './defineRail.js';
@@ -97,8 +98,10 @@ export function jailbreakDetectionModel(options: JailbreakDetectionModelOptions)
   }
   const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
   const service = `the jailbreak classifier at ${url}`;
-  return defineRail(name, async (text, { signal }): Promise<RailDecision> => {
-    const answer = await postJson(url, { [field]: text }, { service, headers, signal, timeoutMs });
+  // Recorded for explain() as newer NeMo records it: task jailbreak_detection_model, its duration, no tokens.
+  const description = { task: 'jailbreak_detection_model', provider: nimBaseUrl === undefined ? 'jailbreak_detection_server' : 'nim', model: url };
+  return defineRail(name, async (text, { signal, usage }): Promise<RailDecision> => {
+    const answer = await recordServiceCall(usage, description, signal, () => postJson(url, { [field]: text }, { service, headers, signal, timeoutMs }));
     return verdictOf(answer, service);
   });
 }

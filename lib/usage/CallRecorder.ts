@@ -1,4 +1,5 @@
 // Internal: the record of one LLM call while it streams, written to the tracker exactly once when it ends.
+import { newCallId } from '../internal/callRecords.js';
 import { epochMilliseconds, now } from '../internal/clock.js';
 import type { ChatMessage, LlmCallInfo, Usage, UsageSink } from '../core/types.js';
 
@@ -10,9 +11,6 @@ export interface CallDescription {
   readonly messages: readonly ChatMessage[];
 }
 
-let fallbackId = 0;
-const newId = (): string =>
-  typeof globalThis.crypto?.randomUUID === 'function' ? globalThis.crypto.randomUUID() : `call-${Date.now().toString(36)}-${(fallbackId++).toString(36)}`;
 
 /**
  * Rough token counts for when a provider reports none (an aborted stream never gets its usage chunk): about four
@@ -28,7 +26,7 @@ export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
 }
 
 export class CallRecorder {
-  private readonly id = newId();
+  private readonly id = newCallId();
   private readonly started = now();
   private readonly startedAt = epochMilliseconds(this.started);
   private characters = 0;

@@ -181,6 +181,16 @@ describe('injection detection in a config', () => {
     expect(items.join('')).toBe('Use the form at the top of the page.');
   });
 
+  it("should reject generate with NeMo's InjectionDetectionRailException for a blocked whole answer under enable_rails_exceptions", async () => {
+    const data = config({ injections: ['sqli'] }).data;
+    const rails = new LLMRails(RailsConfig.fromContent({ ...data, enable_rails_exceptions: true, rails: { ...data.rails, output: { flows: ['injection detection'] } } } as never));
+    const error = await rails.generate(ask).catch((thrown: unknown) => thrown);
+    expect((error as RailViolationError).info.exception).toEqual({
+      type: 'InjectionDetectionRailException',
+      message: "Output not allowed. The output was blocked by the 'injection detection' flow.",
+    });
+  });
+
   it('should error with the verdict by default', async () => {
     const data = config({ injections: ['sqli'], action: 'omit' });
     const rails = new LLMRails(data, { onViolation: 'error' });
