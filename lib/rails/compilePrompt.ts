@@ -16,9 +16,12 @@ export type PromptVariables = Readonly<Record<string, string | boolean>>;
  */
 const NEMO_VARIABLES = { history: '', general_instructions: '', sample_conversation: '', bot_thinking: '' };
 
+/** What a trial render gives the variables the rails pass (user_input, bot_response, reasoning_enabled). */
+const TRIAL_VARIABLES = { user_input: 'Hello', bot_response: 'Hello', reasoning_enabled: false };
+
 /**
- * Compiles the prompt's templates once; a syntax error is an InvalidOptionError now (option `prompt` or
- * `prompt[i]`), not a failure per window. The renderer gives the chat messages to send.
+ * Compiles the prompt's templates once; a syntax error, or a template that cannot render (an unknown filter), is
+ * an InvalidOptionError now (option `prompt` or `prompt[i]`), not a failure per window. The renderer gives the chat messages to send.
  */
 export function compilePrompt(owner: string, prompt: PromptTemplate): (variables: PromptVariables) => ChatMessage[] {
   const parts = typeof prompt === 'string' ? [{ role: 'user', content: prompt }] : prompt;
@@ -26,15 +29,28 @@ export function compilePrompt(owner: string, prompt: PromptTemplate): (variables
     throw new InvalidOptionError('prompt', prompt, `${owner}: prompt must be a template string or a non-empty list of { role, content }, got ${describeValue(prompt)}`);
   }
   const templates = parts.map((part, index) => {
+    const option = typeof prompt === 'string' ? 'prompt' : `prompt[${index}]`;
+    let template: Template;
     try {
-      return { role: part.role, template: new Template(part.content) };
+      template = new Template(part.content);
     } catch (error) {
+      throw new InvalidOptionError(option, part.content, `${owner}: the prompt is not a valid Jinja template: ${(error as Error).message}`);
+    }
+    // One trial render, so that what fails for any text (a filter only NeMo has, such as user_assistant_sequence)
+    // fails now rather than every check.
+    try {
+      template.render({ ...NEMO_VARIABLES, ...TRIAL_VARIABLES });
+    } catch (error) {
+      const filter = /Unknown \w+ filter: (\w+)/.exec((error as Error).message)?.[1];
       throw new InvalidOptionError(
-        typeof prompt === 'string' ? 'prompt' : `prompt[${index}]`,
+        option,
         part.content,
-        `${owner}: the prompt is not a valid Jinja template: ${(error as Error).message}`,
+        filter === undefined
+          ? `${owner}: the prompt cannot be rendered: ${(error as Error).message}`
+          : `${owner}: the prompt uses the filter '${filter}', which rxguardrails' templates do not have (NeMo's own filters work on its dialog history, which rxguardrails does not keep); use Jinja's built-in filters`,
       );
     }
+    return { role: part.role, template };
   });
   return (variables) => templates.map(({ role, template }) => ({ role, content: template.render({ ...NEMO_VARIABLES, ...variables }) }));
 }

@@ -3,6 +3,7 @@
 // enable_rails_exceptions, the OpenAI-compatible engines, top-level streaming.
 import { ConfigError, type ConfigIssue, LLMRails, RailsConfig as CoreRailsConfig } from 'rxguardrails';
 import { RailsConfig } from 'rxguardrails/node';
+import { loadFlowModules } from '../../lib/config/flows.js';
 import { configErrorOf } from '../support/configErrors.js';
 
 const folder = (name: string) => `spec/fixtures/configs-library/${name}`;
@@ -42,6 +43,21 @@ describe('config of the NeMo library flows', () => {
     const config = await RailsConfig.fromPath(folder('missing-model'));
     const { scriptedModel } = await import('rxguardrails');
     expect(() => new LLMRails(config, { models: { content_safety: scriptedModel(['{"Response Safety": "safe"}']) } })).not.toThrow();
+  });
+
+  it("should refuse at load a prompt using one of NeMo's own filters, at the prompt's key (it would fail every check)", async () => {
+    await loadFlowModules();
+    const error = loadError({
+      models: [main, { type: 'content_safety', engine: 'scripted', parameters: { responses: ['safe'] } }],
+      rails: { input: { flows: ['content safety check input $model=content_safety'] } },
+      prompts: [{ task: 'content_safety_check_input $model=content_safety', content: 'Conversation: {{ history | user_assistant_sequence }} Now: {{ user_input }}' }],
+    });
+    expect(error.issues).toEqual([
+      expect.objectContaining({
+        key: 'prompts[0].content',
+        message: expect.stringMatching(/^the prompt uses the filter 'user_assistant_sequence', which rxguardrails' templates do not have/),
+      }),
+    ]);
   });
 
   it('should not fall back to the main model for a library flow (NeMo asks the $model= type only)', () => {

@@ -85,6 +85,11 @@ describe('contentSafetyCheckOutput / contentSafetyCheckInput', () => {
   it.each([
     ['an unknown parser', () => contentSafetyCheckOutput({ model, prompt: 'x', outputParser: 'json' }), 'contentSafetyCheckOutput: outputParser must be one of is_content_safe, nemoguard_parse_prompt_safety'],
     ['a prompt that is not a template', () => contentSafetyCheckInput({ model, prompt: '{{ user_input ' }), 'contentSafetyCheckInput: the prompt is not a valid Jinja template'],
+    [
+      "a filter only NeMo has (it fails every check otherwise)",
+      () => contentSafetyCheckInput({ model, prompt: [{ role: 'system', content: 'Policy' }, { role: 'user', content: '{{ history | user_assistant_sequence }}' }] }),
+      "contentSafetyCheckInput: the prompt uses the filter 'user_assistant_sequence', which rxguardrails' templates do not have",
+    ],
     ['maxTokens 0', () => contentSafetyCheckInput({ model, prompt: 'x', maxTokens: 0 }), 'contentSafetyCheckInput: maxTokens must be a positive integer, got 0'],
     ['an unknown option', () => contentSafetyCheckInput({ model, prompt: 'x', temperature: 0.5 } as never), 'contentSafetyCheckInput'],
     ['a model that is not a ChatModel', () => contentSafetyCheckInput({ model: {} as never, prompt: 'x' }), 'contentSafetyCheckInput: model must be a ChatModel'],
