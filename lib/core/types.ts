@@ -135,6 +135,11 @@ export interface OutputRail {
   /** Unique within a pipeline; shown in verdicts and in NeMo's error payload (`Blocked by <name> rails.`). */
   readonly name: string;
   check(text: string, context: RailContext): RailResult | PromiseLike<RailResult> | Observable<RailResult>;
+  /**
+   * Declares that the rail answers with rewrites ({@link RailDecision.rewrites}, as masking does): `guard` then
+   * refuses `streamFirst: true` when it is built, rather than failing the first rewritten window closed.
+   */
+  readonly rewrites?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

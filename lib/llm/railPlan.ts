@@ -107,7 +107,19 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
 
   const railOf = (side: Side, flow: string, index: number): OutputRail | undefined => {
     const customRail = custom[flow];
-    if (customRail) return { name: flow, check: customRail.check };
+    if (customRail) {
+      const { streaming } = data.rails.output;
+      if (customRail.rewrites === true && side === 'output' && streaming.enabled && streaming.stream_first) {
+        problems.push(
+          config.issue(
+            ['rails', 'output', 'streaming', 'stream_first'],
+            `rail '${flow}' rewrites the answer, which stream_first: True cannot do (tokens go out as they arrive): set rails.output.streaming.stream_first to False`,
+          ),
+        );
+        return undefined;
+      }
+      return { name: flow, check: customRail.check, ...(customRail.rewrites === undefined ? {} : { rewrites: customRail.rewrites }) };
+    }
     const definition = builtInFlow(flow);
     const place = ['rails', side, 'flows', index];
     if (!definition) {

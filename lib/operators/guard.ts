@@ -1,5 +1,6 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import type { OutputRail } from '../core/types.js';
+import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertBoolean, assertKnownKeys } from '../internal/validateOptions.js';
 import { type BlockOnViolationOptions, resolveViolationSettings, VIOLATION_OPTION_KEYS } from './blockOnViolation.js';
 import { type BufferChunksOptions, resolveWindowSize, WINDOW_OPTION_KEYS } from './bufferChunks.js';
@@ -28,6 +29,14 @@ export function resolveGuardSettings(owner: string, rails: unknown, options: Gua
   const violation = resolveViolationSettings(owner, options);
   const { streamFirst = true } = options;
   assertBoolean(owner, 'streamFirst', streamFirst);
+  const rewriting = streamFirst ? check.rails.find((rail) => rail.rewrites === true) : undefined;
+  if (rewriting) {
+    throw new InvalidOptionError(
+      'streamFirst',
+      streamFirst,
+      `${owner}: rail '${rewriting.name}' rewrites what is released, which needs streamFirst: false (with streamFirst: true items go out as they arrive, before a window could be rewritten)`,
+    );
+  }
   return { size, check, violation, streamFirst };
 }
 
@@ -47,7 +56,8 @@ export function resolveGuardSettings(owner: string, rails: unknown, options: Gua
  * also held while a later window could extend a rewritten span touching it, and goes out with the spans replaced,
  * never part of a span's raw text: no entity of at most `contextSize + 1` items is released raw. With
  * `streamFirst: true` a window answered with rewrites fails closed (its items already went out): an
- * `internal_error` of the rail, whatever `onError` says.
+ * `internal_error` of the rail, whatever `onError` says; a rail that declares `rewrites: true` (as
+ * `maskSensitiveDataRail` does) is refused with `streamFirst: true` when guard is built.
  *
  * ```
  * rail blocks the window "bc"            guard([rail], { chunkSize: 2, contextSize: 1 })

@@ -1,4 +1,4 @@
-import { assertKnownKeys, assertRail } from '../internal/validateOptions.js';
+import { assertBoolean, assertKnownKeys, assertRail } from '../internal/validateOptions.js';
 import type { OutputRail } from '../core/types.js';
 
 /**
@@ -29,13 +29,15 @@ export function defineRail(name: string, check: OutputRail['check']): OutputRail
 /** Validates an existing rail object and returns a frozen copy. */
 export function defineRail(rail: OutputRail): OutputRail;
 export function defineRail(nameOrRail: string | OutputRail, check?: OutputRail['check']): OutputRail {
-  if (typeof nameOrRail === 'object' && nameOrRail !== null) assertKnownKeys('defineRail', nameOrRail, ['name', 'check']);
+  if (typeof nameOrRail === 'object' && nameOrRail !== null) assertKnownKeys('defineRail', nameOrRail, ['name', 'check', 'rewrites']);
   const rail: unknown = typeof nameOrRail === 'string' || check !== undefined ? { name: nameOrRail, check } : nameOrRail;
   assertRail('defineRail', rail, 'the rail');
-  return Object.freeze({ name: rail.name, check: rail.check });
+  if (rail.rewrites === undefined) return Object.freeze({ name: rail.name, check: rail.check });
+  assertBoolean('defineRail', 'rewrites', rail.rewrites);
+  return Object.freeze({ name: rail.name, check: rail.check, rewrites: rail.rewrites });
 }
 
 /** Internal: a custom rail given by flow name (a rail or a bare check), as a rail of that name. */
 export function railNamed(name: string, rail: OutputRail | OutputRail['check']): OutputRail {
-  return typeof rail === 'function' ? defineRail(name, rail) : defineRail({ name: rail.name, check: rail.check });
+  return typeof rail === 'function' ? defineRail(name, rail) : defineRail({ name: rail.name, check: rail.check, ...(rail.rewrites === undefined ? {} : { rewrites: rail.rewrites }) });
 }

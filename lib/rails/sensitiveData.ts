@@ -99,9 +99,13 @@ export function detectSensitiveData(options: SensitiveDataOptions): OutputRail {
     const types = [...new Set(findings.map((finding) => finding.entity))];
     return { allowed: false, reason: `found sensitive data: ${types.join(', ')}`, details: { entities: findings } };
   };
-  return defineRail(name, (text, { signal }) => {
-    const findings = analyze(text, signal);
-    return Array.isArray(findings) ? decide(findings) : findings.then(decide);
+  return defineRail({
+    name,
+    check: (text, { signal }) => {
+      const findings = analyze(text, signal);
+      return Array.isArray(findings) ? decide(findings) : findings.then(decide);
+    },
+    rewrites: true,
   });
 }
 
@@ -170,9 +174,13 @@ export function maskSensitiveDataRail(options: SensitiveDataOptions): OutputRail
       rewrites: kept.map((finding) => ({ index: finding.start, length: finding.end - finding.start, text: `<${finding.entity}>` })),
     };
   };
-  return defineRail(name, (text, { signal }) => {
-    const findings = analyze(text, signal);
-    return Array.isArray(findings) ? decide(findings) : findings.then(decide);
+  return defineRail({
+    name,
+    check: (text, { signal }) => {
+      const findings = analyze(text, signal);
+      return Array.isArray(findings) ? decide(findings) : findings.then(decide);
+    },
+    rewrites: true,
   });
 }
 

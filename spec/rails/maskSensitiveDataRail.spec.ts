@@ -5,9 +5,10 @@
 // out once, in order. Then the flow through a config, in LLMRails (streaming and whole answer) and the server.
 import fc from 'fast-check';
 import { concat, from, throwError } from 'rxjs';
-import { ConfigError, guard, keywordRail, LLMRails, RailsConfig, RailViolationError, type RailDecision, scriptedModel } from 'rxguardrails';
+import { ConfigError, defineRail, guard, InvalidOptionError, keywordRail, LLMRails, RailsConfig, RailViolationError, type RailDecision, scriptedModel } from 'rxguardrails';
 import { maskSensitiveData, maskSensitiveDataRail } from 'rxguardrails/detectors';
 import { collect, collectNow } from '../support/collect.js';
+import { configErrorOf } from '../support/configErrors.js';
 import { jsonService } from '../support/jsonService.js';
 import { releasedItems, tokenize } from '../support/rewriteModel.js';
 import { windowSizeArbitrary } from '../support/windowModel.js';
@@ -223,9 +224,37 @@ describe("the flow 'mask sensitive data on output'", () => {
     ).toThrow("flow 'mask sensitive data on output' needs the entity types to look for under rails.config.sensitive_data_detection.output.entities (EMAIL_ADDRESS, CREDIT_CARD, ...)");
   });
 
-  it('should fail closed in a pipeline built by hand with streamFirst: true', async () => {
-    const outcome = await collect(scriptedModel([answer]).stream(ask('?')).pipe(guard([maskSensitiveDataRail({ entities: ['EMAIL_ADDRESS'] })], { chunkSize: 4, contextSize: 2 })));
+  it('should be refused by guard with streamFirst: true when the pipeline is built, naming the option (it declares rewrites)', () => {
+    const masking = maskSensitiveDataRail({ entities: ['EMAIL_ADDRESS'] });
+    expect(masking.rewrites).toBe(true);
+    expect(() => guard([masking], { chunkSize: 4, contextSize: 2 })).toThrow(InvalidOptionError);
+    expect(() => guard([masking], { chunkSize: 4, contextSize: 2 })).toThrow(
+      "guard: rail 'mask sensitive data' rewrites what is released, which needs streamFirst: false (with streamFirst: true items go out as they arrive, before a window could be rewritten)",
+    );
+  });
+
+  it('should fail closed with streamFirst: true when a rail rewrites without declaring it', async () => {
+    const { check } = maskSensitiveDataRail({ entities: ['EMAIL_ADDRESS'] });
+    const undeclared = defineRail('undeclared masking', check);
+    const outcome = await collect(scriptedModel([answer]).stream(ask('?')).pipe(guard([undeclared], { chunkSize: 4, contextSize: 2 })));
     expect(RailViolationError.isInstance(outcome.error)).toBe(true);
     expect((outcome.error as RailViolationError).info.verdict.kind).toBe('internal_error');
+  });
+
+  it('should refuse a custom rewriting rail in a config with stream_first: True, at the key', () => {
+    const config = RailsConfig.fromContent(
+      {
+        models: [{ type: 'main', engine: 'scripted', parameters: { responses: ['x'] } }],
+        rails: { output: { flows: ['my masking'], streaming: { enabled: true, stream_first: true } } },
+      },
+      { file: 'config.yml' },
+    );
+    const error = configErrorOf(() => new LLMRails(config, { rails: { 'my masking': maskSensitiveDataRail({ entities: ['EMAIL_ADDRESS'] }) } }));
+    expect(error.issues).toEqual([
+      expect.objectContaining({
+        key: 'rails.output.streaming.stream_first',
+        message: "rail 'my masking' rewrites the answer, which stream_first: True cannot do (tokens go out as they arrive): set rails.output.streaming.stream_first to False",
+      }),
+    ]);
   });
 });
