@@ -187,6 +187,17 @@ rails:
       });
     });
 
+    it('should refuse a first_chunk_size outside (context_size, chunk_size], at its key', () => {
+      const load = (first: number) =>
+        CoreRailsConfig.fromContent(
+          { models: [{ type: 'main', engine: 'scripted', parameters: { responses: ['x'] } }], rails: { output: { flows: [], streaming: { enabled: true, chunk_size: 10, context_size: 3, first_chunk_size: first } } } },
+          { file: 'config.yml' },
+        );
+      expect(() => load(3)).toThrow('config.yml: rails.output.streaming.first_chunk_size: must be more than context_size and at most chunk_size (from 4 to 10), got 3');
+      expect(() => load(11)).toThrow('must be more than context_size and at most chunk_size (from 4 to 10), got 11');
+      expect(load(4).data.rails.output.streaming.first_chunk_size).toBe(4);
+    });
+
     it('should warn about unknown keys, say where, hint at old names, and load the rest', async () => {
       const warnings: ConfigIssue[] = [];
       const config = await RailsConfig.fromPath(folder('unknown-keys'), { onWarning: (warning) => warnings.push(warning) });

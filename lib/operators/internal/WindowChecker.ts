@@ -2,7 +2,7 @@
 // window while the rails answer synchronously. Shared by checkRail and guard's streamFirst path.
 import { concatMap, isObservable, map, merge, type Observable, of, Subscription, takeWhile, toArray } from 'rxjs';
 import type { CheckedBatch, ChunkBatch, RailVerdict } from '../../core/types.js';
-import type { CheckSettings } from './settings.js';
+import type { CheckSettings, WindowSize } from './settings.js';
 import { railVerdict$, runRail } from './runRail.js';
 
 /** Where a WindowChecker reports. */
@@ -20,21 +20,64 @@ export interface CheckedSink {
  */
 export class WindowChecker {
   private readonly waiting: ChunkBatch[] = [];
+  /** With `merging`: how many items each waiting window holds, and the index the next window gets. */
+  private readonly waitingItems: number[] = [];
+  private pushed = 0;
   private inFlight: Subscription | undefined;
   private draining = false;
   private completing = false;
   private stopped = false;
 
+  /**
+   * `merging` (guard's windows): a window cut while a check is in flight joins the last window waiting when the two
+   * hold at most `chunkSize` items together, so rails slower than the stream check fewer, larger windows (a growing
+   * schedule's small first windows, while a judge answers the first). Windows are then numbered as checked.
+   */
   constructor(
     private readonly settings: CheckSettings,
     private readonly sink: CheckedSink,
+    private readonly merging?: WindowSize,
   ) {}
 
   push(batch: ChunkBatch): void {
     if (this.stopped) return;
+    if (this.merging) {
+      this.pushMerging(batch, this.merging);
+      return;
+    }
     this.waiting.push(batch);
     this.drain();
   }
+
+  private pushMerging(batch: ChunkBatch, size: WindowSize): void {
+    const { waiting, waitingItems } = this;
+    // A window holds its new items after contextSize items of the previous one (the first: its new items only).
+    const items = (this.pushed === 0 ? 0 : size.contextSize) + batch.chunks.length;
+    const last = waiting.length - 1;
+    if (this.inFlight !== undefined && last >= 0 && waitingItems[last]! - size.contextSize + items <= size.chunkSize) {
+      const before = waiting[last]!;
+      const context = batch.text.length - textLength(batch.chunks);
+      waiting[last] = {
+        index: before.index,
+        text: before.text + batch.text.slice(context),
+        chunks: before.chunks.concat(batch.chunks),
+        final: batch.final,
+        overlap: batch.overlap,
+      };
+      waitingItems[last] = waitingItems[last]! - size.contextSize + items;
+      this.pushed++;
+      return;
+    }
+    const index = this.pushed === 0 ? 0 : this.checkedIndex + 1;
+    this.checkedIndex = index;
+    this.pushed++;
+    waiting.push(index === batch.index ? batch : { index, text: batch.text, chunks: batch.chunks, final: batch.final, overlap: batch.overlap });
+    waitingItems.push(items);
+    this.drain();
+  }
+
+  /** With `merging`: the index of the last window queued. */
+  private checkedIndex = 0;
 
   complete(): void {
     this.completing = true;
@@ -44,6 +87,7 @@ export class WindowChecker {
   stop(): void {
     this.stopped = true;
     this.waiting.length = 0;
+    this.waitingItems.length = 0;
     this.inFlight?.unsubscribe();
     this.inFlight = undefined;
   }
@@ -54,7 +98,10 @@ export class WindowChecker {
     if (this.draining) return;
     this.draining = true;
     try {
-      while (!this.stopped && this.inFlight === undefined && this.waiting.length > 0) this.run(this.waiting.shift()!);
+      while (!this.stopped && this.inFlight === undefined && this.waiting.length > 0) {
+        if (this.merging) this.waitingItems.shift();
+        this.run(this.waiting.shift()!);
+      }
     } finally {
       this.draining = false;
     }
@@ -141,4 +188,10 @@ function checked(batch: ChunkBatch, verdicts: readonly RailVerdict[], blocked: R
     verdicts,
     blocked,
   };
+}
+
+function textLength(chunks: readonly string[]): number {
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  return length;
 }

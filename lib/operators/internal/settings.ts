@@ -3,10 +3,14 @@
 // nothing is validated twice and nothing is re-derived per token.
 import type { ChatMessage, OutputRail, UsageSink } from '../../core/types.js';
 
-/** Window geometry: `chunkSize` items per window, `contextSize` of them repeated from the previous window. */
+/**
+ * Window geometry: `chunkSize` items per window, `contextSize` of them repeated from the previous window; the first
+ * window `firstChunkSize` items, windows growing from it to `chunkSize` (see WindowCutter).
+ */
 export interface WindowSize {
   readonly chunkSize: number;
   readonly contextSize: number;
+  readonly firstChunkSize: number;
 }
 
 /** What one rail call needs besides the rail and the window. */
