@@ -213,6 +213,10 @@ const streamingSchema = z
       z.optional(integer('must be an integer').check(z.gte(1, 'must be at least 1'))),
       "rxguardrails' key: items in the first window, windows then doubling what they release up to chunk_size; default context_size + 1 with stream_first False (the first text goes out after it), chunk_size with True",
     ),
+    concurrency: described(
+      z._default(integer('must be an integer').check(z.gte(1, 'must be at least 1')), 1),
+      "rxguardrails' key: how many windows may be checked at once (released in order, stopping at the first block); above 1 a judge slower than the stream keeps up",
+    ),
     on_violation: described(
       z._default(z.enum(['error', 'chunk', 'replace'], "must be one of 'error', 'chunk', 'replace'"), 'error'),
       "error: a RailViolationError; chunk: NeMo's JSON item; replace: the refusal text",

@@ -201,6 +201,7 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
                 contextSize: output.streaming.context_size,
                 ...(output.streaming.first_chunk_size === undefined ? {} : { firstChunkSize: output.streaming.first_chunk_size }),
                 streamFirst: output.streaming.stream_first,
+                concurrency: output.streaming.concurrency,
                 parallel: output.parallel,
                 timeout: output.check_timeout_ms,
                 mode,

@@ -17,6 +17,7 @@ export interface OutputStreamingEntry {
   readonly chunk_size?: number;
   readonly context_size?: number;
   readonly first_chunk_size?: number;
+  readonly concurrency?: number;
   readonly stream_first?: boolean;
   readonly on_violation?: 'error' | 'chunk' | 'replace';
 }

@@ -29,6 +29,8 @@ export interface RunRailSettings {
 export interface CheckSettings extends RunRailSettings {
   readonly rails: readonly OutputRail[];
   readonly parallel: boolean;
+  /** How many windows may be checked at once (reported in order all the same). */
+  readonly concurrency: number;
 }
 
 /** How a blocked window reaches the subscriber. */
