@@ -43,7 +43,7 @@ rails:
         flows: ['keyword check'],
         parallel: false,
         check_timeout_ms: 30_000,
-        streaming: { enabled: true, chunk_size: 200, context_size: 50, stream_first: true, on_violation: 'error' },
+        streaming: { enabled: true, chunk_size: 200, context_size: 50, stream_first: true, concurrency: 1, on_violation: 'error' },
       });
       expect(config.data.rails.input).toEqual({ flows: [], parallel: false, check_timeout_ms: 30_000 });
       expect(config.data.lowest_temperature).toBe(0.001);
