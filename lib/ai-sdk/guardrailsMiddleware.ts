@@ -52,8 +52,8 @@ export type GuardrailsMiddlewareOptions = GuardOptions;
  *
  * ## Example
  * ```ts
- * import { streamText, wrapLanguageModel } from 'ai';
- * import { MockLanguageModelV4, simulateReadableStream } from 'ai/test';
+ * import { simulateReadableStream, streamText, wrapLanguageModel } from 'ai';
+ * import { MockLanguageModelV4 } from 'ai/test';
  * import { keywordRail } from 'rxguardrails';
  * import { guardrailsMiddleware } from 'rxguardrails/ai-sdk';
  *
