@@ -206,6 +206,26 @@ describe('guardrailsMiddleware', () => {
       await expect(cancelled).resolves.toBe(true);
     });
 
+    it("should pass the model's stream error through, the text before it released", async () => {
+      const model = new MockLanguageModelV4({
+        doStream: async () => ({
+          stream: new ReadableStream<LanguageModelV4StreamPart>({
+            start(controller) {
+              controller.enqueue({ type: 'text-start', id: 't1' });
+              controller.enqueue({ type: 'text-delta', id: 't1', delta: 'a' });
+              // Later: an error in start() would discard the parts still queued.
+              setTimeout(() => controller.error(new Error('connection reset')), 20);
+            },
+          }),
+        }),
+      });
+      const { stream } = await guarded(model, [secret()], { chunkSize: 2, contextSize: 1 }).doStream({ prompt: [] });
+      const reader = stream.getReader();
+      expect((await reader.read()).value).toEqual({ type: 'text-start', id: 't1' });
+      expect((await reader.read()).value).toEqual({ type: 'text-delta', id: 't1', delta: 'a' });
+      await expect(reader.read()).rejects.toThrow('connection reset');
+    });
+
     it('should give the rails the call prompt as messages', async () => {
       const seen: (string | undefined)[] = [];
       const rail = defineRail('spy', (_text, context) => (seen.push(context.userMessage), true));
