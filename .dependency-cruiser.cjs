@@ -6,7 +6,7 @@
 //   usage, rails, regex, judges,        usage records and trackers; the rails (regex, judges, detectors: entries
 //   detectors                           of rails behind subpaths)
 //   operators, sources, models          the RxJS operators; token sources; chat models
-//   config, node, testing               config.yml (node: read from folders); the test kit
+//   config, node, testing, ai-sdk       config.yml (node: read from folders); the test kit; the Vercel AI SDK bridge
 //   llm                                 the LLMRails facade
 //   server, cli                         the OpenAI-compatible server; the command line
 //
@@ -14,7 +14,7 @@
 // catch what they forbid.
 
 /** The layers, bottom first; a folder may import from its own layer and those before it. */
-const LAYERS = [['core'], ['internal', 'errors'], ['usage', 'rails', 'regex', 'judges', 'detectors'], ['operators', 'sources', 'models'], ['config', 'node', 'testing'], ['llm'], ['server', 'cli']];
+const LAYERS = [['core'], ['internal', 'errors'], ['usage', 'rails', 'regex', 'judges', 'detectors'], ['operators', 'sources', 'models'], ['config', 'node', 'testing', 'ai-sdk'], ['llm'], ['server', 'cli']];
 
 const folders = (layers) => `^lib/(${layers.flat().join('|')})/`;
 
@@ -32,7 +32,7 @@ const { builtinModules } = require('node:module');
 const NODE_BUILTINS = `^(node:.*|${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`;
 
 /** The browser-safe entries, and what they may reach outside lib/. */
-const BROWSER_ENTRIES = '^lib/(index|testing/index|regex/index|judges/index|detectors/index)\\.ts$';
+const BROWSER_ENTRIES = '^lib/(index|testing/index|regex/index|judges/index|detectors/index|ai-sdk/index)\\.ts$';
 
 module.exports = {
   forbidden: [
@@ -71,6 +71,20 @@ module.exports = {
       severity: 'error',
       from: { path: BROWSER_ENTRIES },
       to: { path: '(^|/)node_modules/(hono|@hono/|openai|@anthropic-ai/)', reachable: true },
+    },
+    {
+      name: 'ai-sdk-types-only',
+      comment: 'ai and @ai-sdk/provider are optional peers of rxguardrails/ai-sdk, used for their types: nothing loads them.',
+      severity: 'error',
+      from: { path: '^lib/' },
+      to: { path: '(^|/)node_modules/(ai|@ai-sdk/[^/]+)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'ai-sdk-only-in-its-entry',
+      comment: 'Only rxguardrails/ai-sdk speaks the AI SDK; the core and the other entries never reach it.',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/ai-sdk/' },
+      to: { path: '(^|/)node_modules/(ai|@ai-sdk/[^/]+)/|^lib/ai-sdk/' },
     },
     {
       name: 'no-sdk-imports',

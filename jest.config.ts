@@ -8,7 +8,10 @@ const config: Config = {
   testMatch: ['**/*.spec.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
+    // `ai` 7 and `@ai-sdk/*` are ESM only (and import zod by an ESM file path); Jest on Node 20 cannot require them (see spec/support/esmToCommonJs.cjs).
+    '^.+/node_modules/(ai|@ai-sdk/[^/]+|@workflow/serde|zod)/.+\\.js$': '<rootDir>/spec/support/esmToCommonJs.cjs',
   },
+  transformIgnorePatterns: ['/node_modules/(?!(ai|@ai-sdk/[^/]+|@workflow/serde|zod)/)'],
   moduleNameMapper: {
     '^rxguardrails$': '<rootDir>/lib/index.ts',
     '^rxguardrails/testing$': '<rootDir>/lib/testing/index.ts',
@@ -17,6 +20,7 @@ const config: Config = {
     '^rxguardrails/detectors$': '<rootDir>/lib/detectors/index.ts',
     '^rxguardrails/node$': '<rootDir>/lib/node/index.ts',
     '^rxguardrails/server$': '<rootDir>/lib/server/index.ts',
+    '^rxguardrails/ai-sdk$': '<rootDir>/lib/ai-sdk/index.ts',
     // Sources import siblings as './x.js' (required by Node's ESM resolution); jest resolves the .ts file.
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

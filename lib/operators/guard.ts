@@ -19,8 +19,8 @@ export interface GuardOptions extends BufferChunksOptions, CheckRailOptions, Blo
   readonly streamFirst?: boolean;
 }
 
-/** guard's option names: those of the three operators, and streamFirst. */
-const GUARD_OPTION_KEYS = [...WINDOW_OPTION_KEYS, ...CHECK_OPTION_KEYS, ...VIOLATION_OPTION_KEYS, 'streamFirst'] as const;
+/** guard's option names: those of the three operators, and streamFirst (the AI SDK bridge takes the same). */
+export const GUARD_OPTION_KEYS = [...WINDOW_OPTION_KEYS, ...CHECK_OPTION_KEYS, ...VIOLATION_OPTION_KEYS, 'streamFirst'] as const;
 
 /** Validates guard's arguments for `owner` (guard, the LLMRails rail plan). */
 export function resolveGuardSettings(owner: string, rails: unknown, options: GuardOptions): GuardSettings {

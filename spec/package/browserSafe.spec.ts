@@ -29,6 +29,8 @@ describe.each([
   ['lib/regex/index.ts', ['re2js', 'rxjs']],
   ['lib/judges/index.ts', ['@huggingface/jinja', 'rxjs']],
   ['lib/detectors/index.ts', ['re2js', 'rxjs']],
+  // Types only (the lint:deps rule ai-sdk-types-only): nothing of the AI SDK is in a bundle of this entry.
+  ['lib/ai-sdk/index.ts', ['@ai-sdk/provider', 'ai', 'rxjs']],
 ])('the %s entry', (entry, allowed) => {
   const imports = outsideImports(entry);
 

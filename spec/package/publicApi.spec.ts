@@ -1,4 +1,5 @@
 import * as core from 'rxguardrails';
+import * as aiSdk from 'rxguardrails/ai-sdk';
 import * as detectors from 'rxguardrails/detectors';
 import * as judges from 'rxguardrails/judges';
 import * as node from 'rxguardrails/node';
@@ -55,6 +56,10 @@ describe('public API', () => {
 
   it('should export exactly these names from rxguardrails/detectors', () => {
     expect(Object.keys(detectors).sort()).toEqual(['detectSensitiveData', 'injectionDetection', 'jailbreakDetectionHeuristics', 'jailbreakDetectionModel', 'maskSensitiveData', 'maskSensitiveDataRail']);
+  });
+
+  it('should export exactly these names from rxguardrails/ai-sdk', () => {
+    expect(Object.keys(aiSdk).sort()).toEqual(['guardTransform', 'guardrailsMiddleware']);
   });
 
   it('should export exactly these names from rxguardrails/node', () => {
