@@ -108,8 +108,8 @@ describe('guardrailsMiddleware', () => {
       const { model } = streamingModel(textParts(['a ', 'b ', 'sec', 'ret ', 'c']));
       const parts = await modelParts(guarded(model, [secret()], { chunkSize: 3, contextSize: 1, streamFirst: false, mode: 'chunk' }));
       const text = parts.flatMap((part) => (part.type === 'text-delta' ? [part.delta] : [])).join('');
-      // Window "a b sec" passed: "a ", "b " go out; "sec" waits for the next window, which blocks.
-      expect(text).toBe('a b {"error": {"message": "Blocked by keyword rails.", "type": "guardrails_violation", "param": "keyword", "code": "content_blocked"}}');
+      // Windows grow from contextSize + 1: "a b" passed, "a " goes out; "b sec ret" blocks, and "b " never goes out.
+      expect(text).toBe('a {"error": {"message": "Blocked by keyword rails.", "type": "guardrails_violation", "param": "keyword", "code": "content_blocked"}}');
     });
 
     it('should end with an error part, then a content-filter finish, in mode error', async () => {
@@ -139,7 +139,8 @@ describe('guardrailsMiddleware', () => {
 
     it("should report the provider's usage when its finish arrived before the block", async () => {
       const { model } = streamingModel(textParts(['the ', 'secret']));
-      const result = streamText({ model: guarded(model, [secret()], { chunkSize: 5, contextSize: 1, streamFirst: false, mode: 'replace' }), prompt: 'x' });
+      // One window of 5 at most: the answer is checked whole, after the provider's finish part.
+      const result = streamText({ model: guarded(model, [secret()], { chunkSize: 5, contextSize: 1, firstChunkSize: 5, streamFirst: false, mode: 'replace' }), prompt: 'x' });
       expect(await result.text).toBe("I'm sorry, I can't respond to that.");
       expect((await result.totalUsage).outputTokens).toBe(20);
       expect((await result.providerMetadata)?.['rxguardrails']).toMatchObject({ usageEstimated: false });
