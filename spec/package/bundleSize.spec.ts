@@ -30,7 +30,9 @@ interface BundleSize {
   readonly lazy: Readonly<Record<string, Measure>>;
 }
 
-const INITIAL_BUDGET = 250_000;
+// 250 kB until growing windows, concurrent window checks and the detection flows' exceptions brought the library's
+// share from 90 to 94.5 kB. The next saving is yaml (98 kB, 39 %): lazy for YAML text, as the engines are.
+const INITIAL_BUDGET = 255_000;
 const INITIAL_GZIP_BUDGET = 85_000;
 // `import { z } from 'zod'` takes the z namespace object whole, all 40-odd locales included (454 kB);
 // `import * as z from 'zod'` keeps what is used (93 kB: classic schemas bring every check along); zod/mini, whose
