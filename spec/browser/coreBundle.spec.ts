@@ -6,34 +6,18 @@
 // regex engine's and the Jinja engine's chunks are loaded when a config's flows first need them, and only then.
 // A screenshot of each page as its test left it goes to spec/browser/.screenshots/ (gitignored) for reviewers.
 // `npm test` builds before it runs jest.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, relative, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
+import { serveFolder, type StaticServer } from '../support/staticServer.js';
 import type { CoreBundlePage, StreamReport } from './coreBundle.page.js';
 
 const root = resolve(__dirname, '../..');
 const SCREENSHOTS = resolve(__dirname, '.screenshots');
 const REFUSAL = "I'm sorry, I can't respond to that.";
-
-// This machine has no internet: Chromium's background services (updates, sync, safe browsing lists) would try to
-// connect at start, fail, and can stall the launch. Chromium will not start as root (as here and in CI) with its
-// sandbox on.
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
 
 /** The page's files as esbuild wrote them, by URL path. */
 interface PageBundle {
@@ -123,51 +107,6 @@ async function bundlePage(): Promise<PageBundle> {
   };
 }
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
-
-/** Serves `folder` on 127.0.0.1, uncached (each test's page must fetch what it loads). */
-async function serve(folder: string): Promise<{ server: Server; origin: string }> {
-  const server = createServer((request, response) => {
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    const file = join(folder, path === '/' ? 'index.html' : path);
-    const type = CONTENT_TYPES[extname(file)];
-    if (!file.startsWith(folder + '/') || type === undefined || !existsSync(file)) {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(readFileSync(file));
-  });
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-/**
- * The Chromium inside @sparticuz/chromium, unpacked once per installed version under node_modules/.cache. The package
- * unpacks into its tmpdir() and from then on reuses whatever `chromium` file it finds there, whichever version left
- * it and whether or not it was written whole; so it unpacks into a folder of its own, renamed into place once done.
- * The package is ESM only and jest runs specs as CommonJS, so a child Node unpacks it.
- */
-async function chromiumPath(): Promise<string> {
-  const { version } = JSON.parse(readFileSync(resolve(root, 'node_modules/@sparticuz/chromium/package.json'), 'utf8')) as { version: string };
-  const folder = resolve(root, 'node_modules/.cache', `sparticuz-chromium-${version}`);
-  const executable = join(folder, 'chromium');
-  if (existsSync(executable)) return executable;
-  mkdirSync(dirname(folder), { recursive: true });
-  const unpacking = mkdtempSync(`${folder}.unpacking-`);
-  try {
-    const script = `import chromium from '@sparticuz/chromium'; process.stdout.write(await chromium.executablePath());`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '--eval', script], { cwd: root, env: { ...process.env, TMPDIR: unpacking }, encoding: 'utf8' });
-    if (stdout !== join(unpacking, 'chromium')) throw new Error(`@sparticuz/chromium unpacked Chromium to ${stdout}, not into ${unpacking}`);
-    renameSync(unpacking, folder);
-  } catch (error) {
-    // Another run may have put its copy in place first.
-    if (!existsSync(executable)) throw error;
-  } finally {
-    rmSync(unpacking, { recursive: true, force: true });
-  }
-  return executable;
-}
-
 /** Calls the page's script (an expression with JSON arguments: no function of this file, as jest transformed it, travels to the page). */
 function call<K extends keyof CoreBundlePage>(page: Page, name: K, ...args: Parameters<CoreBundlePage[K]>): Promise<Awaited<ReturnType<CoreBundlePage[K]>>> {
   return page.evaluate<Awaited<ReturnType<CoreBundlePage[K]>>>(`window.coreBundlePage.${name}(...${JSON.stringify(args)})`);
@@ -190,21 +129,22 @@ const text = (report: StreamReport | undefined) => report?.chunks.join('');
 
 describe('the core entry, bundled with code splitting, in a real browser', () => {
   let bundle: PageBundle;
-  let server: Server | undefined;
+  let site: StaticServer | undefined;
   let origin: string;
   let browser: Browser | undefined;
 
   beforeAll(async () => {
     if (!existsSync(resolve(root, 'dist/esm/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
     bundle = await bundlePage();
-    ({ server, origin } = await serve(bundle.folder));
-    browser = await chromium.launch({ executablePath: await chromiumPath(), args: CHROMIUM_FLAGS, timeout: 30_000 });
+    site = await serveFolder(bundle.folder);
+    origin = site.origin;
+    browser = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((closed) => (server ? server.close(closed) : closed(undefined)));
+    await site?.close();
     if (bundle) rmSync(bundle.folder, { recursive: true, force: true });
   });
 
