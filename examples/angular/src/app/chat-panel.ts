@@ -22,6 +22,8 @@ export const SERVER_SETTINGS = new InjectionToken<ServerSettings>('SERVER_SETTIN
 interface Turn {
   readonly question: string;
   readonly answer: AnswerState;
+  /** Stop was clicked while it streamed. */
+  readonly stopped?: boolean;
 }
 
 /**
@@ -58,6 +60,11 @@ interface Turn {
             @case ('done') {
               <p class="done" data-testid="done">✔</p>
             }
+            @case ('streaming') {
+              @if (turn.stopped) {
+                <p class="hint" data-testid="stopped">■ stopped</p>
+              }
+            }
           }
         </div>
       }
@@ -77,7 +84,7 @@ export class ChatPanel {
       .pipe(switchMap((messages) => answerState(fromGuardrailsServer({ ...this.settings, messages })).pipe(takeUntil(this.stops))))
       .subscribe((answer) => {
         this.streaming.set(answer.status === 'streaming');
-        this.turns.update((turns) => [...turns.slice(0, -1), { question: turns.at(-1)!.question, answer }]);
+        this.turns.update((turns) => [...turns.slice(0, -1), { ...turns.at(-1)!, answer }]);
       });
     inject(DestroyRef).onDestroy(() => subscription.unsubscribe());
   }
@@ -86,6 +93,7 @@ export class ChatPanel {
     const content = question.trim();
     if (content === '') return;
     // The conversation so far: answers that were blocked, failed or stopped are not sent back as the assistant's.
+    this.stop();
     const history = this.turns().flatMap(({ question, answer }): ChatMessage[] =>
       answer.status === 'done' ? [{ role: 'user', content: question }, { role: 'assistant', content: answer.text }] : [{ role: 'user', content: question }],
     );
@@ -94,7 +102,9 @@ export class ChatPanel {
   }
 
   stop(): void {
+    if (!this.streaming()) return;
     this.stops.next();
     this.streaming.set(false);
+    this.turns.update((turns) => [...turns.slice(0, -1), { ...turns.at(-1)!, stopped: true }]);
   }
 }
