@@ -33,6 +33,7 @@ describe('public API', () => {
       'defineRail',
       'fallback',
       'fromAnthropic',
+      'fromGuardrailsServer',
       'fromOpenAI',
       'fromOpenAIResponses',
       'fromTokens',
