@@ -93,7 +93,7 @@ describe('examples/angular in a real browser', () => {
       if (message.type() === 'error') errors.push(message.text());
     });
     try {
-      await page.goto(`${site!.origin}/?server=${encodeURIComponent(guardrails!.url)}`);
+      await page.goto(`${site!.origin}/?server=${encodeURIComponent(`${guardrails!.url}/v1`)}`);
       await page.locator('app-chat-panel [data-testid="server"]').waitFor({ timeout: 10_000 });
       await body(page);
       expect(errors).toEqual([]);

@@ -1,11 +1,11 @@
 import { ChangeDetectionStrategy, Component, DestroyRef, DOCUMENT, InjectionToken, inject, signal } from '@angular/core';
-import type { ChatMessage } from 'rxguardrails';
+import { type ChatMessage, fromGuardrailsServer } from 'rxguardrails';
 import { Subject, switchMap, takeUntil } from 'rxjs';
 import { answerState, type AnswerState } from './answer-state';
-import { fromGuardrailsServer } from './guardrails-server';
 
-/** Where the guardrails server is: `?server=http://127.0.0.1:8000&config=demo` on the page's URL, else these. */
+/** Where the guardrails server is: `?server=http://127.0.0.1:8000/v1&config=demo` on the page's URL, else these. */
 export interface ServerSettings {
+  /** The server's API address, as the `openai` client's `baseURL` (with `/v1`). */
   readonly baseURL: string;
   readonly configId?: string;
 }
@@ -14,7 +14,7 @@ export const SERVER_SETTINGS = new InjectionToken<ServerSettings>('SERVER_SETTIN
   factory: () => {
     const query = new URLSearchParams(inject(DOCUMENT).location?.search ?? '');
     const configId = query.get('config');
-    return { baseURL: query.get('server') ?? 'http://127.0.0.1:8000', ...(configId ? { configId } : {}) };
+    return { baseURL: query.get('server') ?? 'http://127.0.0.1:8000/v1', ...(configId ? { configId } : {}) };
   },
 });
 
