@@ -22,8 +22,14 @@ const root = resolve(__dirname, '../..');
 const EXAMPLE = resolve(root, 'examples/angular');
 const SCREENSHOTS = resolve(__dirname, '.screenshots');
 const NG = resolve(EXAMPLE, 'node_modules/@angular/cli/bin/ng.js');
-// The angular CLI asks about analytics on a terminal, and colours its output.
-const ENV = { ...process.env, NG_CLI_ANALYTICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0' };
+// Under `npm test` the environment holds the root's npm settings (npm_config_local_prefix is this checkout): the
+// example's own npm and CLI must not see them. The Angular CLI asks about analytics on a terminal, and colours.
+const ENV = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('npm_'))),
+  NG_CLI_ANALYTICS: 'false',
+  NO_COLOR: '1',
+  FORCE_COLOR: '0',
+};
 
 /** The server's main model answers by the user's last message; the words come every DELAY_MS. */
 const DELAY_MS = 25;
@@ -58,7 +64,7 @@ describe('examples/angular in a real browser', () => {
   beforeAll(async () => {
     if (!existsSync(resolve(root, 'dist/esm/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
     // npm writes node_modules/.package-lock.json last: its absence means no install, or one that did not finish.
-    if (!existsSync(resolve(EXAMPLE, 'node_modules/.package-lock.json'))) took['npm ci'] = await run('npm', ['ci', '--no-audit', '--no-fund']);
+    if (!existsSync(resolve(EXAMPLE, 'node_modules/.package-lock.json'))) took['npm ci'] = await run('npm', ['ci', '--prefix', EXAMPLE, '--no-audit', '--no-fund']);
     output = mkdtempSync(join(tmpdir(), 'rxguardrails-angular-'));
     took['ng build'] = await run(process.execPath, [NG, 'build', '--output-path', output, '--stats-json']);
     site = await serveFolder(join(output, 'browser'));
