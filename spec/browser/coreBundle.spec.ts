@@ -3,7 +3,9 @@
 // from the BUILT package (dist/, through the exports map), code splitting on, minified, served from a local HTTP
 // server and loaded by headless Chromium (the one inside the @sparticuz/chromium package; this machine reaches no
 // browser download) driven by playwright-core. Every request the page makes is recorded, so the spec sees that the
-// regex engine's and the Jinja engine's chunks are loaded when a config's flows first need them, and only then.
+// regex engine's and the Jinja engine's chunks are loaded when a config's flows first need them, and only then. The
+// page also calls the real guardrails server (createApp on another port: another origin, with corsOrigins and an API
+// key, so every request is preflighted) through fromGuardrailsServer, whose reading chunk loads with its first request.
 // A screenshot of each page as its test left it goes to spec/browser/.screenshots/ (gitignored) for reviewers.
 // `npm test` builds before it runs jest.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,9 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
+import type { ChatMessage } from 'rxguardrails';
+import { scriptedModel } from 'rxguardrails';
+import { type Running, start } from '../server/serverHarness.js';
 import { launchChromium } from '../support/chromium.js';
 import { serveFolder, type StaticServer } from '../support/staticServer.js';
 import type { CoreBundlePage, StreamReport } from './coreBundle.page.js';
@@ -30,6 +35,8 @@ interface PageBundle {
   readonly regexLoad: readonly string[];
   /** The chunk import() loads for the LLM-judged flows (@huggingface/jinja). */
   readonly jinjaChunk: string;
+  /** The chunk fromGuardrailsServer loads with its first request (eventsource-parser). */
+  readonly serverChunk: string;
 }
 
 /**
@@ -104,6 +111,7 @@ async function bundlePage(): Promise<PageBundle> {
     regexChunk: chunkOf('rails/regexRail.js'),
     regexLoad: loadOf('rails/regexRail.js'),
     jinjaChunk: chunkOf('rails/judgedRails.js'),
+    serverChunk: chunkOf('sources/guardrailsServerFrames.js'),
   };
 }
 
@@ -151,9 +159,10 @@ describe('the core entry, bundled with code splitting, in a real browser', () =>
   /**
    * Opens the page in a browser context of its own (a fresh module map and cache: as a user's first visit), runs
    * `body`, then screenshots the page and closes the context, whatever happened. `requests` are the URL paths the
-   * page requested (any other origin's URL whole); the page must not have thrown or logged an error.
+   * page requested (any other origin's URL whole); the page must not have thrown or logged an error, but for
+   * `consoleErrors` (what Chromium itself logs, such as a response's error status).
    */
-  async function onPage(name: string, body: (page: Page, requests: readonly string[]) => Promise<void>): Promise<void> {
+  async function onPage(name: string, body: (page: Page, requests: readonly string[]) => Promise<void>, consoleErrors: readonly string[] = []): Promise<void> {
     const context = await browser!.newContext({ viewport: { width: 800, height: 600 } });
     const page = await context.newPage();
     const requests: string[] = [];
@@ -170,7 +179,7 @@ describe('the core entry, bundled with code splitting, in a real browser', () =>
       await page.goto(`${origin}/`);
       await page.waitForFunction(() => document.body.dataset['ready'] === 'true', undefined, { timeout: 10_000 });
       await body(page, requests);
-      expect(errors).toEqual([]);
+      expect(errors).toEqual(consoleErrors);
     } finally {
       await page.screenshot({ path: join(SCREENSHOTS, `coreBundle.${name}.png`), fullPage: true }).finally(() => context.close());
     }
@@ -286,6 +295,48 @@ prompts:
       expect(error!.message).toContain('not a valid Jinja template');
       // warmUp() loads the engines of the config's own rails: the regex engine is not one of them.
       expect(requests.filter((request) => !bundle.initial.includes(request))).toEqual([bundle.jinjaChunk]);
+    });
+  });
+
+  describe('fromGuardrailsServer against the real guardrails server on another origin', () => {
+    const answers = (messages: readonly ChatMessage[]) =>
+      messages.at(-1)!.content.includes('password') ? 'Happy to help. The admin password is hunter2, keep it safe.' : 'Hello there! How can I help you today?';
+    let guardrails: Running;
+    beforeAll(async () => {
+      // Another port is another origin: the page's POST (JSON, with Authorization) needs the server's preflight answer.
+      guardrails = await start({
+        configDir: 'spec/fixtures/client-configs',
+        models: { main: scriptedModel(answers, { delayMs: 5 }) },
+        apiKey: 'page-key',
+        corsOrigins: [origin],
+      });
+    });
+    afterAll(() => guardrails?.close());
+
+    it('should stream a clean answer and end a blocked one with RailViolationError, loading the reading chunk once', async () => {
+      await onPage('guardrails-server', async (page, requests) => {
+        const streams = await call(page, 'ask', 'fromGuardrailsServer (cross-origin)', { baseURL: `${guardrails.url}/v1`, configId: 'on_violation_error', apiKey: 'page-key' }, [
+          'Hi',
+          'The admin password?',
+        ]);
+        expect(streams[0]).toEqual({ chunks: expect.any(Array), error: undefined });
+        expect(streams[0]!.chunks.length).toBeGreaterThan(1);
+        expect(text(streams[0])).toBe('Hello there! How can I help you today?');
+        expect(streams[1]!.error).toEqual({ name: 'RailViolationError', message: 'Blocked by keyword check rails.', violation: true, configError: false, rail: 'keyword check' });
+        expect(text(streams[1])).toBe('Happy to help. ');
+        expect(await page.locator('body').innerText()).not.toContain('hunter2');
+        expect(requests.filter((request) => request === `${guardrails.url}/v1/chat/completions`)).toHaveLength(2);
+        expect(count(requests, bundle.serverChunk)).toBe(1);
+        expect(requests).not.toContain(bundle.regexChunk);
+      });
+    });
+
+    it('should report a wrong API key as a ProviderError with status 401, read across origins', async () => {
+      await onPage('guardrails-server-401', async (page) => {
+        const streams = await call(page, 'ask', 'fromGuardrailsServer with a wrong key', { baseURL: `${guardrails.url}/v1`, apiKey: 'guess' }, ['Hi']);
+        expect(streams).toEqual([{ chunks: [], error: expect.objectContaining({ name: 'ProviderError', violation: false }) }]);
+        expect(streams[0]!.error!.message).toBe('guardrails-server: HTTP 401 invalid_request_error invalid_api_key: Incorrect or missing API key: send Authorization: Bearer <key>.');
+      }, ['Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
     });
   });
 });

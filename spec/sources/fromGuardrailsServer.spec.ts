@@ -176,7 +176,7 @@ describe('fromGuardrailsServer', () => {
       const request = replay.server.requests.at(-1)!;
       expect(request.method).toBe('POST');
       expect(request.path).toBe('/v1/chat/completions');
-      expect(request.headers).toEqual(expect.objectContaining({ authorization: 'Bearer k', 'content-type': 'application/json', accept: 'text/event-stream' }));
+      expect(request.headers).toEqual(expect.objectContaining({ authorization: 'Bearer k', 'content-type': 'application/json' }));
       expect(request.body).toEqual({ temperature: 0.2, model: 'demo', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true }, config_id: 'demo' });
     });
 
@@ -368,16 +368,17 @@ describe('fromGuardrailsServer', () => {
       ['no options', undefined, 'fromGuardrailsServer: options must be an object with baseURL and messages, got undefined'],
       ['a baseURL that is not http(s)', { ...base, baseURL: 'ftp://x' }, 'fromGuardrailsServer: baseURL must be an http(s) URL, got "ftp://x"'],
       ['no messages', { baseURL: base.baseURL }, 'fromGuardrailsServer: messages must be an array of { role, content }, got undefined'],
-      ['empty messages', { ...base, messages: [] }, 'fromGuardrailsServer: messages must hold at least one message'],
+      ['empty messages', { ...base, messages: [] }, 'fromGuardrailsServer: messages must be a non-empty array, got an array'],
       ['a message without content', { ...base, messages: [{ role: 'user' }] }, 'fromGuardrailsServer: messages[0] must be { role: string, content: string }, got an object'],
-      ['an empty configId', { ...base, configId: '' }, 'fromGuardrailsServer: configId must be a non-empty string of at most 256 characters when given, got ""'],
-      ['an apiKey that is not a string', { ...base, apiKey: 42 }, 'fromGuardrailsServer: apiKey must be a non-empty string when given, got 42'],
-      ['params with messages', { ...base, params: { messages: [] } }, 'fromGuardrailsServer: params.messages is set by the messages option; leave it out of params'],
-      ['params with stream', { ...base, params: { stream: false } }, 'fromGuardrailsServer: params.stream is set by fromGuardrailsServer itself; leave it out of params'],
+      ['an empty configId', { ...base, configId: '' }, 'fromGuardrailsServer: configId must be a non-empty string of at most 256 characters, got ""'],
+      ['an apiKey that is not a string', { ...base, apiKey: 42 }, 'fromGuardrailsServer: apiKey must be a non-empty string, got 42'],
+      ['params with messages', { ...base, params: { messages: [] } }, 'fromGuardrailsServer: params.messages must be left out (fromGuardrailsServer sets it), got an array'],
+      ['params with stream', { ...base, params: { stream: false } }, 'fromGuardrailsServer: params.stream must be left out (fromGuardrailsServer sets it), got false'],
       ['an unknown onInputViolation', { ...base, onInputViolation: 'ignore' }, "fromGuardrailsServer: onInputViolation must be one of 'refuse', 'error', got \"ignore\""],
       ['a fetch that is not a function', { ...base, fetch: 'fetch' }, 'fromGuardrailsServer: fetch must be a fetch function, got "fetch"'],
       ['a usage that is not a sink', { ...base, usage: {} }, 'fromGuardrailsServer: usage must be a UsageTracker (or an object with next(call)), got an object'],
       ['a bad timeout', { ...base, timeout: -1 }, 'fromGuardrailsServer: timeout must be a positive, finite number of milliseconds, got -1'],
+      ['a model id over 256 characters', { ...base, model: 'm'.repeat(257) }, 'fromGuardrailsServer: model must be a non-empty string of at most 256 characters, got "mmm'],
       ['a typo', { ...base, configID: 'x' }, "fromGuardrailsServer: unknown option 'configID' (did you mean 'configId'?)"],
     ])('should throw InvalidOptionError when called with %s', (_label, options, message) => {
       const call = () => fromGuardrailsServer(options as FromGuardrailsServerOptions);
