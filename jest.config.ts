@@ -6,6 +6,10 @@ const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/spec'],
   testMatch: ['**/*.spec.ts'],
+  // The Angular example has specs and a node_modules of its own (vitest, via `ng test`), and links this checkout
+  // back in as node_modules/rxguardrails: jest must neither run nor index them.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/examples/angular/'],
+  modulePathIgnorePatterns: ['<rootDir>/examples/angular/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
     // `ai` 7 and `@ai-sdk/*` are ESM only (and import zod by an ESM file path); Jest on Node 20 cannot require them (see spec/support/esmToCommonJs.cjs).

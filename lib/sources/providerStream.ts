@@ -4,6 +4,7 @@
 import { Observable } from 'rxjs';
 import type { ChatMessage, SourceOptions } from '../core/types.js';
 import { BurstBudget } from '../internal/burstBudget.js';
+import { RailViolationError } from '../errors/RailViolationError.js';
 import { CallRecorder } from '../usage/CallRecorder.js';
 import { DemandWait } from './demandWait.js';
 import { toProviderError } from './toProviderError.js';
@@ -32,7 +33,9 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
       watch.stop();
       if (subscriber.closed) return;
       call.finish(signal?.aborted ? 'cancelled' : 'error');
-      subscriber.error(signal?.aborted ? signal.reason : toProviderError(spec.provider, error, call.streamed ? 'stream' : 'request'));
+      // A guardrails server's violation frame stays a violation (fromGuardrailsServer); anything else is the provider's.
+      const failure = RailViolationError.isInstance(error) ? error : toProviderError(spec.provider, error, call.streamed ? 'stream' : 'request');
+      subscriber.error(signal?.aborted ? signal.reason : failure);
     };
     // A wait over its bound fails the call first, then the teardown aborts the request: the SDK's rejection
     // (an abort) that follows finds the subscriber closed.

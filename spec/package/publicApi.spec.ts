@@ -34,6 +34,7 @@ describe('public API', () => {
       'defineRail',
       'fallback',
       'fromAnthropic',
+      'fromGuardrailsServer',
       'fromOpenAI',
       'fromOpenAIResponses',
       'fromTokens',
