@@ -232,6 +232,28 @@ describe('fromGuardrailsServer', () => {
       expect(calls).toEqual([expect.objectContaining({ promptTokens: 16, completionTokens: 300, totalTokens: 316, estimated: false, outcome: 'completed' })]);
     });
 
+    it('should record the call exactly once however it ends: complete, dropped, cut short, or unsubscribed early', async () => {
+      const transcript = fixture('openai-chat-usage-legacy.sse');
+      const blocks = transcript.toString().split('\n\n').length - 1;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.option(fc.integer({ min: 1, max: blocks }), { nil: undefined }),
+          fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
+          async (dropAfterBlocks, taken) => {
+            const { calls, sink } = records();
+            replay.server.plan({ transcript, ...(dropAfterBlocks === undefined ? {} : { dropAfterBlocks }) });
+            const tokens$ = from({ usage: sink });
+            await collect(taken === undefined ? tokens$ : tokens$.pipe(take(taken)));
+            await replay.server.requests.at(-1)?.closed;
+            expect(calls).toHaveLength(1);
+            // The server's counts only from its usage frame, which comes last: a call that ended before it is estimated.
+            expect(calls[0]!.estimated).toBe(!(calls[0]!.promptTokens === 17 && calls[0]!.completionTokens === 10));
+          },
+        ),
+        { numRuns: 30 },
+      );
+    });
+
     it('should turn an error frame mid-stream into a ProviderError, after the text already sent', async () => {
       replay.server.plan('openai-chat-error.sse');
       const { items, error } = await collect(from());
