@@ -3,12 +3,13 @@
 // adds its own messages, usage sink and log recorder.
 import { catchError, concatMap, type MonoTypeOperatorFunction, type Observable, of, throwError } from 'rxjs';
 import { blockedAnswer } from '../core/refusals.js';
-import type { ChatMessage, ChatModel, OutputRail, RailVerdict, UsageSink } from '../core/types.js';
+import type { ChatMessage, ChatModel, ChunkBatch, OutputRail, RailVerdict, TelemetryRequest, UsageSink } from '../core/types.js';
 import { builtInFlow, type JudgeFlow, judgeModelType, judgeTask, listBuiltInFlows, parseFlow, ruleSettingIssue } from '../config/flows.js';
 import type { RailsConfig } from '../config/RailsConfig.js';
 import type { PromptConfig } from '../config/railsConfigSchema.js';
 import { ConfigError, type ConfigIssue } from '../errors/ConfigError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { epochMilliseconds, now } from '../internal/clock.js';
 import { isLazyRail, type LazyRail } from '../internal/lazyRail.js';
 import { type RailException, RailViolationError } from '../errors/RailViolationError.js';
 import { resolveViolationSettings } from '../operators/blockOnViolation.js';
@@ -75,6 +76,8 @@ export interface CallContext {
   readonly recorder: RailRecorder | undefined;
   /** The call's own choice for an input-rail block, over the instance's. */
   readonly onInputViolation: 'refuse' | 'error' | undefined;
+  /** Where the call's rail checks are reported, when LLMRails was given telemetry. */
+  readonly telemetry: Pick<TelemetryRequest, 'railCheck'> | undefined;
 }
 
 /** @throws ConfigError for an unknown flow, a judge without a model, a prompt that is not a template, a missing API key. */
@@ -328,15 +331,32 @@ function withLastUserMessage(messages: readonly ChatMessage[], content: string):
   return messages.map((message, index) => (index === last ? { ...message, content } : message));
 }
 
-/** A side's check settings with the call's own part; rails wrapped for the log when it records. */
+/** A side's check settings with the call's own part; rails wrapped for the log when it records; verdicts to telemetry. */
 function forCall(check: CheckSettings, side: Side, call: CallContext): CheckSettings {
-  const { recorder } = call;
+  const { recorder, telemetry } = call;
   return {
     ...check,
     rails: recorder ? check.rails.map((rail) => recorder.wrap(rail, side)) : check.rails,
     messages: call.messages,
     userMessage: call.userMessage,
     usage: call.usage,
+    ...(telemetry ? { onVerdict: railCheckReporter(telemetry, side) } : {}),
+  };
+}
+
+/** Reports each verdict of one side as a rail check, timed from the rail's call to its answer. */
+function railCheckReporter(telemetry: Pick<TelemetryRequest, 'railCheck'>, side: Side): NonNullable<CheckSettings['onVerdict']> {
+  return (verdict: RailVerdict, batch: ChunkBatch, started: number) => {
+    const finished = now();
+    telemetry.railCheck({
+      rail: verdict.rail,
+      side,
+      windowIndex: batch.index,
+      verdict,
+      durationMs: finished - started,
+      startedAt: epochMilliseconds(started),
+      finishedAt: epochMilliseconds(finished),
+    });
   };
 }
 
