@@ -29,6 +29,8 @@ describe.each([
   ['lib/regex/index.ts', ['re2js', 'rxjs']],
   ['lib/judges/index.ts', ['@huggingface/jinja', 'rxjs']],
   ['lib/detectors/index.ts', ['re2js', 'rxjs']],
+  // OpenTelemetry's API is browser-safe; rxjs only through the core types' type import of Observable.
+  ['lib/otel/index.ts', ['@opentelemetry/api', 'rxjs']],
 ])('the %s entry', (entry, allowed) => {
   const imports = outsideImports(entry);
 

@@ -2,6 +2,7 @@ import * as core from 'rxguardrails';
 import * as detectors from 'rxguardrails/detectors';
 import * as judges from 'rxguardrails/judges';
 import * as node from 'rxguardrails/node';
+import * as otel from 'rxguardrails/otel';
 import * as regex from 'rxguardrails/regex';
 import * as server from 'rxguardrails/server';
 import * as testing from 'rxguardrails/testing';
@@ -55,6 +56,10 @@ describe('public API', () => {
 
   it('should export exactly these names from rxguardrails/detectors', () => {
     expect(Object.keys(detectors).sort()).toEqual(['detectSensitiveData', 'injectionDetection', 'jailbreakDetectionHeuristics', 'jailbreakDetectionModel', 'maskSensitiveData', 'maskSensitiveDataRail']);
+  });
+
+  it('should export exactly these names from rxguardrails/otel', () => {
+    expect(Object.keys(otel).sort()).toEqual(['openTelemetry']);
   });
 
   it('should export exactly these names from rxguardrails/node', () => {
