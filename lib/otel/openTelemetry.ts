@@ -1,4 +1,4 @@
-import { type Attributes, type Context, context as contextApi, type Histogram, type Meter, metrics, type Span, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { type Attributes, type Context, context as contextApi, type Histogram, type Meter, metrics, type Span, SpanKind, SpanStatusCode, trace, type Tracer, ValueType } from '@opentelemetry/api';
 import type { LlmCallInfo, RailCheckInfo, Telemetry, TelemetryRequest, TelemetryRequestEnd, TelemetryRequestStart } from '../core/types.js';
 
 /** Options of {@link openTelemetry}. */
@@ -85,6 +85,7 @@ function makeInstruments(meter: Meter): Instruments {
     tokenUsage: meter.createHistogram(METRIC_TOKEN_USAGE, {
       description: 'Number of input and output tokens used, per LLM call',
       unit: '{token}',
+      valueType: ValueType.INT,
       advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
     }),
     operationDuration: meter.createHistogram(METRIC_OPERATION_DURATION, {
@@ -100,6 +101,7 @@ function makeInstruments(meter: Meter): Instruments {
     blocks: meter.createCounter('rxguardrails.blocks', {
       description: 'Windows (or user messages) a rail blocked',
       unit: '{block}',
+      valueType: ValueType.INT,
     }),
   };
 }
