@@ -175,7 +175,7 @@ export function assertDemand(owner: string, option: string, value: unknown): ass
 /** Where usage is recorded: a UsageTracker, or any object with a `next(call)` method. */
 export function assertTelemetry(owner: string, option: string, value: unknown): asserts value is Telemetry {
   if (value === null || typeof value !== 'object' || typeof (value as Partial<Telemetry>).request !== 'function') {
-    throw new InvalidOptionError(option, value, `${owner}: ${option} must be a Telemetry (openTelemetry() from rxguardrails/otel, or an object with request(start)), got ${describeValue(value)}`);
+    throw new InvalidOptionError(option, value, `${owner}: ${option} must be a Telemetry (an object with request(start)), got ${describeValue(value)}`);
   }
 }
 

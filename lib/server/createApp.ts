@@ -106,7 +106,7 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
   const configs = new Map<string, ServedConfig>();
   for (const [id, folder] of configFolders(configDir)) {
     const config = await RailsConfig.fromPath(folder, onWarning ? { onWarning } : {});
-    const railsTelemetry = telemetry && guardedTelemetry(telemetry, telemetryFailed, { configId: id });
+    const railsTelemetry = telemetry && guardedTelemetry({ request: (start) => telemetry.request({ ...start, configId: id }) }, telemetryFailed);
     configs.set(id, await served(() => new LLMRails(config, { models, clients, usage, onViolation: 'error', ...(railsTelemetry ? { telemetry: railsTelemetry } : {}) })));
   }
   const ids = [...configs.keys()];

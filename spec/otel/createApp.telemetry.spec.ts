@@ -45,7 +45,7 @@ describe('createApp({ telemetry })', () => {
 
   it('should refuse telemetry that is not one', async () => {
     await expect(createApp({ configDir: CONFIGS, telemetry: (() => undefined) as never })).rejects.toThrow(
-      'createApp: telemetry must be a Telemetry (openTelemetry() from rxguardrails/otel, or an object with request(start)), got a function',
+      'createApp: telemetry must be a Telemetry (an object with request(start)), got a function',
     );
   });
 });

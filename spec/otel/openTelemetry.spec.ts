@@ -341,7 +341,7 @@ describe('telemetry hooks', () => {
 
   it('should refuse telemetry that is not one, when LLMRails is made', () => {
     expect(() => new LLMRails(keywordConfig(), { telemetry: { start: () => undefined } as never })).toThrow(
-      'LLMRails: telemetry must be a Telemetry (openTelemetry() from rxguardrails/otel, or an object with request(start)), got an object',
+      'LLMRails: telemetry must be a Telemetry (an object with request(start)), got an object',
     );
   });
 });
