@@ -104,7 +104,7 @@ export class LLMRails {
     assertMessages('LLMRails.stream', 'messages', messages);
     assertKnownKeys('LLMRails.stream', options, STREAM_OPTION_KEYS);
     if (this.plan.output?.streaming === false) throw new StreamingNotSupportedError();
-    return this.traced('stream', this.callUsage('LLMRails.stream', options.usage), (usage, telemetry) => this.pipeline(messages, options, usage, undefined, telemetry));
+    return this.traced('stream', options, this.callUsage('LLMRails.stream', options.usage), (usage, telemetry) => this.pipeline(messages, options, usage, undefined, telemetry));
   }
 
   /** The guarded answer for `for await` (NeMo's `stream_async`); leaving the loop aborts everything in flight. */
@@ -120,7 +120,7 @@ export class LLMRails {
   answer(messages: readonly ChatMessage[], options: StreamOptions = {}): Observable<string> {
     assertMessages('LLMRails.answer', 'messages', messages);
     assertKnownKeys('LLMRails.answer', options, STREAM_OPTION_KEYS);
-    const answer$ = this.traced('answer', this.callUsage('LLMRails.answer', options.usage), (usage, telemetry) => this.pipeline(messages, options, usage, undefined, telemetry));
+    const answer$ = this.traced('answer', options, this.callUsage('LLMRails.answer', options.usage), (usage, telemetry) => this.pipeline(messages, options, usage, undefined, telemetry));
     return this.plan.output?.streaming === false ? answer$.pipe(reduce((text, chunk) => text + chunk, '')) : answer$;
   }
 
@@ -141,7 +141,7 @@ export class LLMRails {
     const started = now();
     const logged = generationOptions?.log ? { calls: new UsageTracker(), recorder: new RailRecorder() } : undefined;
     const usage = fanOut(this.callUsage('LLMRails.generate', options.usage), logged?.calls);
-    const answer$ = this.traced('generate', usage, (callUsage, telemetry) => this.pipeline(messages, options, callUsage, logged?.recorder, telemetry));
+    const answer$ = this.traced('generate', options, usage, (callUsage, telemetry) => this.pipeline(messages, options, callUsage, logged?.recorder, telemetry));
 
     return new Promise<AssistantMessage | GenerationResponse>((resolve, reject) => {
       const chunks: string[] = [];
@@ -205,12 +205,17 @@ export class LLMRails {
    * The answer `build` makes, reported to telemetry as one request per subscription: its LLM calls (through the usage
    * sink `build` is given), its rail checks, and how it ended, once the answer's own teardown (which records the LLM
    * calls it cancels) has run. Without telemetry, `build`'s answer itself: nothing added on the path of a token.
+   * The call's options are checked here, when the call is made, with telemetry or without.
    */
   private traced(
     operation: 'stream' | 'answer' | 'generate',
+    options: StreamOptions,
     usage: UsageSink,
     build: (usage: UsageSink, telemetry: Pick<TelemetryRequest, 'railCheck'> | undefined) => Observable<string>,
   ): Observable<string> {
+    const { demand, onInputViolation } = options;
+    assertDemand('LLMRails', 'demand', demand);
+    if (onInputViolation !== undefined) assertOneOf('LLMRails', 'onInputViolation', onInputViolation, ['refuse', 'error'] as const);
     const { telemetry } = this;
     if (!telemetry) return build(usage, undefined);
     return new Observable<string>((subscriber) => {
@@ -267,8 +272,6 @@ export class LLMRails {
     telemetry: Pick<TelemetryRequest, 'railCheck'> | undefined,
   ): Observable<string> {
     const { generator, llmParams = {}, demand, onInputViolation } = options;
-    assertDemand('LLMRails', 'demand', demand);
-    if (onInputViolation !== undefined) assertOneOf('LLMRails', 'onInputViolation', onInputViolation, ['refuse', 'error'] as const);
     const call = { messages, userMessage: lastUserMessage(messages), usage, recorder, onInputViolation, telemetry };
     if (generator !== undefined) return (isObservable(generator) ? generator : fromTokens(generator, { demand })).pipe(outputRails(this.plan, call));
     const model = this.plan.main;

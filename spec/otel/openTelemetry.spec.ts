@@ -380,3 +380,13 @@ describe('the GenAI names', () => {
     ]);
   });
 });
+
+describe('LLMRails call options with telemetry', () => {
+  it('should be refused when the call is made, as without telemetry', () => {
+    const telemetry: Telemetry = { request: () => ({ llmCall: () => undefined, railCheck: () => undefined, end: () => undefined }) };
+    for (const options of [{}, { telemetry }]) {
+      const rails = new LLMRails(configOf({ models: [scriptedEngine(['Hi'])] }), options);
+      expect(() => rails.stream(user('Hi'), { onInputViolation: 'ignore' as never })).toThrow("LLMRails: onInputViolation must be one of 'refuse', 'error'");
+    }
+  });
+});
