@@ -45,7 +45,7 @@ export async function serverCommand(options: ServerCommandOptions, io: CliIO): P
     return await serveApp(options, io, exported);
   } finally {
     // After the last answer: its spans are in the final export.
-    await exported?.shutdown();
+    if (exported && !(await exported.shutdown())) io.stderr.write('rxguardrails server: the last OpenTelemetry export did not finish within 5 s; stopped without it\n');
   }
 }
 

@@ -19,7 +19,11 @@ export const TELEMETRY_PACKAGES = [
   '@opentelemetry/exporter-metrics-otlp-http',
 ] as const;
 
-/** How long the last export may take at shutdown before the server exits without it. */
+/**
+ * How long the last export may take at shutdown before the server exits without it; also each export request's
+ * bound (unless OTEL_EXPORTER_OTLP_TIMEOUT says otherwise), so that a collector that never answers holds no socket
+ * open, and so the process, past it.
+ */
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 
 /** The export, running: the telemetry to give createApp, and its shutdown (which flushes what is pending). */
@@ -27,8 +31,11 @@ export interface TelemetryExport {
   readonly telemetry: Telemetry;
   /** Where the spans and metrics go, for the startup line. */
   readonly destinations: string;
-  /** Exports what is pending and stops; resolves within a few seconds even when the collector does not answer. */
-  shutdown(): Promise<void>;
+  /**
+   * Exports what is pending and stops; resolves within a few seconds even when the collector does not answer: true
+   * once the export finished (or failed), false when the bound cut it short.
+   */
+  shutdown(): Promise<boolean>;
 }
 
 /**
@@ -63,14 +70,16 @@ export async function startTelemetryExport(env: Readonly<Record<string, string |
     );
   }
   const [api, traceSdk, metricsSdk, resources, traceExporter, metricsExporter, otel] = modules;
+  // The exporters read OTEL_EXPORTER_OTLP_TIMEOUT (and _HEADERS) themselves when it is set.
+  const bound = env.OTEL_EXPORTER_OTLP_TIMEOUT ? {} : { timeoutMillis: SHUTDOWN_TIMEOUT_MS };
   const resource = resources.resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || 'rxguardrails' });
   const tracerProvider = tracesUrl
-    ? new traceSdk.BasicTracerProvider({ resource, spanProcessors: [new traceSdk.BatchSpanProcessor(new traceExporter.OTLPTraceExporter({ url: tracesUrl }))] })
+    ? new traceSdk.BasicTracerProvider({ resource, spanProcessors: [new traceSdk.BatchSpanProcessor(new traceExporter.OTLPTraceExporter({ url: tracesUrl, ...bound }))] })
     : undefined;
   const meterProvider = metricsUrl
     ? new metricsSdk.MeterProvider({
         resource,
-        readers: [new metricsSdk.PeriodicExportingMetricReader({ exporter: new metricsExporter.OTLPMetricExporter({ url: metricsUrl }), exportIntervalMillis: intervalMs })],
+        readers: [new metricsSdk.PeriodicExportingMetricReader({ exporter: new metricsExporter.OTLPMetricExporter({ url: metricsUrl, ...bound }), exportIntervalMillis: intervalMs })],
       })
     : undefined;
   // Registered globally too, so that a config's own rails (rails.js) can add spans and metrics to the same export.
@@ -85,14 +94,15 @@ export async function startTelemetryExport(env: Readonly<Record<string, string |
     destinations: [tracesUrl && `traces to ${tracesUrl}`, metricsUrl && `metrics to ${metricsUrl}`].filter(Boolean).join(', '),
     shutdown: async () => {
       let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolveTimeout) => {
-        timer = setTimeout(resolveTimeout, SHUTDOWN_TIMEOUT_MS);
+      const timeout = new Promise<boolean>((resolveTimeout) => {
+        timer = setTimeout(() => resolveTimeout(false), SHUTDOWN_TIMEOUT_MS);
         timer.unref();
       });
-      // An export that fails (the collector is down) has been reported by the SDK's own diagnostics; the server stops all the same.
-      const flushed = Promise.allSettled([tracerProvider?.shutdown(), meterProvider?.shutdown()]).then(() => undefined);
-      await Promise.race([flushed, timeout]);
+      // An export that fails (the collector is down) goes to the SDK's own diagnostics; the server stops all the same.
+      const flushed = Promise.allSettled([tracerProvider?.shutdown(), meterProvider?.shutdown()]).then(() => true);
+      const finished = await Promise.race([flushed, timeout]);
       clearTimeout(timer);
+      return finished;
     },
   };
 }

@@ -12,14 +12,19 @@ interface Received {
   readonly body: Record<string, unknown>;
 }
 
-/** A collector's OTLP/HTTP endpoint, as small as it gets: every POST recorded, answered with an empty success. */
-async function otlpReceiver(): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+/**
+ * A collector's OTLP/HTTP endpoint, as small as it gets: every POST recorded, answered with an empty success; or, for
+ * a collector that hangs, never answered.
+ */
+async function otlpReceiver(options: { answer?: boolean } = {}): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+  const { answer = true } = options;
   const received: Received[] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       received.push({ path: request.url ?? '', contentType: request.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+      if (!answer) return;
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end('{}');
     });
@@ -28,7 +33,11 @@ async function otlpReceiver(): Promise<{ url: string; received: Received[]; clos
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received,
-    close: () => new Promise<void>((resolveClose) => server.close(() => resolveClose())),
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.closeAllConnections();
+        server.close(() => resolveClose());
+      }),
   };
 }
 
@@ -107,4 +116,28 @@ describe('rxguardrails server exporting OpenTelemetry', () => {
       await receiver.close();
     }
   });
+});
+
+describe('rxguardrails server exporting to a collector that never answers', () => {
+  it('should still stop on SIGTERM within its shutdown bound, exit code 0', async () => {
+    const receiver = await otlpReceiver({ answer: false });
+    try {
+      const server = await startServer(['--config', 'spec/fixtures/server-configs/support'], { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_METRIC_EXPORT_INTERVAL: '600000' });
+      await server.run.waitFor('exporting OpenTelemetry');
+      const response = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'any', messages: [{ role: 'user', content: 'Hi' }] }),
+      });
+      expect(response.status).toBe(200);
+      const stopping = performance.now();
+      expect(await server.stop()).toBe(0);
+      // 5 s for the last export (the collector holds it), then out: not the exporters' own 10 s, nor forever.
+      expect(performance.now() - stopping).toBeLessThan(8_000);
+      expect(server.run.stderr).toBe('rxguardrails server: the last OpenTelemetry export did not finish within 5 s; stopped without it\n');
+      expect(receiver.received.map((entry) => entry.path).sort()).toEqual(['/v1/metrics', '/v1/traces']);
+    } finally {
+      await receiver.close();
+    }
+  }, 20_000);
 });

@@ -21,7 +21,7 @@ describe('startTelemetryExport', () => {
     const exported = await startTelemetryExport(env);
     expect(exported?.destinations).toBe(destinations);
     // Nothing was recorded: the shutdown has nothing to send, and resolves.
-    await exported?.shutdown();
+    await expect(exported?.shutdown()).resolves.toBe(true);
   });
 
   it('should refuse an export interval that is not a whole number of milliseconds', async () => {
