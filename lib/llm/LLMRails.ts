@@ -1,6 +1,6 @@
 import { concatMap, defer, from, isObservable, map, Observable, reduce, throwError, toArray } from 'rxjs';
 import { lastUserMessage } from '../core/messages.js';
-import type { ChatMessage, RailVerdict, Telemetry, TelemetryRequest, TelemetryRequestEnd, UsageSink } from '../core/types.js';
+import type { ChatMessage, RailCheckInfo, RailVerdict, Telemetry, TelemetryRequestEnd, UsageSink } from '../core/types.js';
 import { RailsConfig } from '../config/RailsConfig.js';
 import { ConfigError } from '../errors/ConfigError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
@@ -104,7 +104,7 @@ export class LLMRails {
     assertMessages('LLMRails.stream', 'messages', messages);
     assertKnownKeys('LLMRails.stream', options, STREAM_OPTION_KEYS);
     if (this.plan.output?.streaming === false) throw new StreamingNotSupportedError();
-    return this.traced('stream', options, this.callUsage('LLMRails.stream', options.usage), (usage, telemetry) => this.pipeline(messages, options, usage, undefined, telemetry));
+    return this.traced('stream', options, this.callUsage('LLMRails.stream', options.usage), (usage, railChecks) => this.pipeline(messages, options, usage, railChecks));
   }
 
   /** The guarded answer for `for await` (NeMo's `stream_async`); leaving the loop aborts everything in flight. */
@@ -120,7 +120,7 @@ export class LLMRails {
   answer(messages: readonly ChatMessage[], options: StreamOptions = {}): Observable<string> {
     assertMessages('LLMRails.answer', 'messages', messages);
     assertKnownKeys('LLMRails.answer', options, STREAM_OPTION_KEYS);
-    const answer$ = this.traced('answer', options, this.callUsage('LLMRails.answer', options.usage), (usage, telemetry) => this.pipeline(messages, options, usage, undefined, telemetry));
+    const answer$ = this.traced('answer', options, this.callUsage('LLMRails.answer', options.usage), (usage, railChecks) => this.pipeline(messages, options, usage, railChecks));
     return this.plan.output?.streaming === false ? answer$.pipe(reduce((text, chunk) => text + chunk, '')) : answer$;
   }
 
@@ -141,7 +141,7 @@ export class LLMRails {
     const started = now();
     const logged = generationOptions?.log ? { calls: new UsageTracker(), recorder: new RailRecorder() } : undefined;
     const usage = fanOut(this.callUsage('LLMRails.generate', options.usage), logged?.calls);
-    const answer$ = this.traced('generate', options, usage, (callUsage, telemetry) => this.pipeline(messages, options, callUsage, logged?.recorder, telemetry));
+    const answer$ = this.traced('generate', options, usage, (callUsage, traced) => this.pipeline(messages, options, callUsage, both(logged?.recorder.railCheck, traced)));
 
     return new Promise<AssistantMessage | GenerationResponse>((resolve, reject) => {
       const chunks: string[] = [];
@@ -211,7 +211,7 @@ export class LLMRails {
     operation: 'stream' | 'answer' | 'generate',
     options: StreamOptions,
     usage: UsageSink,
-    build: (usage: UsageSink, telemetry: Pick<TelemetryRequest, 'railCheck'> | undefined) => Observable<string>,
+    build: (usage: UsageSink, railChecks: ((check: RailCheckInfo) => void) | undefined) => Observable<string>,
   ): Observable<string> {
     const { demand, onInputViolation } = options;
     assertDemand('LLMRails', 'demand', demand);
@@ -222,14 +222,12 @@ export class LLMRails {
       const request = telemetry.request({ operation, startedAt: epochMilliseconds(now()) });
       let blockedBy: RailVerdict | undefined;
       let ending: Omit<TelemetryRequestEnd, 'finishedAt'> = { outcome: 'cancelled' };
-      const hooks: Pick<TelemetryRequest, 'railCheck'> = {
-        railCheck: (check) => {
-          // A block that answers in band (NeMo's payload, the refusal) completes the stream: the verdict tells.
-          if (!check.verdict.allowed) blockedBy ??= check.verdict;
-          request.railCheck(check);
-        },
+      const railCheck = (check: RailCheckInfo) => {
+        // A block that answers in band (NeMo's payload, the refusal) completes the stream: the verdict tells.
+        if (!check.verdict.allowed) blockedBy ??= check.verdict;
+        request.railCheck(check);
       };
-      const inner = build(fanOut(usage, { next: (call) => request.llmCall(call) }), hooks).subscribe({
+      const inner = build(fanOut(usage, { next: (call) => request.llmCall(call) }), railCheck).subscribe({
         next: (chunk) => subscriber.next(chunk),
         error: (error: unknown) => {
           const violation = RailViolationError.isInstance(error) ? error.info.verdict : undefined;
@@ -249,30 +247,18 @@ export class LLMRails {
   }
 
   /** Input rails, the main model (or the generator), output rails: one call, from the plan. */
-  private pipeline(
-    messages: readonly ChatMessage[],
-    options: StreamOptions,
-    usage: UsageSink,
-    recorder: RailRecorder | undefined,
-    telemetry: Pick<TelemetryRequest, 'railCheck'> | undefined,
-  ): Observable<string> {
+  private pipeline(messages: readonly ChatMessage[], options: StreamOptions, usage: UsageSink, railChecks: ((check: RailCheckInfo) => void) | undefined): Observable<string> {
     // Rails whose module is not loaded yet (the regex or Jinja engine, in a page that just started) are made before
     // the call starts, so a synchronous rail answers synchronously from its first window on (with streamFirst, an
     // asynchronous first check would let more of the answer out before a block), and what making them finds (a
     // prompt that is not a template) ends the call as the ConfigError it is. Otherwise the call starts at once.
-    if (!this.plan.isReady()) return from(this.plan.ready()).pipe(concatMap(() => this.pipelineNow(messages, options, usage, recorder, telemetry)));
-    return this.pipelineNow(messages, options, usage, recorder, telemetry);
+    if (!this.plan.isReady()) return from(this.plan.ready()).pipe(concatMap(() => this.pipelineNow(messages, options, usage, railChecks)));
+    return this.pipelineNow(messages, options, usage, railChecks);
   }
 
-  private pipelineNow(
-    messages: readonly ChatMessage[],
-    options: StreamOptions,
-    usage: UsageSink,
-    recorder: RailRecorder | undefined,
-    telemetry: Pick<TelemetryRequest, 'railCheck'> | undefined,
-  ): Observable<string> {
+  private pipelineNow(messages: readonly ChatMessage[], options: StreamOptions, usage: UsageSink, railChecks: ((check: RailCheckInfo) => void) | undefined): Observable<string> {
     const { generator, llmParams = {}, demand, onInputViolation } = options;
-    const call = { messages, userMessage: lastUserMessage(messages), usage, recorder, onInputViolation, telemetry };
+    const call = { messages, userMessage: lastUserMessage(messages), usage, railChecks, onInputViolation };
     if (generator !== undefined) return (isObservable(generator) ? generator : fromTokens(generator, { demand })).pipe(outputRails(this.plan, call));
     const model = this.plan.main;
     if (!model) {
@@ -289,4 +275,13 @@ export class LLMRails {
       });
     return behindInputRails(this.plan, call, answer);
   }
+}
+
+/** Both listeners, or the one there is. */
+function both(first: ((check: RailCheckInfo) => void) | undefined, second: ((check: RailCheckInfo) => void) | undefined): ((check: RailCheckInfo) => void) | undefined {
+  if (!first || !second) return first ?? second;
+  return (check) => {
+    first(check);
+    second(check);
+  };
 }

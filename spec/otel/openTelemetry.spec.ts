@@ -5,7 +5,7 @@ import { metrics, trace } from '@opentelemetry/api';
 import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { lastValueFrom, toArray } from 'rxjs';
-import { LLMRails, type LLMRailsOptions, openAIModel, RailViolationError, scriptedModel, type Telemetry } from 'rxguardrails';
+import { LLMRails, type LLMRailsOptions, openAIModel, RailsConfig, RailViolationError, scriptedModel, type Telemetry } from 'rxguardrails';
 import { openTelemetry } from 'rxguardrails/otel';
 import { openAIClient, transcriptText, useReplayServer, user } from '../support/clients.js';
 import { configOf, scriptedEngine } from '../support/configs.js';
@@ -388,5 +388,25 @@ describe('LLMRails call options with telemetry', () => {
       const rails = new LLMRails(configOf({ models: [scriptedEngine(['Hi'])] }), options);
       expect(() => rails.stream(user('Hi'), { onInputViolation: 'ignore' as never })).toThrow("LLMRails: onInputViolation must be one of 'refuse', 'error'");
     }
+  });
+});
+
+describe('the generation log and telemetry', () => {
+  it('should tell one story of each rail check: a rail that timed out failed, in both', async () => {
+    const told: string[] = [];
+    const telemetry: Telemetry = {
+      request: () => ({ llmCall: () => undefined, railCheck: (check) => told.push(`${check.rail} ${check.verdict.kind} ${check.verdict.reason}`), end: () => undefined }),
+    };
+    const rails = new LLMRails(
+      RailsConfig.fromContent({ models: [{ type: 'main', engine: 'scripted', parameters: { responses: ['Hi'] } }], rails: { input: { flows: ['slow'], check_timeout_ms: 10 } } }),
+      { rails: { slow: () => new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 60)) }, telemetry },
+    );
+    const result = await rails.generate(user('Hello'), { options: { log: { activatedRails: true } } });
+    expect(told).toEqual(['slow internal_error timed out after 10 ms']);
+    expect(result.log!.activatedRails!.map(({ name, decisions }) => ({ name, decisions }))).toEqual([{ name: 'slow', decisions: ['failed: timed out after 10 ms'] }]);
+    // The rail's late answer changes neither.
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(told).toHaveLength(1);
+    expect(result.log!.activatedRails![0]!.checks).toBe(1);
   });
 });
