@@ -3,6 +3,7 @@ import * as aiSdk from 'rxguardrails/ai-sdk';
 import * as detectors from 'rxguardrails/detectors';
 import * as judges from 'rxguardrails/judges';
 import * as node from 'rxguardrails/node';
+import * as otel from 'rxguardrails/otel';
 import * as regex from 'rxguardrails/regex';
 import * as server from 'rxguardrails/server';
 import * as testing from 'rxguardrails/testing';
@@ -61,6 +62,10 @@ describe('public API', () => {
 
   it('should export exactly these names from rxguardrails/ai-sdk', () => {
     expect(Object.keys(aiSdk).sort()).toEqual(['guardTransform', 'guardrailsMiddleware']);
+  });
+
+  it('should export exactly these names from rxguardrails/otel', () => {
+    expect(Object.keys(otel).sort()).toEqual(['openTelemetry']);
   });
 
   it('should export exactly these names from rxguardrails/node', () => {
