@@ -167,7 +167,7 @@ describe('examples/angular in a real browser', () => {
       const block = panel.locator('[data-testid="block"]');
       await block.waitFor({ timeout: 10_000 });
       expect((await block.textContent())!.trim()).toBe('✖ Blocked by keyword rails. (rail: keyword; matched keyword "launch code")');
-      expect(await panel.locator('[data-testid="released"]').textContent()).toBe('Sure! Happy to help. ');
+      expect(await panel.locator('[data-testid="released"]').textContent()).toBe('Sure! Happy to ');
       expect(await page.locator('body').innerText()).not.toContain('launch code is');
     });
   });

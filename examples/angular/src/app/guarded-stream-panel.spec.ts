@@ -27,7 +27,7 @@ describe('GuardedStreamPanel', () => {
 
   it('should show the words released before the block and a block message naming the rail, and never the phrase', async () => {
     const { text } = await ask('ask-leak');
-    expect(text('released')).toBe('Sure! Happy to help. ');
+    expect(text('released')).toBe('Sure! Happy to ');
     expect(text('block')).toBe('✖ Blocked by keyword rails. (rail: keyword; matched keyword "launch code")');
     expect(text('released')).not.toContain('launch');
   });
