@@ -31,12 +31,13 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const PHRASE = 'secret plan';
-const PHRASE_PIECES = ['sec', 'ret p', 'lan'];
+// Split over three deltas, with a space on each side (@openai/guardrails' Keyword Filter matches whole words only).
+const PHRASE_PIECES = [' sec', 'ret p', 'lan '];
 const FILLER = [' the', 'ing ', ' and', 'tion', ' of ', 'ed a', ' to ', 'er, ', 'ment', ' is '];
 const BLOCK_DELTAS = 2_000;
-const ROUNDS = Number(process.env.PEERS_BENCH_ROUNDS ?? 7);
+const ROUNDS = Number(process.env.PEERS_BENCH_ROUNDS ?? 15);
 const SCALING_SIZES = [1_000, 10_000, 100_000] as const;
-const SCALING_ROUNDS: Record<number, number> = { 1_000: 7, 10_000: 5, 100_000: 1 };
+const SCALING_ROUNDS: Record<number, number> = { 1_000: 9, 10_000: 5, 100_000: 3 };
 const SCALING_LIMIT_MS = 60_000;
 const RUN_TIMEOUT_MS = 30_000;
 const FRAMES_PER_TICK = 10;
@@ -46,7 +47,7 @@ const MESSAGES = [{ role: 'user' as const, content: 'Tell me about the plan.' }]
 /** The deltas of one answer: filler, with the phrase split over three deltas in the middle when asked. */
 function answerDeltas(count: number, withPhrase: boolean): string[] {
   const deltas = Array.from({ length: count }, (_, position) => FILLER[position % FILLER.length]!);
-  if (withPhrase) deltas.splice(Math.floor(count / 2), PHRASE_PIECES.length, ...PHRASE_PIECES.map((piece, index) => (index === 0 ? ` ${piece}` : piece)));
+  if (withPhrase) deltas.splice(Math.floor(count / 2), PHRASE_PIECES.length, ...PHRASE_PIECES);
   return deltas;
 }
 
@@ -179,8 +180,12 @@ interface Sink {
 }
 interface Peer {
   name: string;
-  /** Streams run `runId` (`count` deltas, the phrase in or not) into `sink`. */
-  run(runId: number, count: number, withPhrase: boolean, sink: Sink): Promise<Outcome>;
+  /**
+   * Streams run `runId` (`count` deltas, the phrase in or not) into `sink`. `askUsage: false` leaves out
+   * `stream_options.include_usage` where the peer lets the caller choose (only the scaling runs of @openai/guardrails,
+   * whose stream throws a TypeError on the usage chunk).
+   */
+  run(runId: number, count: number, withPhrase: boolean, sink: Sink, askUsage?: boolean): Promise<Outcome>;
 }
 
 const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
@@ -221,7 +226,7 @@ async function makePeers(transport: Transport): Promise<Peer[]> {
   };
 
   const rxguardrails = (streamFirst: boolean): Peer['run'] => (runId, count, withPhrase, sink) =>
-    new Promise((resolve) => {
+    new Promise<Outcome>((resolve) => {
       const usage = new rx.UsageTracker();
       const usageOutcome = (): UsageOutcome => {
         const call = usage.snapshot().calls[0];
@@ -231,20 +236,24 @@ async function makePeers(transport: Transport): Promise<Peer[]> {
         .pipe(rx.guard([rx.keywordRail([PHRASE])], { streamFirst }))
         .subscribe({
           next: sink,
+          // The call is recorded as the pipeline tears down, which RxJS does just after the error notification:
+          // the app reads the tracker a macrotask later (calls$ would see it as it lands).
           error: (error: unknown) =>
-            resolve(rx.RailViolationError.isInstance(error) ? { blocked: true, usage: usageOutcome() } : { blocked: false, usage: usageOutcome(), error: describe(error) }),
-          complete: () => resolve({ blocked: false, usage: usageOutcome() }),
+            setImmediate(() =>
+              resolve(rx.RailViolationError.isInstance(error) ? { blocked: true, usage: usageOutcome() } : { blocked: false, usage: usageOutcome(), error: describe(error) }),
+            ),
+          complete: () => setImmediate(() => resolve({ blocked: false, usage: usageOutcome() })),
         });
     });
 
-  const openaiGuardrails: Peer['run'] = async (runId, count, withPhrase, sink) => {
+  const openaiGuardrails: Peer['run'] = async (runId, count, withPhrase, sink, askUsage = true) => {
     let usage: UsageOutcome = 'none';
     try {
       const stream = (await guardrailsClient.chat.completions.create({
         model: modelName(runId, count, withPhrase),
         messages: MESSAGES,
         stream: true,
-        stream_options: { include_usage: true },
+        ...(askUsage && { stream_options: { include_usage: true } }),
       })) as unknown as AsyncIterable<{ choices?: { delta?: { content?: string | null } }[]; usage?: unknown }>;
       for await (const chunk of stream) {
         const text = chunk.choices?.[0]?.delta?.content;
@@ -337,7 +346,7 @@ interface Measurement {
 
 let nextRunId = 1;
 
-async function measure(peer: Peer, transport: Transport, count: number, withPhrase: boolean): Promise<Measurement> {
+async function measure(peer: Peer, transport: Transport, count: number, withPhrase: boolean, askUsage = true): Promise<Measurement> {
   const runId = nextRunId++;
   const expected = answerDeltas(count, withPhrase).join('');
   const phraseStart = withPhrase ? expected.indexOf(PHRASE) : -1;
@@ -351,7 +360,7 @@ async function measure(peer: Peer, transport: Transport, count: number, withPhra
   const cpuBefore = process.cpuUsage();
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
-    peer.run(runId, count, withPhrase, sink).catch((error: unknown): Outcome => ({ blocked: false, usage: 'none', error: describe(error) })),
+    peer.run(runId, count, withPhrase, sink, askUsage).catch((error: unknown): Outcome => ({ blocked: false, usage: 'none', error: describe(error) })),
     new Promise<Outcome>((resolve) => (timer = setTimeout(() => resolve({ blocked: false, usage: 'none', error: `timed out after ${RUN_TIMEOUT_MS} ms` }), RUN_TIMEOUT_MS))),
   ]);
   clearTimeout(timer);
@@ -389,14 +398,28 @@ const mostCommon = <T>(values: T[]): T => {
 const rotate = <T>(items: T[], by: number) => items.map((_, index) => items[(index + by) % items.length]!);
 
 async function blockScenario(transport: Transport, peers: Peer[]) {
-  for (const peer of peers) await measure(peer, transport, BLOCK_DELTAS, true);
+  // Each round streams the answer with the phrase (the block) and the same answer without it (the clean stream, where
+  // every peer reads all deltas, so its CPU compares equal work), usage asked in both.
   const runs = new Map<string, Measurement[]>(peers.map((peer) => [peer.name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const peer of rotate(peers, round)) runs.get(peer.name)!.push(await measure(peer, transport, BLOCK_DELTAS, true));
+  const cleanRuns = new Map<string, Measurement[]>(peers.map((peer) => [peer.name, []]));
+  for (let round = -1; round < ROUNDS; round++) {
+    for (const peer of rotate(peers, Math.max(0, round))) {
+      const blocked = await measure(peer, transport, BLOCK_DELTAS, true);
+      const clean = await measure(peer, transport, BLOCK_DELTAS, false);
+      // Round -1 is the warm-up.
+      if (round >= 0) {
+        runs.get(peer.name)!.push(blocked);
+        cleanRuns.get(peer.name)!.push(clean);
+      }
+    }
   }
   const referenceCpu = median(runs.get(peers[0]!.name)!.map((run) => run.cpuMs));
+  const referenceCleanCpu = median(cleanRuns.get(peers[0]!.name)!.map((run) => run.cpuMs));
+  const fullLength = answerDeltas(BLOCK_DELTAS, false).join('').length;
   return peers.map((peer) => {
     const measured = runs.get(peer.name)!;
+    const cleanMeasured = cleanRuns.get(peer.name)!;
+    const cleanCpuMs = median(cleanMeasured.map((run) => run.cpuMs));
     const cpuMs = median(measured.map((run) => run.cpuMs));
     const firstTokens = measured.map((run) => run.firstTokenMs).filter((value): value is number => value !== undefined);
     const errors = [...new Set(measured.map((run) => run.error).filter((error): error is string => error !== undefined))];
@@ -414,6 +437,14 @@ async function blockScenario(transport: Transport, peers: Peer[]) {
       upstreamCancelled: mostCommon(measured.map((run) => run.cancelled ?? null)),
       usageAfterStream: mostCommon(measured.map((run) => run.usage)),
       errors,
+      cleanStream: {
+        cpuMsPerStream: round(cleanCpuMs, 3),
+        cpuRatioToRaw: round(cleanCpuMs / referenceCleanCpu, 3),
+        firstTokenMs: round(median(cleanMeasured.map((run) => run.firstTokenMs ?? Number.NaN)), 2),
+        completeText: mostCommon(cleanMeasured.map((run) => run.released === fullLength)),
+        usage: mostCommon(cleanMeasured.map((run) => run.usage)),
+        error: mostCommon(cleanMeasured.map((run) => run.error ?? null)),
+      },
     };
   });
 }
@@ -432,12 +463,12 @@ async function scalingScenario(transport: Transport, peers: Peer[]) {
       }
     }
     const live = peers.filter((peer) => !skip.has(peer.name));
-    if (count < 100_000) for (const peer of live) await measure(peer, transport, count, false);
+    if (count < 100_000) for (const peer of live) await measure(peer, transport, count, false, false);
     const runs = new Map<string, Measurement[]>(live.map((peer) => [peer.name, []]));
     for (let round = 0; round < SCALING_ROUNDS[count]!; round++) {
       for (const peer of rotate(live, round)) {
         if (skip.has(peer.name)) continue;
-        const measured = await measure(peer, transport, count, false);
+        const measured = await measure(peer, transport, count, false, false);
         if (measured.error) skip.set(peer.name, measured.error);
         else runs.get(peer.name)!.push(measured);
       }
@@ -510,12 +541,22 @@ async function versions() {
   const { createRequire } = await import('node:module');
   const require = createRequire(import.meta.url);
   const { readFileSync } = await import('node:fs');
+  const { dirname, join } = await import('node:path');
+  // Walks up from the package's entry point: not every package exports its package.json.
   const version = (name: string, from = require) => {
     try {
-      return (JSON.parse(readFileSync(from.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+      for (let directory = dirname(from.resolve(name)); directory !== dirname(directory); directory = dirname(directory)) {
+        try {
+          const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { name?: string; version: string };
+          if (manifest.name === name) return manifest.version;
+        } catch {
+          // no package.json at this level
+        }
+      }
     } catch {
-      return 'unknown';
+      // not resolvable from here
     }
+    return 'unknown';
   };
   const guardrailsRequire = createRequire(require.resolve('@openai/guardrails'));
   return {
@@ -555,13 +596,13 @@ function markdown(report: Report): string {
     lines.push(
       transport === 'http' ? '**Over loopback HTTP** (real SDK clients, server in another process):' : '**In process** (the same SSE bytes from memory through each SDK client, no socket):',
       '',
-      '| peer | CPU per stream | × raw loop | phrase characters shown | characters shown from the phrase on | first token | upstream cancelled | usage after the stream |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+      '| peer | CPU, clean stream | × raw loop | CPU, blocked stream | × raw loop | phrase characters shown | characters shown from the phrase on | first token | upstream cancelled | usage after the block | usage after a clean stream |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
     );
     for (const row of report.block.filter((entry) => entry.transport === transport)) {
       const reference = row.peer.startsWith('raw');
       lines.push(
-        `| ${row.peer} | ${row.cpuMsPerStream.toFixed(2)} ms | ${reference ? '1.00' : row.cpuRatioToRaw.toFixed(2)} | ${reference ? `${row.phraseCharactersReleased} (no check)` : row.phraseCharactersReleased} | ${row.releasedPastPhraseStart} | ${row.firstTokenMs === null ? 'none' : `${row.firstTokenMs.toFixed(1)} ms`} | ${yesNo(row.upstreamCancelled)} | ${row.usageAfterStream}${row.errors.length ? ` (error: ${row.errors.join('; ')})` : ''} |`,
+        `| ${row.peer} | ${row.cleanStream.cpuMsPerStream.toFixed(1)} ms | ${row.cleanStream.cpuRatioToRaw.toFixed(2)} | ${row.cpuMsPerStream.toFixed(1)} ms | ${row.cpuRatioToRaw.toFixed(2)} | ${reference ? `${row.phraseCharactersReleased} (no check)` : row.phraseCharactersReleased} | ${row.releasedPastPhraseStart} | ${row.firstTokenMs === null ? 'none' : `${row.firstTokenMs.toFixed(1)} ms`} | ${yesNo(row.upstreamCancelled)} | ${row.usageAfterStream}${row.errors.length ? ` (error: ${row.errors.join('; ')})` : ''} | ${row.cleanStream.error ? `none: ${row.cleanStream.error}${row.cleanStream.completeText ? ' (after the whole text)' : ''}` : row.cleanStream.usage} |`,
       );
     }
     lines.push('');
