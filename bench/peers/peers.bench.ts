@@ -18,7 +18,7 @@
 // (FRAMES_PER_TICK every millisecond) so that a client that stops early is seen closing the connection before the
 // server finished. Both add a usage chunk when `stream_options.include_usage` is asked.
 //
-// Method: CPU per stream is process.cpuUsage() around one stream (the client process only). Every case runs once as
+// Method: CPU per stream is process.cpuUsage() around one stream (the client process only), after a forced GC. Every case runs once as
 // a warm-up, then ROUNDS interleaved rounds (every peer once per round, in a rotated order); medians count, and
 // ratios are taken against the raw loop's median of the same run. Scaling: clean streams (no phrase) of 1 k, 10 k and
 // 100 k deltas on the memory transport; the exponent is the least-squares slope of log(cpu) over log(n). A peer whose
@@ -36,7 +36,7 @@ const PHRASE_PIECES = [' sec', 'ret p', 'lan '];
 const FILLER = [' the', 'ing ', ' and', 'tion', ' of ', 'ed a', ' to ', 'er, ', 'ment', ' is '];
 const BLOCK_DELTAS = 2_000;
 const ROUNDS = Number(process.env.PEERS_BENCH_ROUNDS ?? 15);
-const SCALING_SIZES = [1_000, 10_000, 100_000] as const;
+const SCALING_SIZES = (process.env.PEERS_BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
 const SCALING_ROUNDS: Record<number, number> = { 1_000: 9, 10_000: 5, 100_000: 3 };
 const SCALING_LIMIT_MS = 60_000;
 const RUN_TIMEOUT_MS = 30_000;
@@ -318,6 +318,7 @@ async function makePeers(transport: Transport): Promise<Peer[]> {
     return { blocked, usage, ...(streamError !== undefined && !blocked && { error: describe(streamError) }) };
   };
 
+  const only = process.env.PEERS_BENCH_ONLY?.split(',');
   return [
     { name: 'raw openai loop (reference)', run: rawLoop(false) },
     { name: 'rxguardrails streamFirst: true', run: rxguardrails(true) },
@@ -325,7 +326,7 @@ async function makePeers(transport: Transport): Promise<Peer[]> {
     { name: '@openai/guardrails (Keyword Filter)', run: openaiGuardrails },
     { name: 'AI SDK streamText + hold-back transform', run: aiSdk },
     { name: 'naive re-check per delta', run: rawLoop(true) },
-  ];
+  ].filter((peer, index) => index === 0 || !only || only.some((prefix) => peer.name.startsWith(prefix)));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -345,6 +346,9 @@ interface Measurement {
 }
 
 let nextRunId = 1;
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {
+  throw new Error('run with --expose-gc (npm run bench does)');
+});
 
 async function measure(peer: Peer, transport: Transport, count: number, withPhrase: boolean, askUsage = true): Promise<Measurement> {
   const runId = nextRunId++;
@@ -357,6 +361,10 @@ async function measure(peer: Peer, transport: Transport, count: number, withPhra
     if (firstToken === undefined) firstToken = performance.now() - started;
     pieces.push(text);
   };
+  // A full collection first, outside the measured window, so that no peer pays for the garbage of the one before
+  // it (the AI SDK's teed streams leave a lot; without this the raw loop's 100 k run after it took 5x its CPU).
+  gc();
+  await new Promise((resolve) => setImmediate(resolve));
   const cpuBefore = process.cpuUsage();
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
@@ -364,6 +372,8 @@ async function measure(peer: Peer, transport: Transport, count: number, withPhra
     new Promise<Outcome>((resolve) => (timer = setTimeout(() => resolve({ blocked: false, usage: 'none', error: `timed out after ${RUN_TIMEOUT_MS} ms` }), RUN_TIMEOUT_MS))),
   ]);
   clearTimeout(timer);
+  // Work the peer left queued when its stream ended still counts as its own.
+  await new Promise((resolve) => setImmediate(resolve));
   const cpu = process.cpuUsage(cpuBefore);
   const wallMs = performance.now() - started;
   const released = pieces.join('');
@@ -465,7 +475,7 @@ async function scalingScenario(transport: Transport, peers: Peer[]) {
     const live = peers.filter((peer) => !skip.has(peer.name));
     if (count < 100_000) for (const peer of live) await measure(peer, transport, count, false, false);
     const runs = new Map<string, Measurement[]>(live.map((peer) => [peer.name, []]));
-    for (let round = 0; round < SCALING_ROUNDS[count]!; round++) {
+    for (let round = 0; round < (SCALING_ROUNDS[count] ?? 3); round++) {
       for (const peer of rotate(live, round)) {
         if (skip.has(peer.name)) continue;
         const measured = await measure(peer, transport, count, false, false);
@@ -488,9 +498,12 @@ async function scalingScenario(transport: Transport, peers: Peer[]) {
     const slope = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0) / points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
     const reference = cpuAt.get(`${peers[0]!.name}@${SCALING_SIZES.filter((count) => cpuAt.has(`${peer.name}@${count}`)).at(-1)}`);
     const largest = SCALING_SIZES.filter((count) => cpuAt.has(`${peer.name}@${count}`)).at(-1)!;
+    const last = points.slice(-2);
     return {
       peer: peer.name,
       exponent: points.length >= 2 ? round(slope, 3) : null,
+      // Between the two largest sizes measured: where a superlinear cost shows first.
+      exponentLastStep: last.length === 2 ? round((last[1]![1] - last[0]![1]) / (last[1]![0] - last[0]![0]), 3) : null,
       fittedOver: points.map(([x]) => Math.round(Math.exp(x))),
       cpuRatioToRawAtLargest: reference ? round(cpuAt.get(`${peer.name}@${largest}`)! / reference, 3) : null,
       largest,
@@ -610,15 +623,15 @@ function markdown(report: Report): string {
   lines.push(
     `**Cost exponent** (clean streams in process; CPU per stream at 1 k / 10 k / 100 k deltas, slope of log(cpu) over log(n)):`,
     '',
-    '| peer | 1 k | 10 k | 100 k | exponent | × raw loop at the largest size |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    '| peer | 1 k | 10 k | 100 k | exponent | exponent, last step | × raw loop at the largest size |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const exponent of report.scaling.exponents) {
     const cell = (count: number) => {
       const row = report.scaling.rows.find((entry) => entry.peer === exponent.peer && entry.deltas === count)!;
       return row.cpuMsPerStream === null ? `skipped${row.skipped ? ` (${row.skipped})` : ''}` : `${row.cpuMsPerStream.toFixed(1)} ms`;
     };
-    lines.push(`| ${exponent.peer} | ${cell(1_000)} | ${cell(10_000)} | ${cell(100_000)} | ${exponent.exponent ?? 'n/a'} | ${exponent.cpuRatioToRawAtLargest ?? 'n/a'} |`);
+    lines.push(`| ${exponent.peer} | ${cell(1_000)} | ${cell(10_000)} | ${cell(100_000)} | ${exponent.exponent ?? 'n/a'} | ${exponent.exponentLastStep ?? 'n/a'} | ${exponent.cpuRatioToRawAtLargest ?? 'n/a'} |`);
   }
   lines.push('');
   return lines.join('\n');
