@@ -356,15 +356,16 @@ async function measure(peer: Peer, transport: Transport, count: number, withPhra
   const phraseStart = withPhrase ? expected.indexOf(PHRASE) : -1;
   const pieces: string[] = [];
   let firstToken: number | undefined;
-  const started = performance.now();
+  let started = 0;
   const sink: Sink = (text) => {
     if (firstToken === undefined) firstToken = performance.now() - started;
     pieces.push(text);
   };
   // A full collection first, outside the measured window, so that no peer pays for the garbage of the one before
   // it (the AI SDK's teed streams leave a lot; without this the raw loop's 100 k run after it took 5x its CPU).
-  gc();
+  if (!process.env.PEERS_BENCH_NO_GC) gc();
   await new Promise((resolve) => setImmediate(resolve));
+  started = performance.now();
   const cpuBefore = process.cpuUsage();
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
