@@ -18,11 +18,13 @@
 // (FRAMES_PER_TICK every millisecond) so that a client that stops early is seen closing the connection before the
 // server finished. Both add a usage chunk when `stream_options.include_usage` is asked.
 //
-// Method: CPU per stream is process.cpuUsage() around one stream (the client process only), after a forced GC. Every case runs once as
+// Method: CPU per stream is process.cpuUsage() around one stream (the client process only). Every case runs once as
 // a warm-up, then ROUNDS interleaved rounds (every peer once per round, in a rotated order); medians count, and
-// ratios are taken against the raw loop's median of the same run. Scaling: clean streams (no phrase) of 1 k, 10 k and
-// 100 k deltas on the memory transport; the exponent is the least-squares slope of log(cpu) over log(n). A peer whose
-// 100 k run would pass SCALING_LIMIT_MS (predicted from its 1 k → 10 k growth, or hit while running) is skipped there.
+// ratios are taken against the raw loop's median of the same run. The order of the peers changes every round (seeded
+// shuffle). Scaling: clean streams (no phrase) of 1 k, 10 k and 100 k deltas on the memory transport, each peer and
+// size alone in a fresh process (a warm-up, then its rounds), so no peer pays for another's garbage; the exponent is
+// the least-squares slope of log(cpu) over log(n). A peer whose 100 k run would pass SCALING_LIMIT_MS (predicted from
+// its 1 k → 10 k growth, or hit while running) is skipped there.
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -346,9 +348,7 @@ interface Measurement {
 }
 
 let nextRunId = 1;
-const gc = (globalThis as { gc?: () => void }).gc ?? (() => {
-  throw new Error('run with --expose-gc (npm run bench does)');
-});
+
 
 async function measure(peer: Peer, transport: Transport, count: number, withPhrase: boolean, askUsage = true): Promise<Measurement> {
   const runId = nextRunId++;
@@ -361,9 +361,6 @@ async function measure(peer: Peer, transport: Transport, count: number, withPhra
     if (firstToken === undefined) firstToken = performance.now() - started;
     pieces.push(text);
   };
-  // A full collection first, outside the measured window, so that no peer pays for the garbage of the one before
-  // it (the AI SDK's teed streams leave a lot; without this the raw loop's 100 k run after it took 5x its CPU).
-  if (!process.env.PEERS_BENCH_NO_GC) gc();
   await new Promise((resolve) => setImmediate(resolve));
   started = performance.now();
   const cpuBefore = process.cpuUsage();
@@ -406,7 +403,17 @@ const mostCommon = <T>(values: T[]): T => {
   for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1])[0]![0];
 };
-const rotate = <T>(items: T[], by: number) => items.map((_, index) => items[(index + by) % items.length]!);
+/** A new order for every round (seeded, so runs are repeatable): a peer does not always follow the same one. */
+function shuffled<T>(items: T[], seed: number): T[] {
+  const result = [...items];
+  let state = seed * 2_654_435_761 + 1;
+  for (let index = result.length - 1; index > 0; index--) {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    const other = state % (index + 1);
+    [result[index], result[other]] = [result[other]!, result[index]!];
+  }
+  return result;
+}
 
 async function blockScenario(transport: Transport, peers: Peer[]) {
   // Each round streams the answer with the phrase (the block) and the same answer without it (the clean stream, where
@@ -414,7 +421,7 @@ async function blockScenario(transport: Transport, peers: Peer[]) {
   const runs = new Map<string, Measurement[]>(peers.map((peer) => [peer.name, []]));
   const cleanRuns = new Map<string, Measurement[]>(peers.map((peer) => [peer.name, []]));
   for (let round = -1; round < ROUNDS; round++) {
-    for (const peer of rotate(peers, Math.max(0, round))) {
+    for (const peer of shuffled(peers, round + 1)) {
       const blocked = await measure(peer, transport, BLOCK_DELTAS, true);
       const clean = await measure(peer, transport, BLOCK_DELTAS, false);
       // Round -1 is the warm-up.
@@ -460,37 +467,55 @@ async function blockScenario(transport: Transport, peers: Peer[]) {
   });
 }
 
-async function scalingScenario(transport: Transport, peers: Peer[]) {
+/**
+ * One peer alone at one size, in this (child) process: a warm-up run at 1 k deltas, then `rounds` runs; prints the
+ * CPU of each as JSON. Scaling runs are isolated this way because a peer that leaves much garbage (the AI SDK's teed
+ * streams) made the next peer's 100 k run pay for its collection: the raw loop took 5x its own CPU after it.
+ */
+async function scaleChild(peerIndex: number, count: number, rounds: number) {
+  const transport = memoryTransport();
+  const peer = (await makePeers(transport))[peerIndex]!;
+  await measure(peer, transport, Math.min(count, 1_000), false, false);
+  const cpuMs: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const measured = await measure(peer, transport, count, false, false);
+    if (measured.error) {
+      console.log(JSON.stringify({ error: measured.error }));
+      return;
+    }
+    cpuMs.push(measured.cpuMs);
+  }
+  console.log(JSON.stringify({ cpuMs }));
+}
+
+async function scalingScenario(peers: Peer[]) {
+  const { execFile } = await import('node:child_process');
   const rows: { peer: string; deltas: number; runs: number; cpuMsPerStream: number | null; skipped?: string }[] = [];
   const cpuAt = new Map<string, number>();
   for (const count of SCALING_SIZES) {
-    const skip = new Map<string, string>();
-    for (const peer of peers) {
+    for (const [peerIndex, peer] of peers.entries()) {
+      const rounds = SCALING_ROUNDS[count] ?? 3;
       const at1k = cpuAt.get(`${peer.name}@1000`);
       const at10k = cpuAt.get(`${peer.name}@10000`);
-      if (count === 100_000 && at1k && at10k) {
-        const predicted = at10k * (at10k / at1k);
-        if (predicted > SCALING_LIMIT_MS) skip.set(peer.name, `predicted ${Math.round(predicted / 1000)} s from its 1 k -> 10 k growth (limit ${SCALING_LIMIT_MS / 1000} s)`);
+      const predicted = count === 100_000 && at1k && at10k ? at10k * (at10k / at1k) : 0;
+      let skipped: string | undefined;
+      let cpuMs: number[] = [];
+      if (predicted > SCALING_LIMIT_MS) skipped = `predicted ${Math.round(predicted / 1000)} s from its 1 k -> 10 k growth (limit ${SCALING_LIMIT_MS / 1000} s)`;
+      else {
+        const output = await new Promise<string>((resolve) =>
+          execFile(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--scale', String(peerIndex), String(count), String(rounds)], { timeout: (rounds + 1) * (SCALING_LIMIT_MS + 15_000), maxBuffer: 16 * 1024 * 1024 }, (error, stdout) =>
+            resolve(error ? JSON.stringify({ error: describe(error) }) : stdout),
+          ),
+        );
+        const result = JSON.parse(output.trim().split('\n').pop()!) as { cpuMs?: number[]; error?: string };
+        if (result.error) skipped = result.error.includes(`over ${SCALING_LIMIT_MS} ms`) ? `over ${SCALING_LIMIT_MS / 1000} s` : result.error;
+        else cpuMs = result.cpuMs!;
       }
+      const value = cpuMs.length ? median(cpuMs) : null;
+      if (value !== null) cpuAt.set(`${peer.name}@${count}`, value);
+      rows.push({ peer: peer.name, deltas: count, runs: cpuMs.length, cpuMsPerStream: value === null ? null : round(value, 3), ...(skipped !== undefined && { skipped }) });
+      console.log(`scaling: ${peer.name} at ${count} deltas: ${value === null ? `skipped (${skipped})` : `${round(value, 1)} ms`}`);
     }
-    const live = peers.filter((peer) => !skip.has(peer.name));
-    if (count < 100_000) for (const peer of live) await measure(peer, transport, count, false, false);
-    const runs = new Map<string, Measurement[]>(live.map((peer) => [peer.name, []]));
-    for (let round = 0; round < (SCALING_ROUNDS[count] ?? 3); round++) {
-      for (const peer of rotate(live, round)) {
-        if (skip.has(peer.name)) continue;
-        const measured = await measure(peer, transport, count, false, false);
-        if (measured.error) skip.set(peer.name, measured.error);
-        else runs.get(peer.name)!.push(measured);
-      }
-    }
-    for (const peer of peers) {
-      const measured = runs.get(peer.name) ?? [];
-      const cpuMs = measured.length ? median(measured.map((run) => run.cpuMs)) : null;
-      if (cpuMs !== null) cpuAt.set(`${peer.name}@${count}`, cpuMs);
-      rows.push({ peer: peer.name, deltas: count, runs: measured.length, cpuMsPerStream: cpuMs === null ? null : round(cpuMs, 3), ...(skip.has(peer.name) && { skipped: skip.get(peer.name) }) });
-    }
-    console.log(`scaling: ${count} deltas done`);
   }
   const exponents = peers.map((peer) => {
     const points = SCALING_SIZES.filter((count) => cpuAt.has(`${peer.name}@${count}`)).map((count) => [Math.log(count), Math.log(cpuAt.get(`${peer.name}@${count}`)!)] as const);
@@ -523,7 +548,7 @@ async function main() {
     const httpPeers = await makePeers(http);
     const block = [...(await blockScenario(memory, memoryPeers)), ...(await blockScenario(http, httpPeers))];
     console.table(block.map(({ errors: _errors, ...row }) => row));
-    const scaling = process.env.PEERS_BENCH_SKIP_SCALING ? { rows: [], exponents: [] } : await scalingScenario(memory, memoryPeers);
+    const scaling = process.env.PEERS_BENCH_SKIP_SCALING ? { rows: [], exponents: [] } : await scalingScenario(memoryPeers);
     console.table(scaling.rows);
     console.table(scaling.exponents);
     const loadAfter = loadavg();
@@ -685,4 +710,8 @@ function serve(): void {
 
 
 if (process.argv.includes('--serve')) serve();
-else await main();
+else if (process.argv.includes('--scale')) {
+  const [peerIndex, count, rounds] = process.argv.slice(process.argv.indexOf('--scale') + 1).map(Number);
+  await scaleChild(peerIndex!, count!, rounds!);
+  process.exit(0);
+} else await main();
