@@ -19,9 +19,9 @@
 // server finished. Both add a usage chunk when `stream_options.include_usage` is asked.
 //
 // Method: CPU per stream is process.cpuUsage() around one stream (the client process only). Every case runs once as
-// a warm-up, then ROUNDS interleaved rounds (every peer once per round, in a rotated order); medians count, and
-// ratios are taken against the raw loop's median of the same run. The order of the peers changes every round (seeded
-// shuffle). Scaling: clean streams (no phrase) of 1 k, 10 k and 100 k deltas on the memory transport, each peer and
+// a warm-up, then ROUNDS interleaved rounds (every peer once per round, on the answer with the phrase and on the same
+// answer without it; the order of the peers changes every round, a seeded shuffle); medians count, and ratios are taken
+// against the raw loop's median of the same run and transport. Scaling: clean streams (no phrase) of 1 k, 10 k and 100 k deltas on the memory transport, each peer and
 // size alone in a fresh process (a warm-up, then its rounds), so no peer pays for another's garbage; the exponent is
 // the least-squares slope of log(cpu) over log(n). A peer whose 100 k run would pass SCALING_LIMIT_MS (predicted from
 // its 1 k → 10 k growth, or hit while running) is skipped there.
@@ -468,14 +468,14 @@ async function blockScenario(transport: Transport, peers: Peer[]) {
 }
 
 /**
- * One peer alone at one size, in this (child) process: a warm-up run at 1 k deltas, then `rounds` runs; prints the
+ * One peer alone at one size, in this (child) process: three warm-up runs at 1 k deltas, then `rounds` runs; prints the
  * CPU of each as JSON. Scaling runs are isolated this way because a peer that leaves much garbage (the AI SDK's teed
  * streams) made the next peer's 100 k run pay for its collection: the raw loop took 5x its own CPU after it.
  */
 async function scaleChild(peerIndex: number, count: number, rounds: number) {
   const transport = memoryTransport();
   const peer = (await makePeers(transport))[peerIndex]!;
-  await measure(peer, transport, Math.min(count, 1_000), false, false);
+  for (let warmUp = 0; warmUp < 3; warmUp++) await measure(peer, transport, Math.min(count, 1_000), false, false);
   const cpuMs: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const measured = await measure(peer, transport, count, false, false);
@@ -654,12 +654,25 @@ function markdown(report: Report): string {
   );
   for (const exponent of report.scaling.exponents) {
     const cell = (count: number) => {
-      const row = report.scaling.rows.find((entry) => entry.peer === exponent.peer && entry.deltas === count)!;
+      const row = report.scaling.rows.find((entry) => entry.peer === exponent.peer && entry.deltas === count);
+      if (!row) return 'not run';
       return row.cpuMsPerStream === null ? `skipped${row.skipped ? ` (${row.skipped})` : ''}` : `${row.cpuMsPerStream.toFixed(1)} ms`;
     };
     lines.push(`| ${exponent.peer} | ${cell(1_000)} | ${cell(10_000)} | ${cell(100_000)} | ${exponent.exponent ?? 'n/a'} | ${exponent.exponentLastStep ?? 'n/a'} | ${exponent.cpuRatioToRawAtLargest ?? 'n/a'} |`);
   }
-  lines.push('');
+  const http = (name: string) => report.block.find((row) => row.transport === 'http' && row.peer.startsWith(name))!;
+  const shown = (name: string) => `${http(name).releasedPastPhraseStart} characters from the phrase on (${http(name).phraseCharactersReleased} of its ${PHRASE.length})`;
+  lines.push(
+    '',
+    'What each peer does on the block (over HTTP):',
+    '',
+    `- rxguardrails, \`streamFirst: true\`: windows of 200 deltas overlapping by 50 (NeMo's defaults); the window holding the phrase is checked when it is complete, so ${shown('rxguardrails streamFirst: true')} had gone out. The violation unsubscribes the source, which aborts the request; the call is recorded with estimated usage (\`estimated: true\`).`,
+    `- rxguardrails, \`streamFirst: false\`: ${shown('rxguardrails streamFirst: false')}; the first token waits for the first window (51 deltas).`,
+    `- @openai/guardrails: checks the whole accumulated text every 100 text chunks and at the end; ${shown('@openai/guardrails')}, then it yields the chunk that tripped and throws \`GuardrailTripwireTriggered\`, whose exit from \`for await\` aborts the request. No usage: the usage chunk never came. On a clean stream with \`stream_options.include_usage\` the usage chunk (\`choices: []\`) makes its text extraction throw a TypeError after the whole text, so usage is lost there too (the scaling runs leave \`include_usage\` out for it).`,
+    `- AI SDK \`streamText\` with a hold-back transform: ${shown('AI SDK')}; \`stopStream()\` aborts the request; \`totalUsage\` gave no figure within a second of the stop.`,
+    `- naive re-check: withholds the delta that completes the phrase, but ${shown('naive')} had gone out; \`break\` aborts the request; no usage.`,
+    '',
+  );
   return lines.join('\n');
 }
 
