@@ -204,7 +204,8 @@ async function makePeers(transport: Transport): Promise<Peer[]> {
   const openai = new OpenAI(clientOptions);
   const guardrailsClient = await GuardrailsOpenAI.create(
     { version: 1, output: { version: 1, guardrails: [{ name: 'Keyword Filter', config: { keywords: [PHRASE] } }] } },
-    clientOptions,
+    // openai 4 (its own copy) types `fetch` with its node-fetch shims; at run time it calls the global-style fetch given.
+    clientOptions as never,
   );
   const aiProvider = createOpenAI({ apiKey: clientOptions.apiKey, baseURL: transport.baseURL, ...(transport.fetch && { fetch: transport.fetch }) });
 
