@@ -6,7 +6,8 @@
 //   usage, rails, regex, judges,        usage records and trackers; the rails (regex, judges, detectors: entries
 //   detectors                           of rails behind subpaths)
 //   operators, sources, models          the RxJS operators; token sources; chat models
-//   config, node, testing               config.yml (node: read from folders); the test kit
+//   config, node, testing, langchain    config.yml (node: read from folders); the test kit; the LangChain.js bridge
+//                                       (a source and a model built on the ones below)
 //   llm                                 the LLMRails facade
 //   server, cli                         the OpenAI-compatible server; the command line
 //
@@ -14,7 +15,7 @@
 // catch what they forbid.
 
 /** The layers, bottom first; a folder may import from its own layer and those before it. */
-const LAYERS = [['core'], ['internal', 'errors'], ['usage', 'rails', 'regex', 'judges', 'detectors'], ['operators', 'sources', 'models'], ['config', 'node', 'testing'], ['llm'], ['server', 'cli']];
+const LAYERS = [['core'], ['internal', 'errors'], ['usage', 'rails', 'regex', 'judges', 'detectors'], ['operators', 'sources', 'models'], ['config', 'node', 'testing', 'langchain'], ['llm'], ['server', 'cli']];
 
 const folders = (layers) => `^lib/(${layers.flat().join('|')})/`;
 
@@ -32,7 +33,7 @@ const { builtinModules } = require('node:module');
 const NODE_BUILTINS = `^(node:.*|${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`;
 
 /** The browser-safe entries, and what they may reach outside lib/. */
-const BROWSER_ENTRIES = '^lib/(index|testing/index|regex/index|judges/index|detectors/index)\\.ts$';
+const BROWSER_ENTRIES = '^lib/(index|testing/index|regex/index|judges/index|detectors/index|langchain/index)\\.ts$';
 
 module.exports = {
   forbidden: [
@@ -70,14 +71,14 @@ module.exports = {
       comment: 'The browser entries never reach the server framework or an LLM SDK (SDKs are imported at run time only).',
       severity: 'error',
       from: { path: BROWSER_ENTRIES },
-      to: { path: '(^|/)node_modules/(hono|@hono/|openai|@anthropic-ai/)', reachable: true },
+      to: { path: '(^|/)node_modules/(hono|@hono/|openai|@anthropic-ai/|@langchain/)', reachable: true },
     },
     {
       name: 'no-sdk-imports',
-      comment: 'The provider SDKs are optional peers: typed structurally, loaded by dynamic import where needed.',
+      comment: 'The provider SDKs and LangChain are optional peers: typed structurally, loaded by dynamic import where needed.',
       severity: 'error',
       from: { path: '^lib/' },
-      to: { path: '(^|/)node_modules/(openai|@anthropic-ai/sdk)/', dependencyTypesNot: ['type-only', 'dynamic-import'] },
+      to: { path: '(^|/)node_modules/(openai|@anthropic-ai/sdk|@langchain/core)/', dependencyTypesNot: ['type-only', 'dynamic-import'] },
     },
   ],
   options: {

@@ -15,6 +15,7 @@ const config: Config = {
     '^rxguardrails/regex$': '<rootDir>/lib/regex/index.ts',
     '^rxguardrails/judges$': '<rootDir>/lib/judges/index.ts',
     '^rxguardrails/detectors$': '<rootDir>/lib/detectors/index.ts',
+    '^rxguardrails/langchain$': '<rootDir>/lib/langchain/index.ts',
     '^rxguardrails/node$': '<rootDir>/lib/node/index.ts',
     '^rxguardrails/server$': '<rootDir>/lib/server/index.ts',
     // Sources import siblings as './x.js' (required by Node's ESM resolution); jest resolves the .ts file.

@@ -3,6 +3,7 @@
 // consumer's demand says, lets other work have the event loop during a burst, and turns failures into ProviderError.
 import { Observable } from 'rxjs';
 import type { ChatMessage, SourceOptions } from '../core/types.js';
+import { GuardrailError } from '../errors/GuardrailError.js';
 import { BurstBudget } from '../internal/burstBudget.js';
 import { CallRecorder } from '../usage/CallRecorder.js';
 import { DemandWait } from './demandWait.js';
@@ -20,6 +21,11 @@ export interface ProviderStreamSpec<E> {
   open(signal: AbortSignal): PromiseLike<AsyncIterable<E>>;
   /** Reads one event: returns the text it carries (if any), reports usage, throws for error events. */
   read(event: E, call: CallRecorder): string | undefined;
+  /**
+   * The stream ended normally: the last reports before the call is recorded as completed (for providers whose
+   * usage is only final at the end, as LangChain's usage deltas are).
+   */
+  end?(call: CallRecorder): void;
 }
 
 export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<string> {
@@ -32,7 +38,10 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
       watch.stop();
       if (subscriber.closed) return;
       call.finish(signal?.aborted ? 'cancelled' : 'error');
-      subscriber.error(signal?.aborted ? signal.reason : toProviderError(spec.provider, error, call.streamed ? 'stream' : 'request'));
+      // The library's own errors (an item a source cannot read, a stream given twice) are not the provider's.
+      subscriber.error(
+        signal?.aborted ? signal.reason : GuardrailError.isInstance(error) ? error : toProviderError(spec.provider, error, call.streamed ? 'stream' : 'request'),
+      );
     };
     // A wait over its bound fails the call first, then the teardown aborts the request: the SDK's rejection
     // (an abort) that follows finds the subscriber closed.
@@ -74,6 +83,7 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
       }
       watch.stop();
       if (subscriber.closed) return;
+      spec.end?.(call);
       call.finish('completed');
       subscriber.complete();
     })().catch(fail);
