@@ -90,7 +90,7 @@ export function langChainModel(chatModel: LangChainChatModel, options: LangChain
       const { source, parameters } = splitCallOptions(OWNER, callOptions, bounds);
       const { generation, passed } = splitParameters(parameters);
       const target = configure === undefined ? chatModel : configure(generation);
-      if (configure !== undefined) assertChatModel('configure', target, ' returned');
+      if (configure !== undefined) assertChatModel('configure', target, 'what configure returned');
       const stream = target.stream as unknown as (input: readonly LangChainMessageLike[], options: object) => PromiseLike<LangChainStream>;
       const stop = generation.stop === undefined ? {} : { stop: [...generation.stop] };
       return fromLangChain((signal) => stream.call(target, sent, { ...passed, ...stop, signal }), { ...source, provider, model, messages });
@@ -98,12 +98,12 @@ export function langChainModel(chatModel: LangChainChatModel, options: LangChain
   };
 }
 
-function assertChatModel(option: 'chatModel' | 'configure', value: unknown, returned = ''): asserts value is LangChainChatModel {
+function assertChatModel(option: 'chatModel' | 'configure', value: unknown, label: string = option): asserts value is LangChainChatModel {
   if (value === null || typeof value !== 'object' || typeof (value as { stream?: unknown }).stream !== 'function') {
     throw new InvalidOptionError(
       option,
       value,
-      `${OWNER}: ${option}${returned} must be a LangChain chat model (anything with stream(messages, options): ChatOllama, ChatGoogleGenerativeAI, model.withConfig(...)), got ${describeValue(value)}`,
+      `${OWNER}: ${label} must be a LangChain chat model (anything with stream(messages, options): ChatOllama, ChatGoogleGenerativeAI, model.withConfig(...)), got ${describeValue(value)}`,
     );
   }
 }

@@ -1,6 +1,7 @@
 import * as core from 'rxguardrails';
 import * as detectors from 'rxguardrails/detectors';
 import * as judges from 'rxguardrails/judges';
+import * as langchain from 'rxguardrails/langchain';
 import * as node from 'rxguardrails/node';
 import * as regex from 'rxguardrails/regex';
 import * as server from 'rxguardrails/server';
@@ -55,6 +56,10 @@ describe('public API', () => {
 
   it('should export exactly these names from rxguardrails/detectors', () => {
     expect(Object.keys(detectors).sort()).toEqual(['detectSensitiveData', 'injectionDetection', 'jailbreakDetectionHeuristics', 'jailbreakDetectionModel', 'maskSensitiveData', 'maskSensitiveDataRail']);
+  });
+
+  it('should export exactly these names from rxguardrails/langchain', () => {
+    expect(Object.keys(langchain).sort()).toEqual(['fromLangChain', 'langChainModel']);
   });
 
   it('should export exactly these names from rxguardrails/node', () => {
