@@ -2,7 +2,8 @@
 // StringOutputParser, and a minimal BaseChatModel subclass that reports usage_metadata and misbehaves on request.
 import { StringOutputParser } from '@langchain/core/output_parsers';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
-import { firstValueFrom, Subject, take, toArray } from 'rxjs';
+import fc from 'fast-check';
+import { firstValueFrom, type Observable, Subject, take, toArray } from 'rxjs';
 import { DemandGate, guard, InvalidItemError, InvalidOptionError, keywordRail, type LlmCallInfo, ProviderError, RailViolationError } from 'rxguardrails';
 import { fromLangChain } from 'rxguardrails/langchain';
 import { collect } from '../support/collect.js';
@@ -106,6 +107,47 @@ describe('fromLangChain', () => {
       await collect(fromLangChain((signal) => chat.stream(messages, { signal }), { usage }));
       expect(calls).toEqual([expect.objectContaining({ promptTokens: 12, estimated: true, outcome: 'error' })]);
     });
+  });
+
+  it('should record exactly one call, however it ends, estimated unless it completed with usage (property)', async () => {
+    const ending = fc.oneof(
+      fc.constant({ kind: 'complete' as const }),
+      fc.record({ kind: fc.constant('throw' as const), after: fc.integer({ min: 0, max: 6 }) }),
+      fc.record({ kind: fc.constant('unsubscribe' as const), after: fc.integer({ min: 1, max: 6 }) }),
+      fc.record({ kind: fc.constant('abort' as const), afterMs: fc.integer({ min: 0, max: 8 }) }),
+      fc.record({ kind: fc.constant('hang' as const), after: fc.integer({ min: 0, max: 6 }) }),
+      fc.constant({ kind: 'violation' as const }),
+    );
+    const words = fc.array(fc.constantFrom('alpha ', 'beta ', 'gamma ', 'secret ', 'delta '), { minLength: 1, maxLength: 6 });
+    await fc.assert(
+      fc.asyncProperty(words, fc.boolean(), ending, async (text, reportsUsage, end) => {
+        const { calls, usage } = recording();
+        const chunks = wordChunks(text.join(''), reportsUsage ? { input: 7, output: text.length } : undefined);
+        const chat = new UsageChatModel({
+          chunks,
+          delayMs: 1,
+          ...(end.kind === 'throw' ? { throwAfter: { chunks: Math.min(end.after, chunks.length), error: new Error('boom') } } : {}),
+          ...(end.kind === 'hang' ? { hangAfter: Math.min(end.after, chunks.length) } : {}),
+        });
+        const controller = new AbortController();
+        let tokens$: Observable<string> = fromLangChain((signal) => chat.stream(messages, { signal }), { usage, signal: controller.signal, timeout: 30 });
+        if (end.kind === 'unsubscribe') tokens$ = tokens$.pipe(take(end.after));
+        if (end.kind === 'violation') tokens$ = tokens$.pipe(guard([keywordRail(['secret'])], { chunkSize: 2, contextSize: 1 }));
+        if (end.kind === 'abort') setTimeout(() => controller.abort(new Error('stop')), end.afterMs);
+        const outcome = await collect(tokens$);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        expect(calls).toHaveLength(1);
+        const [call] = calls;
+        if (call!.outcome === 'completed' && reportsUsage) expect(call).toEqual(expect.objectContaining({ promptTokens: 7, completionTokens: text.length, estimated: false }));
+        else expect(call!.estimated).toBe(true);
+        // A model error or a timeout is the call's error and an outside abort cancels it; a block or a take(n) ends
+        // the call completed or cancelled, as the model had finished before or not.
+        const failed = !outcome.completed && (end.kind === 'throw' || end.kind === 'hang');
+        const aborted = !outcome.completed && end.kind === 'abort';
+        expect(call!.outcome).toEqual(failed ? 'error' : aborted ? 'cancelled' : expect.stringMatching(/^(completed|cancelled)$/));
+      }),
+      { numRuns: 60 },
+    );
   });
 
   describe('cancellation', () => {
