@@ -150,7 +150,7 @@ function assertName(option: 'provider' | 'model', value: unknown): void {
 }
 
 /** The text of a chunk's content: a string, or the text of its text blocks (every other block type is not text). */
-export function contentText(content: unknown): string | undefined {
+function contentText(content: unknown): string | undefined {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return undefined;
   let text = '';
