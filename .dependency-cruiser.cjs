@@ -74,6 +74,13 @@ module.exports = {
       to: { path: '(^|/)node_modules/(hono|@hono/|openai|@anthropic-ai/|@langchain/)', reachable: true },
     },
     {
+      name: 'langchain-only-in-its-entry',
+      comment: 'Only rxguardrails/langchain speaks LangChain; the core and the other entries never reach it.',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/langchain/' },
+      to: { path: '(^|/)node_modules/@langchain/|^lib/langchain/' },
+    },
+    {
       name: 'no-sdk-imports',
       comment: 'The provider SDKs and LangChain are optional peers: typed structurally, loaded by dynamic import where needed.',
       severity: 'error',
