@@ -6,8 +6,8 @@
 //   usage, rails, regex, judges,        usage records and trackers; the rails (regex, judges, detectors: entries
 //   detectors                           of rails behind subpaths)
 //   operators, sources, models          the RxJS operators; token sources; chat models
-//   config, node, testing, langchain    config.yml (node: read from folders); the test kit; the LangChain.js bridge
-//                                       (a source and a model built on the ones below)
+//   config, node, testing, ai-sdk,      config.yml (node: read from folders); the test kit; the Vercel AI SDK bridge;
+//   langchain                           the LangChain.js bridge (a source and a model built on the ones below)
 //   llm                                 the LLMRails facade
 //   server, cli                         the OpenAI-compatible server; the command line
 //
@@ -15,7 +15,7 @@
 // catch what they forbid.
 
 /** The layers, bottom first; a folder may import from its own layer and those before it. */
-const LAYERS = [['core'], ['internal', 'errors'], ['usage', 'rails', 'regex', 'judges', 'detectors'], ['operators', 'sources', 'models'], ['config', 'node', 'testing', 'langchain'], ['llm'], ['server', 'cli']];
+const LAYERS = [['core'], ['internal', 'errors'], ['usage', 'rails', 'regex', 'judges', 'detectors'], ['operators', 'sources', 'models'], ['config', 'node', 'testing', 'ai-sdk', 'langchain'], ['llm'], ['server', 'cli']];
 
 const folders = (layers) => `^lib/(${layers.flat().join('|')})/`;
 
@@ -33,7 +33,7 @@ const { builtinModules } = require('node:module');
 const NODE_BUILTINS = `^(node:.*|${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`;
 
 /** The browser-safe entries, and what they may reach outside lib/. */
-const BROWSER_ENTRIES = '^lib/(index|testing/index|regex/index|judges/index|detectors/index|langchain/index)\\.ts$';
+const BROWSER_ENTRIES = '^lib/(index|testing/index|regex/index|judges/index|detectors/index|ai-sdk/index|langchain/index)\\.ts$';
 
 module.exports = {
   forbidden: [
@@ -79,6 +79,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^lib/', pathNot: '^lib/langchain/' },
       to: { path: '(^|/)node_modules/@langchain/|^lib/langchain/' },
+    },
+    {
+      name: 'ai-sdk-types-only',
+      comment: 'ai and @ai-sdk/provider are optional peers of rxguardrails/ai-sdk, used for their types: nothing loads them.',
+      severity: 'error',
+      from: { path: '^lib/' },
+      to: { path: '(^|/)node_modules/(ai|@ai-sdk/[^/]+)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'ai-sdk-only-in-its-entry',
+      comment: 'Only rxguardrails/ai-sdk speaks the AI SDK; the core and the other entries never reach it.',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/ai-sdk/' },
+      to: { path: '(^|/)node_modules/(ai|@ai-sdk/[^/]+)/|^lib/ai-sdk/' },
     },
     {
       name: 'no-sdk-imports',

@@ -6,9 +6,16 @@ const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/spec'],
   testMatch: ['**/*.spec.ts'],
+  // The Angular example has specs and a node_modules of its own (vitest, via `ng test`), and links this checkout
+  // back in as node_modules/rxguardrails: jest must neither run nor index them.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/examples/angular/'],
+  modulePathIgnorePatterns: ['<rootDir>/examples/angular/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
+    // `ai` 7 and `@ai-sdk/*` are ESM only (and import zod by an ESM file path); Jest on Node 20 cannot require them (see spec/support/esmToCommonJs.cjs).
+    '^.+/node_modules/(ai|@ai-sdk/[^/]+|@workflow/serde|zod)/.+\\.js$': '<rootDir>/spec/support/esmToCommonJs.cjs',
   },
+  transformIgnorePatterns: ['/node_modules/(?!(ai|@ai-sdk/[^/]+|@workflow/serde|zod)/)'],
   moduleNameMapper: {
     '^rxguardrails$': '<rootDir>/lib/index.ts',
     '^rxguardrails/testing$': '<rootDir>/lib/testing/index.ts',
@@ -18,6 +25,7 @@ const config: Config = {
     '^rxguardrails/langchain$': '<rootDir>/lib/langchain/index.ts',
     '^rxguardrails/node$': '<rootDir>/lib/node/index.ts',
     '^rxguardrails/server$': '<rootDir>/lib/server/index.ts',
+    '^rxguardrails/ai-sdk$': '<rootDir>/lib/ai-sdk/index.ts',
     // Sources import siblings as './x.js' (required by Node's ESM resolution); jest resolves the .ts file.
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -2,6 +2,6 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-for (const name of ['core', 'sources', 'server', 'hostile']) {
+for (const name of ['core', 'latency', 'sources', 'server', 'hostile']) {
   execFileSync(process.execPath, [...process.execArgv, fileURLToPath(new URL(`./${name}.bench.ts`, import.meta.url))], { stdio: 'inherit' });
 }

@@ -30,6 +30,7 @@ export { fromTokens, type FromTokensOptions, type TokenInput } from './sources/f
 export { fromOpenAI } from './sources/fromOpenAI.js';
 export { fromOpenAIResponses } from './sources/fromOpenAIResponses.js';
 export { fromAnthropic } from './sources/fromAnthropic.js';
+export { fromGuardrailsServer, type FromGuardrailsServerOptions } from './sources/fromGuardrailsServer.js';
 export type { Demand, SourceOptions } from './core/types.js';
 export { DemandGate } from './sources/DemandGate.js';
 export type {

@@ -1,8 +1,9 @@
-// What a browser app pays for the core entry: LLMRails and RailsConfig (fromContent and the rest) imported from
-// 'rxguardrails' (the built package, through its exports map), bundled by esbuild for the browser with code splitting
-// and minified, as an app's bundler would (Angular's builder is esbuild). Prints the initial bundle (the entry and
-// the chunks it imports statically: what the page loads before it runs) and the lazy chunks (what import() loads when
-// a config first needs it: the regex and Jinja engines), each minified and gzipped, with what each package puts into
+// What a browser app pays for the core entry: LLMRails and RailsConfig (fromContent and the rest) and the server
+// client fromGuardrailsServer, imported from 'rxguardrails' (the built package, through its exports map), bundled by
+// esbuild for the browser with code splitting and minified, as an app's bundler would (Angular's builder is esbuild).
+// Prints the initial bundle (the entry and the chunks it imports statically: what the page loads before it runs) and
+// the lazy chunks (what import() loads when a config first needs it: the regex and Jinja engines; the server client's
+// reading half at its first request), each minified and gzipped, with what each package puts into
 // it (minified bytes, from esbuild's metafile). `node scripts/bundleSize.mjs` after `npm run build`;
 // spec/package/bundleSize.spec.ts holds the budget.
 import { build } from 'esbuild';
@@ -14,7 +15,7 @@ import { gzipSync } from 'node:zlib';
 // esbuild cannot split code bundled from stdin; the entry is a file, resolved from this checkout (the package itself).
 const entry = join(process.cwd(), `.bundle-size-entry-${process.pid}.mjs`);
 const outdir = mkdtempSync(join(tmpdir(), 'rxguardrails-bundle-'));
-writeFileSync(entry, `export { LLMRails, RailsConfig } from 'rxguardrails';\n`);
+writeFileSync(entry, `export { LLMRails, RailsConfig, fromGuardrailsServer } from 'rxguardrails';\n`);
 let result;
 try {
   result = await build({

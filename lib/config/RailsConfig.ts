@@ -303,6 +303,7 @@ const RENAMED: Readonly<Record<string, string>> = {
   streamFirst: 'stream_first',
   chunkSize: 'chunk_size',
   contextSize: 'context_size',
+  firstChunkSize: 'first_chunk_size',
 };
 
 /** NeMo Guardrails settings for features rxguardrails does not have (dialog rails, Colang, knowledge bases, ...). */

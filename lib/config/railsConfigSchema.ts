@@ -209,6 +209,14 @@ const streamingSchema = z
     chunk_size: described(z._default(integer('must be an integer').check(z.gte(1, 'must be at least 1')), DEFAULT_CHUNK_SIZE), 'stream items per window'),
     context_size: described(z._default(integer('must be an integer').check(z.gte(0, 'must be at least 0')), DEFAULT_CONTEXT_SIZE), 'items each window repeats from the previous one'),
     stream_first: described(z._default(z.boolean(), true), 'release each item at once (true) or only after its windows passed (false)'),
+    first_chunk_size: described(
+      z.optional(integer('must be an integer').check(z.gte(1, 'must be at least 1'))),
+      "rxguardrails' key: items in the first window, windows then doubling what they release up to chunk_size; default context_size + 1 with stream_first False (the first text goes out after it), chunk_size with True",
+    ),
+    concurrency: described(
+      z._default(integer('must be an integer').check(z.gte(1, 'must be at least 1')), 1),
+      "rxguardrails' key: how many windows may be checked at once (released in order, stopping at the first block); above 1 a judge slower than the stream keeps up",
+    ),
     on_violation: described(
       z._default(z.enum(['error', 'chunk', 'replace'], "must be one of 'error', 'chunk', 'replace'"), 'error'),
       "error: a RailViolationError; chunk: NeMo's JSON item; replace: the refusal text",
@@ -222,6 +230,14 @@ const streamingSchema = z
           code: 'custom',
           path: ['context_size'],
           message: `must be less than chunk_size (${streaming.chunk_size}), got ${streaming.context_size}`,
+        });
+      }
+      const first = streaming.first_chunk_size;
+      if (first !== undefined && first >= 1 && streaming.context_size < streaming.chunk_size && (first <= streaming.context_size || first > streaming.chunk_size)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['first_chunk_size'],
+          message: `must be more than context_size and at most chunk_size (from ${streaming.context_size + 1} to ${streaming.chunk_size}), got ${first}`,
         });
       }
     }),

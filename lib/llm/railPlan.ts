@@ -199,7 +199,9 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
               guard: resolveGuardSettings('LLMRails', outputRails, {
                 chunkSize: output.streaming.chunk_size,
                 contextSize: output.streaming.context_size,
+                ...(output.streaming.first_chunk_size === undefined ? {} : { firstChunkSize: output.streaming.first_chunk_size }),
                 streamFirst: output.streaming.stream_first,
+                concurrency: output.streaming.concurrency,
                 parallel: output.parallel,
                 timeout: output.check_timeout_ms,
                 mode,

@@ -17,14 +17,25 @@ export interface BufferChunksOptions {
    * @default 50
    */
   readonly contextSize?: number;
+  /**
+   * Items in the first window, from `contextSize + 1` to `chunkSize`. Below `chunkSize`, windows start small and
+   * grow: window k releases r_k = min(chunkSize − contextSize, 2^k · (firstChunkSize − contextSize)) items (all but
+   * its last `contextSize`) and holds contextSize + r_k items, until windows are `chunkSize`. Held-back text is then
+   * first released after `firstChunkSize` items rather than `chunkSize` (guard with `streamFirst: false`).
+   * @default chunkSize (guard with streamFirst: false: contextSize + 1)
+   */
+  readonly firstChunkSize?: number;
 }
 
 /** Defaults from NeMo Guardrails' `rails.output.streaming` config. */
 export const DEFAULT_CHUNK_SIZE = 200;
 export const DEFAULT_CONTEXT_SIZE = 50;
 
-/** Validates chunkSize/contextSize for `owner`, applying the defaults. */
-export function resolveWindowSize(owner: string, options: BufferChunksOptions): WindowSize {
+/**
+ * Validates chunkSize/contextSize/firstChunkSize for `owner`, applying the defaults; `growing` makes the first window
+ * default to contextSize + 1 (guard's hold-back mode) rather than chunkSize.
+ */
+export function resolveWindowSize(owner: string, options: BufferChunksOptions, growing = false): WindowSize {
   assertOptionsObject(owner, options);
   const { chunkSize = DEFAULT_CHUNK_SIZE, contextSize = DEFAULT_CONTEXT_SIZE } = options;
   assertInteger(owner, 'chunkSize', chunkSize, 1);
@@ -38,7 +49,16 @@ export function resolveWindowSize(owner: string, options: BufferChunksOptions): 
         (options.contextSize === undefined ? '; pass a smaller contextSize explicitly' : ''),
     );
   }
-  return { chunkSize, contextSize };
+  const { firstChunkSize = growing ? contextSize + 1 : chunkSize } = options;
+  assertInteger(owner, 'firstChunkSize', firstChunkSize, 1);
+  if (firstChunkSize <= contextSize || firstChunkSize > chunkSize) {
+    throw new InvalidOptionError(
+      'firstChunkSize',
+      firstChunkSize,
+      `${owner}: firstChunkSize must be more than contextSize and at most chunkSize (from ${contextSize + 1} to ${chunkSize}), got ${firstChunkSize}`,
+    );
+  }
+  return { chunkSize, contextSize, firstChunkSize };
 }
 
 /**
@@ -82,4 +102,4 @@ export function bufferChunks(options: BufferChunksOptions = {}): OperatorFunctio
 }
 
 /** bufferChunks' option names (guard accepts them too). */
-export const WINDOW_OPTION_KEYS = ['chunkSize', 'contextSize'] as const;
+export const WINDOW_OPTION_KEYS = ['chunkSize', 'contextSize', 'firstChunkSize'] as const;

@@ -4,6 +4,7 @@ import type { ChatMessage, CheckedBatch, ChunkBatch, OutputRail, UsageSink } fro
 import {
   assertBoolean,
   assertDuration,
+  assertInteger,
   assertKnownKeys,
   assertMessages,
   assertOneOf,
@@ -22,6 +23,14 @@ export interface CheckRailOptions {
    * @default false (rails run in the given order and stop at the first block)
    */
   readonly parallel?: boolean;
+  /**
+   * How many windows may be checked at once. Verdicts are still reported strictly in order, and with `guard` text
+   * is released in order and the stream stops at the first blocked window, whose later windows' checks are aborted.
+   * Above 1, a rail slower than the stream keeps up (a 400 ms judge on windows arriving every 150 ms needs 3); each
+   * window is still one check.
+   * @default 1 (one window after the other)
+   */
+  readonly concurrency?: number;
   /**
    * Milliseconds an asynchronous rail may take on one window before it counts as failed. Synchronous rails are
    * never cut short.
@@ -52,20 +61,21 @@ export interface CheckRailOptions {
 export function resolveCheckSettings(owner: string, rails: unknown, options: CheckRailOptions): CheckSettings {
   assertRails(owner, rails);
   assertOptionsObject(owner, options);
-  const { parallel = false, timeout, onError = 'block', messages = [], usage } = options;
+  const { parallel = false, concurrency = 1, timeout, onError = 'block', messages = [], usage } = options;
   assertBoolean(owner, 'parallel', parallel);
+  assertInteger(owner, 'concurrency', concurrency, 1);
   if (timeout !== undefined) assertDuration(owner, 'timeout', timeout);
   assertOneOf(owner, 'onError', onError, ['block', 'allow'] as const);
   assertMessages(owner, 'messages', messages);
   if (usage !== undefined) assertUsageSink(owner, 'usage', usage);
-  return { rails: [...rails], parallel, timeout, onError, messages, userMessage: lastUserMessage(messages), usage };
+  return { rails: [...rails], parallel, concurrency, timeout, onError, messages, userMessage: lastUserMessage(messages), usage };
 }
 
 /**
  * Runs output rails on each window and attaches their verdicts.
  *
- * Every rail sees the window's whole `text` (context included). Windows are checked strictly one after the other,
- * in order. Sequentially (the default) the rails run in the given order and stop at the first that blocks; with
+ * Every rail sees the window's whole `text` (context included). Windows are checked one after the other, in order
+ * (with `concurrency` above 1, that many at once, reported in order). Sequentially (the default) the rails run in the given order and stop at the first that blocks; with
  * `parallel: true` they run together and the first block cancels the rest. A rail that throws, rejects, exceeds
  * `timeout` or answers something that is not a verdict fails closed unless `onError: 'allow'`.
  *
@@ -93,7 +103,7 @@ export function resolveCheckSettings(owner: string, rails: unknown, options: Che
  * ```
  *
  * @param rails The rails, each with a unique `name`; validated here.
- * @param options `parallel` (default false), `timeout` (ms, default none), `onError` (default 'block'),
+ * @param options `parallel` (default false), `concurrency` (default 1), `timeout` (ms, default none), `onError` (default 'block'),
  * `messages` (default []), `usage` (default none).
  */
 export function checkRail(rails: readonly OutputRail[], options: CheckRailOptions = {}): OperatorFunction<ChunkBatch, CheckedBatch> {
@@ -102,4 +112,4 @@ export function checkRail(rails: readonly OutputRail[], options: CheckRailOption
 }
 
 /** checkRail's option names (guard accepts them too). */
-export const CHECK_OPTION_KEYS = ['parallel', 'timeout', 'onError', 'messages', 'usage'] as const;
+export const CHECK_OPTION_KEYS = ['parallel', 'concurrency', 'timeout', 'onError', 'messages', 'usage'] as const;

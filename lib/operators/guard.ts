@@ -19,16 +19,17 @@ export interface GuardOptions extends BufferChunksOptions, CheckRailOptions, Blo
   readonly streamFirst?: boolean;
 }
 
-/** guard's option names: those of the three operators, and streamFirst. */
-const GUARD_OPTION_KEYS = [...WINDOW_OPTION_KEYS, ...CHECK_OPTION_KEYS, ...VIOLATION_OPTION_KEYS, 'streamFirst'] as const;
+/** guard's option names: those of the three operators, and streamFirst (the AI SDK bridge takes the same). */
+export const GUARD_OPTION_KEYS = [...WINDOW_OPTION_KEYS, ...CHECK_OPTION_KEYS, ...VIOLATION_OPTION_KEYS, 'streamFirst'] as const;
 
 /** Validates guard's arguments for `owner` (guard, the LLMRails rail plan). */
 export function resolveGuardSettings(owner: string, rails: unknown, options: GuardOptions): GuardSettings {
-  const size = resolveWindowSize(owner, options);
-  const check = resolveCheckSettings(owner, rails, options);
-  const violation = resolveViolationSettings(owner, options);
   const { streamFirst = true } = options;
   assertBoolean(owner, 'streamFirst', streamFirst);
+  // Held-back text goes out once a window passed: windows start small so that the first goes out early.
+  const size = resolveWindowSize(owner, options, !streamFirst);
+  const check = resolveCheckSettings(owner, rails, options);
+  const violation = resolveViolationSettings(owner, options);
   const rewriting = streamFirst ? check.rails.find((rail) => rail.rewrites === true) : undefined;
   if (rewriting) {
     throw new InvalidOptionError(

@@ -113,7 +113,9 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
   const app = new Hono();
   if (corsOrigins.length > 0) {
     const origin = corsOrigins.includes('*') ? '*' : [...corsOrigins];
-    app.use('*', cors({ origin, allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['authorization', 'content-type', CONFIG_HEADER], maxAge: 600 }));
+    // retry-after exposed: a browser app shows a script only the CORS-safelisted response headers otherwise, and a
+    // 429's retry-after is what a client (fromGuardrailsServer's ProviderError.retryAfter) backs off by.
+    app.use('*', cors({ origin, allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['authorization', 'content-type', CONFIG_HEADER], exposeHeaders: ['retry-after'], maxAge: 600 }));
   }
   app.get('/health', (c) => c.json({ status: lifecycle.shuttingDown ? 'shutting down' : 'ok' }, lifecycle.shuttingDown ? 503 : 200));
   app.use('/v1/*', refuseWhileShuttingDown(lifecycle));

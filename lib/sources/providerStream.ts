@@ -38,10 +38,11 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
       watch.stop();
       if (subscriber.closed) return;
       call.finish(signal?.aborted ? 'cancelled' : 'error');
-      // The library's own errors (an item a source cannot read, a stream given twice) are not the provider's.
-      subscriber.error(
-        signal?.aborted ? signal.reason : GuardrailError.isInstance(error) ? error : toProviderError(spec.provider, error, call.streamed ? 'stream' : 'request'),
-      );
+      // The library's own errors pass through as they are: a guardrails server's violation frame stays a violation
+      // (fromGuardrailsServer), an item a source cannot read or a stream given twice (fromLangChain) stays that;
+      // anything else is the provider's.
+      const failure = GuardrailError.isInstance(error) ? error : toProviderError(spec.provider, error, call.streamed ? 'stream' : 'request');
+      subscriber.error(signal?.aborted ? signal.reason : failure);
     };
     // A wait over its bound fails the call first, then the teardown aborts the request: the SDK's rejection
     // (an abort) that follows finds the subscriber closed.

@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertDemand, assertKnownKeys, describeValue } from '../internal/validateOptions.js';
 import type { ChatMessage, SourceOptions } from '../core/types.js';
 
-const SOURCE_OPTION_KEYS = ['usage', 'task', 'signal', 'timeout', 'demand'] as const;
+export const SOURCE_OPTION_KEYS = ['usage', 'task', 'signal', 'timeout', 'demand'] as const;
 
 /** The options of a provider source: known keys, and a demand that has ready() (the rest is checked where used). */
 export function assertSourceOptions(owner: string, options: SourceOptions): void {

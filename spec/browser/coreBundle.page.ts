@@ -1,8 +1,10 @@
-// The page of spec/browser/coreBundle.spec.ts: a browser app of the core entry. The spec bundles this file with esbuild
+// The page of spec/browser/coreBundle.spec.ts: a browser app of the core entry (LLMRails in the page, and
+// fromGuardrailsServer calling a guardrails server on another origin). The spec bundles this file with esbuild
 // from the BUILT package, splitting on, as an app's bundler would, and calls the functions below from the test:
 // each reads a config from YAML text, runs guarded streams into the page, as a chat would show them, and reports
 // what came out. The configs are the spec's; nothing here knows which flows they name.
-import { ConfigError, LLMRails, RailsConfig, RailViolationError } from 'rxguardrails';
+import type { Observable } from 'rxjs';
+import { ConfigError, fromGuardrailsServer, LLMRails, RailsConfig, RailViolationError } from 'rxguardrails';
 
 /** How a stream or a warm-up failed. */
 export interface ErrorReport {
@@ -34,6 +36,8 @@ export interface CoreBundlePage {
   stream(label: string, config: string, questions: readonly string[]): Promise<StreamsReport>;
   /** Makes an LLMRails from `config` and warms it up; reports how that failed, or undefined. */
   warmUp(label: string, config: string): Promise<ErrorReport | undefined>;
+  /** Asks a guardrails server each question in turn with fromGuardrailsServer (`server`: its options but messages). */
+  ask(label: string, server: { baseURL: string; configId?: string; apiKey?: string }, questions: readonly string[]): Promise<readonly StreamReport[]>;
 }
 
 declare global {
@@ -72,10 +76,10 @@ function line(parent: HTMLElement, className: string, text = ''): HTMLElement {
 }
 
 /** Streams one answer into `output`, chunk by chunk, as a chat shows it. */
-function streamInto(rails: LLMRails, question: string, output: HTMLElement): Promise<StreamReport> {
+function streamInto(answer$: Observable<string>, output: HTMLElement): Promise<StreamReport> {
   const chunks: string[] = [];
   return new Promise((resolve) => {
-    rails.stream([{ role: 'user', content: question }]).subscribe({
+    answer$.subscribe({
       next: (chunk) => {
         chunks.push(chunk);
         output.textContent += chunk;
@@ -97,7 +101,7 @@ window.coreBundlePage = {
     const streams: StreamReport[] = [];
     for (const question of questions) {
       line(element, 'question', `> ${question}`);
-      streams.push(await streamInto(rails, question, line(element, 'answer')));
+      streams.push(await streamInto(rails.stream([{ role: 'user', content: question }]), line(element, 'answer')));
     }
     return { streams, llmCalls: rails.explain().llmCalls.map(({ task }) => task) };
   },
@@ -112,6 +116,15 @@ window.coreBundlePage = {
       line(element, 'error', `${report.name}: ${report.message}`);
       return report;
     }
+  },
+  async ask(label, server, questions) {
+    const element = section(label);
+    const streams: StreamReport[] = [];
+    for (const question of questions) {
+      line(element, 'question', `> ${question}`);
+      streams.push(await streamInto(fromGuardrailsServer({ ...server, messages: [{ role: 'user', content: question }] }), line(element, 'answer')));
+    }
+    return streams;
   },
 };
 document.body.dataset['ready'] = 'true';

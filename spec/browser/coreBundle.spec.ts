@@ -3,37 +3,26 @@
 // from the BUILT package (dist/, through the exports map), code splitting on, minified, served from a local HTTP
 // server and loaded by headless Chromium (the one inside the @sparticuz/chromium package; this machine reaches no
 // browser download) driven by playwright-core. Every request the page makes is recorded, so the spec sees that the
-// regex engine's and the Jinja engine's chunks are loaded when a config's flows first need them, and only then.
+// regex engine's and the Jinja engine's chunks are loaded when a config's flows first need them, and only then. The
+// page also calls the real guardrails server (createApp on another port: another origin, with corsOrigins and an API
+// key, so every request is preflighted) through fromGuardrailsServer, whose reading chunk loads with its first request.
 // A screenshot of each page as its test left it goes to spec/browser/.screenshots/ (gitignored) for reviewers.
 // `npm test` builds before it runs jest.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, relative, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import type { ChatMessage } from 'rxguardrails';
+import { scriptedModel } from 'rxguardrails';
+import { type Running, start } from '../server/serverHarness.js';
+import { launchChromium } from '../support/chromium.js';
+import { serveFolder, type StaticServer } from '../support/staticServer.js';
 import type { CoreBundlePage, StreamReport } from './coreBundle.page.js';
 
 const root = resolve(__dirname, '../..');
 const SCREENSHOTS = resolve(__dirname, '.screenshots');
 const REFUSAL = "I'm sorry, I can't respond to that.";
-
-// This machine has no internet: Chromium's background services (updates, sync, safe browsing lists) would try to
-// connect at start, fail, and can stall the launch. Chromium will not start as root (as here and in CI) with its
-// sandbox on.
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
 
 /** The page's files as esbuild wrote them, by URL path. */
 interface PageBundle {
@@ -46,6 +35,8 @@ interface PageBundle {
   readonly regexLoad: readonly string[];
   /** The chunk import() loads for the LLM-judged flows (@huggingface/jinja). */
   readonly jinjaChunk: string;
+  /** The chunk fromGuardrailsServer loads with its first request (eventsource-parser). */
+  readonly serverChunk: string;
 }
 
 /**
@@ -120,52 +111,8 @@ async function bundlePage(): Promise<PageBundle> {
     regexChunk: chunkOf('rails/regexRail.js'),
     regexLoad: loadOf('rails/regexRail.js'),
     jinjaChunk: chunkOf('rails/judgedRails.js'),
+    serverChunk: chunkOf('sources/guardrailsServerFrames.js'),
   };
-}
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
-
-/** Serves `folder` on 127.0.0.1, uncached (each test's page must fetch what it loads). */
-async function serve(folder: string): Promise<{ server: Server; origin: string }> {
-  const server = createServer((request, response) => {
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    const file = join(folder, path === '/' ? 'index.html' : path);
-    const type = CONTENT_TYPES[extname(file)];
-    if (!file.startsWith(folder + '/') || type === undefined || !existsSync(file)) {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(readFileSync(file));
-  });
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-/**
- * The Chromium inside @sparticuz/chromium, unpacked once per installed version under node_modules/.cache. The package
- * unpacks into its tmpdir() and from then on reuses whatever `chromium` file it finds there, whichever version left
- * it and whether or not it was written whole; so it unpacks into a folder of its own, renamed into place once done.
- * The package is ESM only and jest runs specs as CommonJS, so a child Node unpacks it.
- */
-async function chromiumPath(): Promise<string> {
-  const { version } = JSON.parse(readFileSync(resolve(root, 'node_modules/@sparticuz/chromium/package.json'), 'utf8')) as { version: string };
-  const folder = resolve(root, 'node_modules/.cache', `sparticuz-chromium-${version}`);
-  const executable = join(folder, 'chromium');
-  if (existsSync(executable)) return executable;
-  mkdirSync(dirname(folder), { recursive: true });
-  const unpacking = mkdtempSync(`${folder}.unpacking-`);
-  try {
-    const script = `import chromium from '@sparticuz/chromium'; process.stdout.write(await chromium.executablePath());`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '--eval', script], { cwd: root, env: { ...process.env, TMPDIR: unpacking }, encoding: 'utf8' });
-    if (stdout !== join(unpacking, 'chromium')) throw new Error(`@sparticuz/chromium unpacked Chromium to ${stdout}, not into ${unpacking}`);
-    renameSync(unpacking, folder);
-  } catch (error) {
-    // Another run may have put its copy in place first.
-    if (!existsSync(executable)) throw error;
-  } finally {
-    rmSync(unpacking, { recursive: true, force: true });
-  }
-  return executable;
 }
 
 /** Calls the page's script (an expression with JSON arguments: no function of this file, as jest transformed it, travels to the page). */
@@ -190,30 +137,32 @@ const text = (report: StreamReport | undefined) => report?.chunks.join('');
 
 describe('the core entry, bundled with code splitting, in a real browser', () => {
   let bundle: PageBundle;
-  let server: Server | undefined;
+  let site: StaticServer | undefined;
   let origin: string;
   let browser: Browser | undefined;
 
   beforeAll(async () => {
     if (!existsSync(resolve(root, 'dist/esm/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
     bundle = await bundlePage();
-    ({ server, origin } = await serve(bundle.folder));
-    browser = await chromium.launch({ executablePath: await chromiumPath(), args: CHROMIUM_FLAGS, timeout: 30_000 });
+    site = await serveFolder(bundle.folder);
+    origin = site.origin;
+    browser = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((closed) => (server ? server.close(closed) : closed(undefined)));
+    await site?.close();
     if (bundle) rmSync(bundle.folder, { recursive: true, force: true });
   });
 
   /**
    * Opens the page in a browser context of its own (a fresh module map and cache: as a user's first visit), runs
    * `body`, then screenshots the page and closes the context, whatever happened. `requests` are the URL paths the
-   * page requested (any other origin's URL whole); the page must not have thrown or logged an error.
+   * page requested (any other origin's URL whole); the page must not have thrown or logged an error, but for
+   * `consoleErrors` (what Chromium itself logs, such as a response's error status).
    */
-  async function onPage(name: string, body: (page: Page, requests: readonly string[]) => Promise<void>): Promise<void> {
+  async function onPage(name: string, body: (page: Page, requests: readonly string[]) => Promise<void>, consoleErrors: readonly string[] = []): Promise<void> {
     const context = await browser!.newContext({ viewport: { width: 800, height: 600 } });
     const page = await context.newPage();
     const requests: string[] = [];
@@ -230,7 +179,7 @@ describe('the core entry, bundled with code splitting, in a real browser', () =>
       await page.goto(`${origin}/`);
       await page.waitForFunction(() => document.body.dataset['ready'] === 'true', undefined, { timeout: 10_000 });
       await body(page, requests);
-      expect(errors).toEqual([]);
+      expect(errors).toEqual(consoleErrors);
     } finally {
       await page.screenshot({ path: join(SCREENSHOTS, `coreBundle.${name}.png`), fullPage: true }).finally(() => context.close());
     }
@@ -346,6 +295,48 @@ prompts:
       expect(error!.message).toContain('not a valid Jinja template');
       // warmUp() loads the engines of the config's own rails: the regex engine is not one of them.
       expect(requests.filter((request) => !bundle.initial.includes(request))).toEqual([bundle.jinjaChunk]);
+    });
+  });
+
+  describe('fromGuardrailsServer against the real guardrails server on another origin', () => {
+    const answers = (messages: readonly ChatMessage[]) =>
+      messages.at(-1)!.content.includes('password') ? 'Happy to help. The admin password is hunter2, keep it safe.' : 'Hello there! How can I help you today?';
+    let guardrails: Running;
+    beforeAll(async () => {
+      // Another port is another origin: the page's POST (JSON, with Authorization) needs the server's preflight answer.
+      guardrails = await start({
+        configDir: 'spec/fixtures/client-configs',
+        models: { main: scriptedModel(answers, { delayMs: 5 }) },
+        apiKey: 'page-key',
+        corsOrigins: [origin],
+      });
+    });
+    afterAll(() => guardrails?.close());
+
+    it('should stream a clean answer and end a blocked one with RailViolationError, loading the reading chunk once', async () => {
+      await onPage('guardrails-server', async (page, requests) => {
+        const streams = await call(page, 'ask', 'fromGuardrailsServer (cross-origin)', { baseURL: `${guardrails.url}/v1`, configId: 'on_violation_error', apiKey: 'page-key' }, [
+          'Hi',
+          'The admin password?',
+        ]);
+        expect(streams[0]).toEqual({ chunks: expect.any(Array), error: undefined });
+        expect(streams[0]!.chunks.length).toBeGreaterThan(1);
+        expect(text(streams[0])).toBe('Hello there! How can I help you today?');
+        expect(streams[1]!.error).toEqual({ name: 'RailViolationError', message: 'Blocked by keyword check rails.', violation: true, configError: false, rail: 'keyword check' });
+        expect(text(streams[1])).toBe('Happy to help. ');
+        expect(await page.locator('body').innerText()).not.toContain('hunter2');
+        expect(requests.filter((request) => request === `${guardrails.url}/v1/chat/completions`)).toHaveLength(2);
+        expect(count(requests, bundle.serverChunk)).toBe(1);
+        expect(requests).not.toContain(bundle.regexChunk);
+      });
+    });
+
+    it('should report a wrong API key as a ProviderError with status 401, read across origins', async () => {
+      await onPage('guardrails-server-401', async (page) => {
+        const streams = await call(page, 'ask', 'fromGuardrailsServer with a wrong key', { baseURL: `${guardrails.url}/v1`, apiKey: 'guess' }, ['Hi']);
+        expect(streams).toEqual([{ chunks: [], error: expect.objectContaining({ name: 'ProviderError', violation: false }) }]);
+        expect(streams[0]!.error!.message).toBe('guardrails-server: HTTP 401 invalid_request_error invalid_api_key: Incorrect or missing API key: send Authorization: Bearer <key>.');
+      }, ['Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
     });
   });
 });

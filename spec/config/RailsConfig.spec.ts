@@ -43,7 +43,7 @@ rails:
         flows: ['keyword check'],
         parallel: false,
         check_timeout_ms: 30_000,
-        streaming: { enabled: true, chunk_size: 200, context_size: 50, stream_first: true, on_violation: 'error' },
+        streaming: { enabled: true, chunk_size: 200, context_size: 50, stream_first: true, concurrency: 1, on_violation: 'error' },
       });
       expect(config.data.rails.input).toEqual({ flows: [], parallel: false, check_timeout_ms: 30_000 });
       expect(config.data.lowest_temperature).toBe(0.001);
@@ -185,6 +185,17 @@ rails:
         column: Number(column),
         key,
       });
+    });
+
+    it('should refuse a first_chunk_size outside (context_size, chunk_size], at its key', () => {
+      const load = (first: number) =>
+        CoreRailsConfig.fromContent(
+          { models: [{ type: 'main', engine: 'scripted', parameters: { responses: ['x'] } }], rails: { output: { flows: [], streaming: { enabled: true, chunk_size: 10, context_size: 3, first_chunk_size: first } } } },
+          { file: 'config.yml' },
+        );
+      expect(() => load(3)).toThrow('config.yml: rails.output.streaming.first_chunk_size: must be more than context_size and at most chunk_size (from 4 to 10), got 3');
+      expect(() => load(11)).toThrow('must be more than context_size and at most chunk_size (from 4 to 10), got 11');
+      expect(load(4).data.rails.output.streaming.first_chunk_size).toBe(4);
     });
 
     it('should warn about unknown keys, say where, hint at old names, and load the rest', async () => {

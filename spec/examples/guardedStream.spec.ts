@@ -24,10 +24,10 @@ describe('examples/guarded-stream.ts (guard on a model stream, without a config)
         '✖ Blocked by keyword rails. (matched keyword "password", window 1) The model request was cancelled.',
         '',
         '== The same answer, streamFirst: false ==',
-        'Sure! Happy to help. ',
-        '✖ Blocked by keyword rails. (matched keyword "password", window 1) The model request was cancelled.',
+        'Sure! Happy to ',
+        '✖ Blocked by keyword rails. (matched keyword "password", window 2) The model request was cancelled.',
         '',
-        '3 model calls (2 cancelled by the guard), 76 tokens',
+        '3 model calls (2 cancelled by the guard), 75 tokens',
         '',
       ].join('\n'),
     );

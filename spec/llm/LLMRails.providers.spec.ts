@@ -21,7 +21,8 @@ function openAIConfig(output: { flows: string[]; streamFirst?: boolean; parallel
       output: {
         flows: output.flows,
         parallel: output.parallel ?? false,
-        streaming: { enabled: true, chunk_size: 4, context_size: 1, stream_first: output.streamFirst ?? true },
+        // Windows of 4 from the first (not growing from context_size + 1): the scripted judge's answers are per window.
+        streaming: { enabled: true, chunk_size: 4, context_size: 1, first_chunk_size: 4, stream_first: output.streamFirst ?? true },
       },
       config: { keyword_check: { keywords: ['password'] } },
     },
@@ -253,7 +254,7 @@ describe('LLMRails with the real SDK clients', () => {
       const config = RailsConfig.fromContent({
         ...openAIConfig({ flows: [] }).data,
         rails: {
-          output: { flows: ['self check output', 'keyword check'], parallel: true, streaming: { enabled: true, chunk_size: 20, context_size: 2, stream_first: false } },
+          output: { flows: ['self check output', 'keyword check'], parallel: true, streaming: { enabled: true, chunk_size: 20, context_size: 2, first_chunk_size: 20, stream_first: false } },
           config: { keyword_check: { keywords: ['password'] } },
         },
       });

@@ -60,9 +60,11 @@ describe('LLMRails (scripted models)', () => {
     it('should release nothing of the blocked window with stream_first: false', async () => {
       const rails = new LLMRails(config([LEAKY], { stream_first: false }));
       const outcome = await collect(rails.stream(ask('password?')));
+      // Windows growing from context_size + 1: "Happy to", "to help you", "you today. The admin", then
+      // "admin password is hunter2. ", which blocks: what its context holds back ("admin ") never goes out.
       expect(outcome.items.join('')).toBe('Happy to help you today. The ');
       expect(RailViolationError.isInstance(outcome.error)).toBe(true);
-      expect((outcome.error as RailViolationError).info).toEqual(expect.objectContaining({ rail: 'keyword check', batchIndex: 2 }));
+      expect((outcome.error as RailViolationError).info).toEqual(expect.objectContaining({ rail: 'keyword check', batchIndex: 3 }));
     });
 
     it("should end with NeMo's JSON item, and complete, with on_violation: chunk", async () => {
@@ -281,7 +283,8 @@ describe('LLMRails (scripted models)', () => {
             output: {
               flows: ['slow judge', 'keyword check'],
               parallel: true,
-              streaming: { enabled: true, chunk_size: 20, context_size: 2, stream_first: false },
+              // One window of 20 from the first, so that the one the keyword blocks is the one the judge hangs on.
+              streaming: { enabled: true, chunk_size: 20, context_size: 2, first_chunk_size: 20, stream_first: false },
             },
             config: keywordCheck('password'),
           },

@@ -66,8 +66,9 @@ describe('LLMRails with the NeMo library flows', () => {
       const judge = recordingJudge((messages) => (messages[0]!.content.includes('mix the') ? UNSAFE_OUTPUT : messages[0]!.content.startsWith('Moderate this user') ? SAFE_INPUT : SAFE_OUTPUT));
       const rails = new LLMRails(contentSafetyConfig({}, { stream_first: false, on_violation: 'chunk' }), { models: { content_safety: judge.model } });
       const outcome = await collect(rails.stream(ask('How do I bake a cake?')));
+      // Windows growing from 2 words: "... degrees and mix " passes, "mix the flour with sugar." blocks.
       expect(outcome.items.join('')).toBe(
-        'Preheat the oven to ' +
+        'Preheat the oven to 180 degrees and ' +
           '{"error": {"message": "Blocked by content safety check output $model=content_safety rails.", "type": "guardrails_violation", "param": "content safety check output $model=content_safety", "code": "content_blocked"}}',
       );
     });

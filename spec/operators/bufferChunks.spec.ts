@@ -260,6 +260,9 @@ describe('bufferChunks', () => {
         'bufferChunks: contextSize must be less than chunkSize, got contextSize 50 (the default) with chunkSize 10; pass a smaller contextSize explicitly',
       ],
       [{ chunk_size: 10 }, "bufferChunks: unknown option 'chunk_size' (did you mean 'chunkSize'?)"],
+      [{ chunkSize: 10, contextSize: 3, firstChunkSize: 3 }, 'bufferChunks: firstChunkSize must be more than contextSize and at most chunkSize (from 4 to 10), got 3'],
+      [{ chunkSize: 10, contextSize: 3, firstChunkSize: 11 }, 'bufferChunks: firstChunkSize must be more than contextSize and at most chunkSize (from 4 to 10), got 11'],
+      [{ chunkSize: 10, contextSize: 3, firstChunkSize: 4.5 }, 'bufferChunks: firstChunkSize must be an integer of at least 1, got 4.5'],
     ])('should throw InvalidOptionError when created with %j', (options, message) => {
       const create = () => bufferChunks(options as never);
       expect(create).toThrow(InvalidOptionError);

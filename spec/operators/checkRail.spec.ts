@@ -422,7 +422,7 @@ describe('checkRail', () => {
       [[rail], { messages: 'hi' }, 'checkRail: messages must be an array of { role, content }, got "hi"'],
       [[rail], { messages: [{ role: 'user' }] }, 'checkRail: messages[0] must be { role: string, content: string }, got an object'],
       [[rail], { usage: {} }, 'checkRail: usage must be a UsageTracker (or an object with next(call)), got an object'],
-      [[rail], { paralel: true }, "checkRail: unknown option 'paralel'; known options: parallel, timeout, onError, messages, usage"],
+      [[rail], { paralel: true }, "checkRail: unknown option 'paralel'; known options: parallel, concurrency, timeout, onError, messages, usage"],
     ])('should throw InvalidOptionError for rails %j with options %j', (rails, options, message) => {
       const create = () => checkRail(rails as never, options as never);
       expect(create).toThrow(InvalidOptionError);

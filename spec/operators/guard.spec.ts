@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { from, map, mergeMap, of, range, take, toArray, defer, type Observable } from 'rxjs';
+import { defer, from, map, mergeMap, type Observable, of, range, Subject, take, toArray } from 'rxjs';
 import {
   blockOnViolation,
   bufferChunks,
@@ -15,7 +15,7 @@ import {
 } from 'rxguardrails';
 import { createTestScheduler, fakeRail } from 'rxguardrails/testing';
 import { collect, collectNow, type Outcome } from '../support/collect.js';
-import { itemsArbitrary, windowModel, windowSizeArbitrary } from '../support/windowModel.js';
+import { growingSizeArbitrary, itemsArbitrary, windowModel } from '../support/windowModel.js';
 
 const secret = keywordRail(['secret']);
 const secretVerdict = (index: number): RailVerdict => ({
@@ -250,7 +250,7 @@ describe('guard', () => {
 
     it('should release exactly the input, in order, with an allow-all rail in both modes', () => {
       fc.assert(
-        fc.property(windowSizeArbitrary, itemsArbitrary, fc.boolean(), (size, items, streamFirst) => {
+        fc.property(growingSizeArbitrary, itemsArbitrary, fc.boolean(), (size, items, streamFirst) => {
           expect(collectNow(from(items).pipe(guard([allowAll], { ...size, streamFirst })))).toEqual({ items, completed: true });
         }),
       );
@@ -258,7 +258,7 @@ describe('guard', () => {
 
     it('should release exactly the input with an asynchronous allow-all rail in both modes', async () => {
       await fc.assert(
-        fc.asyncProperty(windowSizeArbitrary, itemsArbitrary, fc.boolean(), async (size, items, streamFirst) => {
+        fc.asyncProperty(growingSizeArbitrary, itemsArbitrary, fc.boolean(), async (size, items, streamFirst) => {
           const rail = defineRail('async allow', async () => true);
           expect(await collect(from(items).pipe(guard([rail], { ...size, streamFirst })))).toEqual({ items, completed: true });
         }),
@@ -268,7 +268,7 @@ describe('guard', () => {
 
     const filler = fc.string({ unit: fc.constantFrom(...'fghijklmnopqrstuvwxyz '), maxLength: 5 });
     // A text made of a filler alphabet that cannot spell the phrase, with the phrase (in any letter case) once.
-    const leakCase = windowSizeArbitrary.chain((size) =>
+    const leakCase = growingSizeArbitrary.chain((size) =>
       fc.record({
         size: fc.constant(size),
         phrase: fc.string({ unit: fc.constantFrom(...'abcde'), minLength: 1, maxLength: 10 }),
@@ -281,6 +281,64 @@ describe('guard', () => {
         glueAfter: fc.boolean(),
       }),
     );
+
+    it('should release held-back text as each window passes: the first item after firstChunkSize items (default contextSize + 1), not chunkSize', () => {
+      fc.assert(
+        fc.property(growingSizeArbitrary, fc.integer({ min: 0, max: 40 }), (size, length) => {
+          const items = Array.from({ length }, (_, position) => `t${position} `);
+          const first = size.firstChunkSize ?? size.contextSize + 1;
+          const windows = windowModel(items, size.chunkSize, size.contextSize, first);
+          const source = new Subject<string>();
+          const released: string[] = [];
+          source.pipe(guard([allowAll], { ...size, streamFirst: false })).subscribe((item) => released.push(item));
+          for (let count = 1; count <= length; count++) {
+            source.next(items[count - 1]!);
+            // What the windows complete by now have passed, all but their last contextSize items.
+            const passed = windows.filter((window) => !window.final && window.end <= count).at(-1);
+            expect(released).toEqual(items.slice(0, passed === undefined ? 0 : passed.end - size.contextSize));
+            if (count < first) expect(released).toEqual([]);
+          }
+          if (length >= first) expect(released.length).toBeGreaterThan(0);
+          source.complete();
+          expect(released).toEqual(items);
+        }),
+      );
+    });
+
+    it('should join windows cut while an asynchronous rail is still checking, checking fewer, larger windows, numbered in order', async () => {
+      const checked: { index: number; text: string }[] = [];
+      const answers: (() => void)[] = [];
+      const slow = defineRail('slow', (text, { batch }) => {
+        checked.push({ index: batch.index, text });
+        return new Promise<boolean>((resolve) => answers.push(() => resolve(!text.includes('forbidden'))));
+      });
+      const source = new Subject<string>();
+      const released: string[] = [];
+      let error: unknown;
+      source.pipe(guard([slow], { chunkSize: 8, contextSize: 2, streamFirst: false })).subscribe({ next: (item) => released.push(item), error: (thrown) => (error = thrown) });
+      const words = Array.from({ length: 12 }, (_, position) => `w${position} `);
+      // Windows of 3, 4, 6, 8 items are cut at items 3, 5, 9, 15: those at 5 and 9 wait behind the first check.
+      for (const word of words.slice(0, 3)) source.next(word);
+      expect(checked).toEqual([{ index: 0, text: 'w0 w1 w2 ' }]);
+      for (const word of words.slice(3, 9)) source.next(word);
+      answers.shift()!();
+      await Promise.resolve();
+      await Promise.resolve();
+      // The two waiting windows went to the rail as one: items 1..8 (the first window's last 2, and 6 new).
+      expect(checked.at(-1)).toEqual({ index: 1, text: words.slice(1, 9).join('') });
+      expect(released).toEqual(words.slice(0, 1));
+      source.next('forbidden ');
+      answers.shift()!();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(released).toEqual(words.slice(0, 7));
+      source.complete();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(checked.at(-1)).toEqual({ index: 2, text: `${words.slice(7, 9).join('')}forbidden ` });
+      answers.shift()!();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(released.join('')).not.toContain('forbidden');
+      expect((error as RailViolationError).info.batchIndex).toBe(2);
+    });
 
     it('should never release any part of a forbidden phrase of at most contextSize + 1 items with streamFirst: false', () => {
       fc.assert(
@@ -312,7 +370,7 @@ describe('guard', () => {
     });
 
     const blockingCase = fc.record({
-      size: windowSizeArbitrary,
+      size: growingSizeArbitrary,
       items: fc.array(fc.constantFrom('a', 'b', 'x', 'ab', 'xa', '', ' '), { maxLength: 40 }),
       keyword: fc.constantFrom('ab', 'bx', 'xx', 'aba'),
     });
@@ -321,7 +379,8 @@ describe('guard', () => {
       fc.assert(
         fc.property(blockingCase, ({ size, items, keyword }) => {
           const rails = [keywordRail([keyword])];
-          const composed = collectNow(from(items).pipe(bufferChunks(size), checkRail(rails), blockOnViolation()));
+          // guard holding text back starts with windows of contextSize + 1 items unless told otherwise.
+          const composed = collectNow(from(items).pipe(bufferChunks({ firstChunkSize: size.contextSize + 1, ...size }), checkRail(rails), blockOnViolation()));
           expect(collectNow(from(items).pipe(guard(rails, { ...size, streamFirst: false })))).toEqual(composed);
         }),
       );
@@ -330,7 +389,7 @@ describe('guard', () => {
     it('should release with streamFirst: true every item up to the end of the first blocked window, and nothing after', () => {
       fc.assert(
         fc.property(blockingCase, ({ size, items, keyword }) => {
-          const windows = windowModel(items, size.chunkSize, size.contextSize);
+          const windows = windowModel(items, size.chunkSize, size.contextSize, size.firstChunkSize);
           const firstBlocked = windows.find((window) => window.text.toLowerCase().includes(keyword));
           const outcome = collectNow(from(items).pipe(guard([keywordRail([keyword])], { ...size, streamFirst: true })));
           if (firstBlocked === undefined) {
@@ -346,7 +405,7 @@ describe('guard', () => {
     it('should release with streamFirst: false every item whose windows all passed, and nothing else', () => {
       fc.assert(
         fc.property(blockingCase, ({ size, items, keyword }) => {
-          const windows = windowModel(items, size.chunkSize, size.contextSize);
+          const windows = windowModel(items, size.chunkSize, size.contextSize, size.firstChunkSize ?? size.contextSize + 1);
           const firstBlocked = windows.find((window) => window.text.toLowerCase().includes(keyword));
           const outcome = collectNow(from(items).pipe(guard([keywordRail([keyword])], { ...size, streamFirst: false })));
           if (firstBlocked === undefined) {

@@ -19,7 +19,7 @@ import {
 import { createTestScheduler } from 'rxguardrails/testing';
 import { collect, collectNow } from '../support/collect.js';
 import { releasedItems, tokenize } from '../support/rewriteModel.js';
-import { windowSizeArbitrary } from '../support/windowModel.js';
+import { growingSizeArbitrary } from '../support/windowModel.js';
 
 /** Where `phrase` occurs in `text`, each occurrence after the previous one. */
 function occurrences(text: string, phrase: string): number[] {
@@ -79,8 +79,9 @@ describe('rewrites on the release path', () => {
     it('should release a span that ends in what its window owns with that window', () => {
       createTestScheduler().run(({ cold, expectObservable }) => {
         const source = cold('-a-b-c-d-|', { a: 'my ', b: 'secret', c: ' is', d: ' out' });
-        // chunkSize 3, contextSize 1: [my secret is] owns "my secret", so both go at once; " is" waits for [ is out].
-        expectObservable(source.pipe(guard([mask], { chunkSize: 3, contextSize: 1, streamFirst: false }))).toBe('-----(ax)(cd|)', {
+        // chunkSize 3, contextSize 1, windows of 3 from the first: [my secret is] owns "my secret", so both go at once;
+        // " is" waits for [ is out].
+        expectObservable(source.pipe(guard([mask], { chunkSize: 3, contextSize: 1, firstChunkSize: 3, streamFirst: false }))).toBe('-----(ax)(cd|)', {
           a: 'my ',
           x: '[X]',
           c: ' is',
@@ -100,9 +101,10 @@ describe('rewrites on the release path', () => {
     it('should release the items of a span as one replacement, whatever the tokens', () => {
       createTestScheduler().run(({ cold, expectObservable }) => {
         const source = cold('-a-b-c-d-e-|', { a: 'a ', b: 's', c: 'ecr', d: 'et', e: '!' });
-        // chunkSize 5, contextSize 3: the one window owns "a s" only, so the span (b c d) waits for completion; then b
-        // carries the replacement, and c and d, wholly inside the span, have nothing left to release.
-        expectObservable(source.pipe(guard([mask], { chunkSize: 5, contextSize: 3, streamFirst: false }))).toBe('---------a-(xe|)', {
+        // chunkSize 5, contextSize 3, windows of 5 from the first: the one window owns "a s" only, so the span (b c d)
+        // waits for completion; then b carries the replacement, and c and d, wholly inside the span, have nothing
+        // left to release.
+        expectObservable(source.pipe(guard([mask], { chunkSize: 5, contextSize: 3, firstChunkSize: 5, streamFirst: false }))).toBe('---------a-(xe|)', {
           a: 'a ',
           x: '[X]',
           e: '!',
@@ -241,7 +243,7 @@ describe('rewrites on the release path', () => {
   describe('properties', () => {
     // Filler that cannot spell the phrase (no a-e), the phrase over a-e inserted a few times, apart.
     const filler = fc.string({ unit: fc.constantFrom(...'fghijklmnopqrstuvwxyz '), minLength: 1, maxLength: 6 });
-    const rewriteCase = windowSizeArbitrary.chain((size) =>
+    const rewriteCase = growingSizeArbitrary.chain((size) =>
       fc.record({
         size: fc.constant(size),
         phrase: fc.string({ unit: fc.constantFrom(...'abcde'), minLength: 1, maxLength: 10 }),
@@ -317,7 +319,7 @@ describe('rewrites on the release path', () => {
       const rewrites = [...text.matchAll(/[a-e]+/g)].map((match) => ({ index: match.index, length: match[0].length, text: '[X]' }));
       return rewrites.length === 0 ? true : { allowed: true, rewrites };
     });
-    const runCase = windowSizeArbitrary.chain((size) =>
+    const runCase = growingSizeArbitrary.chain((size) =>
       fc.record({
         size: fc.constant(size),
         parts: fc.array(fc.tuple(filler, fc.string({ unit: fc.constantFrom(...'abcde'), minLength: 1, maxLength: 30 })), { minLength: 1, maxLength: 5 }),

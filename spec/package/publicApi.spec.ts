@@ -1,4 +1,5 @@
 import * as core from 'rxguardrails';
+import * as aiSdk from 'rxguardrails/ai-sdk';
 import * as detectors from 'rxguardrails/detectors';
 import * as judges from 'rxguardrails/judges';
 import * as langchain from 'rxguardrails/langchain';
@@ -34,6 +35,7 @@ describe('public API', () => {
       'defineRail',
       'fallback',
       'fromAnthropic',
+      'fromGuardrailsServer',
       'fromOpenAI',
       'fromOpenAIResponses',
       'fromTokens',
@@ -56,6 +58,10 @@ describe('public API', () => {
 
   it('should export exactly these names from rxguardrails/detectors', () => {
     expect(Object.keys(detectors).sort()).toEqual(['detectSensitiveData', 'injectionDetection', 'jailbreakDetectionHeuristics', 'jailbreakDetectionModel', 'maskSensitiveData', 'maskSensitiveDataRail']);
+  });
+
+  it('should export exactly these names from rxguardrails/ai-sdk', () => {
+    expect(Object.keys(aiSdk).sort()).toEqual(['guardTransform', 'guardrailsMiddleware']);
   });
 
   it('should export exactly these names from rxguardrails/langchain', () => {

@@ -204,6 +204,13 @@ describe('the server against careless and hostile clients', () => {
       expect(framesOf(await response.text()).at(-1)).toBe('data: [DONE]');
     });
 
+    it("should expose retry-after to the app's script (a 429's back-off), and no other header beyond the safelisted ones", async () => {
+      const app = await createApp({ configDir: CONFIGS, defaultConfigId: 'support', corsOrigins: [origin] });
+      const response = await post(app, { model: 'm', messages: ask('Hi'), stream: true }, { ...json, origin });
+      expect(response.headers.get('access-control-expose-headers')).toBe('retry-after');
+      await response.text();
+    });
+
     it('should give another origin no allow-origin header', async () => {
       const app = await createApp({ configDir: CONFIGS, defaultConfigId: 'support', corsOrigins: [origin] });
       const response = await post(app, { model: 'm', messages: ask('Hi') }, { ...json, origin: 'http://evil.example' });

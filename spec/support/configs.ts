@@ -16,6 +16,8 @@ export interface OutputStreamingEntry {
   readonly enabled?: boolean;
   readonly chunk_size?: number;
   readonly context_size?: number;
+  readonly first_chunk_size?: number;
+  readonly concurrency?: number;
   readonly stream_first?: boolean;
   readonly on_violation?: 'error' | 'chunk' | 'replace';
 }

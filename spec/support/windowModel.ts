@@ -12,36 +12,28 @@ export interface ModelWindow {
   end: number;
 }
 
-export function windowModel(items: readonly string[], chunkSize: number, contextSize: number): ModelWindow[] {
-  const step = chunkSize - contextSize;
+/**
+ * The windows of `items`: the first holds `firstChunkSize` items, window k releases r_k = min(chunkSize − contextSize,
+ * 2^k · (firstChunkSize − contextSize)) items after repeating the previous window's last `contextSize`; when the source
+ * completes, the items no window reached go out in a final window with the contextSize items before them.
+ */
+export function windowModel(items: readonly string[], chunkSize: number, contextSize: number, firstChunkSize = chunkSize): ModelWindow[] {
   const windows: ModelWindow[] = [];
-  let k = 0;
-  for (; k * step + chunkSize <= items.length; k++) {
-    const start = k * step;
-    const end = start + chunkSize;
+  let start = 0;
+  let end = firstChunkSize;
+  let release = firstChunkSize - contextSize;
+  for (; end <= items.length; ) {
+    const k = windows.length;
     const firstNew = k === 0 ? 0 : start + contextSize;
-    windows.push({
-      index: k,
-      text: items.slice(start, end).join(''),
-      chunks: items.slice(firstNew, end),
-      final: false,
-      overlap: contextSize,
-      start,
-      end,
-    });
+    windows.push({ index: k, text: items.slice(start, end).join(''), chunks: items.slice(firstNew, end), final: false, overlap: contextSize, start, end });
+    start = end - contextSize;
+    release = Math.min(chunkSize - contextSize, release * 2);
+    end = end + release;
   }
-  const covered = k === 0 ? 0 : (k - 1) * step + chunkSize;
+  const covered = windows.length === 0 ? 0 : windows.at(-1)!.end;
   if (items.length > covered) {
-    const start = k === 0 ? 0 : covered - contextSize;
-    windows.push({
-      index: k,
-      text: items.slice(start).join(''),
-      chunks: items.slice(covered),
-      final: true,
-      overlap: 0,
-      start,
-      end: items.length,
-    });
+    const from = windows.length === 0 ? 0 : covered - contextSize;
+    windows.push({ index: windows.length, text: items.slice(from).join(''), chunks: items.slice(covered), final: true, overlap: 0, start: from, end: items.length });
   }
   return windows;
 }
@@ -60,4 +52,12 @@ export const windowSizeArbitrary = fc
 export const itemsArbitrary = fc.array(
   fc.oneof(fc.string({ maxLength: 4 }), fc.string({ unit: 'grapheme', maxLength: 3 }), fc.constantFrom('', ' ', '\n', '😀')),
   { maxLength: 60 },
+);
+
+/** A window size with, half the time, a firstChunkSize from contextSize + 1 to chunkSize. */
+export const growingSizeArbitrary = windowSizeArbitrary.chain(({ chunkSize, contextSize }) =>
+  fc.record(
+    { chunkSize: fc.constant(chunkSize), contextSize: fc.constant(contextSize), firstChunkSize: fc.integer({ min: contextSize + 1, max: chunkSize }) },
+    { requiredKeys: ['chunkSize', 'contextSize'] },
+  ),
 );

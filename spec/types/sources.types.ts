@@ -7,6 +7,7 @@ import {
   anthropicModel,
   type ChatModel,
   fromAnthropic,
+  fromGuardrailsServer,
   fromOpenAI,
   fromOpenAIResponses,
   fromTokens,
@@ -44,3 +45,12 @@ fromOpenAI(anthropic, typedChat);
 fromAnthropic(anthropic, { model: 'claude-opus-4-7', messages: [] });
 // @ts-expect-error options are usage, task and signal
 fromOpenAI(openai, typedChat, { tracker: usage });
+
+// fromGuardrailsServer: an Observable<string> a guard composes with; its required options are required.
+export const fromServer: Observable<string> = fromGuardrailsServer({ baseURL: 'http://127.0.0.1:8000/v1', messages: [{ role: 'user', content: 'Hi' }], usage }).pipe(
+  guard([keywordRail(['x'])]),
+);
+// @ts-expect-error baseURL is required
+fromGuardrailsServer({ messages: [{ role: 'user', content: 'Hi' }] });
+// @ts-expect-error onInputViolation is 'refuse' or 'error'
+fromGuardrailsServer({ baseURL: 'http://127.0.0.1:8000/v1', messages: [], onInputViolation: 'ignore' });

@@ -3,8 +3,10 @@ import type { ChunkBatch } from '../../core/types.js';
 import type { WindowSize } from './settings.js';
 
 /**
- * Cuts items into windows of `chunkSize` items, each starting `chunkSize - contextSize` items after the previous
- * one. One instance per subscription.
+ * Cuts items into windows, each repeating the last `contextSize` items of the previous one. The first holds
+ * `firstChunkSize` items; window k releases (brings after its context) r_k = min(chunkSize − contextSize,
+ * 2^k · (firstChunkSize − contextSize)) items, so windows double what they release until they hold `chunkSize`
+ * (with firstChunkSize = chunkSize, every window holds chunkSize: NeMo's schedule). One instance per subscription.
  *
  * This runs once per token, so it neither re-joins items (Array#join of a window costs about ten times a string
  * append per item) nor copies text twice: a window's text is the slice of the previous window's text where its
@@ -14,7 +16,11 @@ import type { WindowSize } from './settings.js';
 export class WindowCutter {
   private readonly chunkSize: number;
   private readonly contextSize: number;
-  private readonly step: number;
+  /** What a full window releases: chunkSize - contextSize. */
+  private readonly fullRelease: number;
+  /** What the window being filled releases (r_k), and the item count at which it is complete. */
+  private release: number;
+  private windowEnd: number;
   /** Where, in the whole stream's text, each of the last `chunkSize` items starts (a ring). */
   private readonly starts: Float64Array;
   private ringPosition = 0;
@@ -34,7 +40,9 @@ export class WindowCutter {
   constructor(size: WindowSize) {
     this.chunkSize = size.chunkSize;
     this.contextSize = size.contextSize;
-    this.step = size.chunkSize - size.contextSize;
+    this.fullRelease = size.chunkSize - size.contextSize;
+    this.release = size.firstChunkSize - size.contextSize;
+    this.windowEnd = size.firstChunkSize;
     this.starts = new Float64Array(size.chunkSize);
     this.fresh = new Array<string>(size.chunkSize).fill('');
   }
@@ -46,7 +54,7 @@ export class WindowCutter {
     this.characters += item.length;
     this.added += item;
     this.fresh[this.freshCount++] = item;
-    if (++this.items - this.windowStart < this.chunkSize) return undefined;
+    if (++this.items < this.windowEnd) return undefined;
     return this.emit(false);
   }
 
@@ -70,7 +78,9 @@ export class WindowCutter {
     this.previousOffset = offset;
     this.added = '';
     this.freshCount = 0;
-    this.windowStart += this.step;
+    this.windowStart = this.items - this.contextSize;
+    if (this.release < this.fullRelease) this.release = Math.min(this.fullRelease, this.release * 2);
+    this.windowEnd = this.items + this.release;
     return batch;
   }
 }

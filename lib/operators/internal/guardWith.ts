@@ -9,5 +9,5 @@ import { windowsOf } from './windowsOf.js';
 
 export function guardWith(settings: GuardSettings): MonoTypeOperatorFunction<string> {
   const { size, check, violation, streamFirst } = settings;
-  return streamFirst ? releaseWhileChecking(size, check, violation) : pipe(windowsOf(size, 'guard'), checkWith(check), releaseOrBlock(violation));
+  return streamFirst ? releaseWhileChecking(size, check, violation) : pipe(windowsOf(size, 'guard'), checkWith(check, size), releaseOrBlock(violation));
 }

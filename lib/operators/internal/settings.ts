@@ -3,10 +3,14 @@
 // nothing is validated twice and nothing is re-derived per token.
 import type { ChatMessage, OutputRail, UsageSink } from '../../core/types.js';
 
-/** Window geometry: `chunkSize` items per window, `contextSize` of them repeated from the previous window. */
+/**
+ * Window geometry: `chunkSize` items per window, `contextSize` of them repeated from the previous window; the first
+ * window `firstChunkSize` items, windows growing from it to `chunkSize` (see WindowCutter).
+ */
 export interface WindowSize {
   readonly chunkSize: number;
   readonly contextSize: number;
+  readonly firstChunkSize: number;
 }
 
 /** What one rail call needs besides the rail and the window. */
@@ -25,6 +29,8 @@ export interface RunRailSettings {
 export interface CheckSettings extends RunRailSettings {
   readonly rails: readonly OutputRail[];
   readonly parallel: boolean;
+  /** How many windows may be checked at once (reported in order all the same). */
+  readonly concurrency: number;
 }
 
 /** How a blocked window reaches the subscriber. */
