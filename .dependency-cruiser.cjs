@@ -4,7 +4,7 @@
 //   core                                the shared vocabulary: types, the refusal texts, lastUserMessage
 //   internal, errors                    helpers of every layer; the error classes
 //   usage, rails, regex, judges,        usage records and trackers; the rails (regex, judges, detectors: entries
-//   detectors                           of rails behind subpaths)
+//   detectors, otel                     of rails behind subpaths); otel: the Telemetry hooks as OpenTelemetry
 //   operators, sources, models          the RxJS operators; token sources; chat models
 //   config, node, testing, ai-sdk,      config.yml (node: read from folders); the test kit; the Vercel AI SDK bridge;
 //   langchain                           the LangChain.js bridge (a source and a model built on the ones below)
@@ -15,7 +15,7 @@
 // catch what they forbid.
 
 /** The layers, bottom first; a folder may import from its own layer and those before it. */
-const LAYERS = [['core'], ['internal', 'errors'], ['usage', 'rails', 'regex', 'judges', 'detectors'], ['operators', 'sources', 'models'], ['config', 'node', 'testing', 'ai-sdk', 'langchain'], ['llm'], ['server', 'cli']];
+const LAYERS = [['core'], ['internal', 'errors'], ['usage', 'rails', 'regex', 'judges', 'detectors', 'otel'], ['operators', 'sources', 'models'], ['config', 'node', 'testing', 'ai-sdk', 'langchain'], ['llm'], ['server', 'cli']];
 
 const folders = (layers) => `^lib/(${layers.flat().join('|')})/`;
 
@@ -33,7 +33,7 @@ const { builtinModules } = require('node:module');
 const NODE_BUILTINS = `^(node:.*|${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`;
 
 /** The browser-safe entries, and what they may reach outside lib/. */
-const BROWSER_ENTRIES = '^lib/(index|testing/index|regex/index|judges/index|detectors/index|ai-sdk/index|langchain/index)\\.ts$';
+const BROWSER_ENTRIES = '^lib/(index|testing/index|regex/index|judges/index|detectors/index|ai-sdk/index|langchain/index|otel/index)\\.ts$';
 
 module.exports = {
   forbidden: [
@@ -93,6 +93,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^lib/', pathNot: '^lib/ai-sdk/' },
       to: { path: '(^|/)node_modules/(ai|@ai-sdk/[^/]+)/|^lib/ai-sdk/' },
+    },
+    {
+      name: 'opentelemetry-only-in-otel',
+      comment: 'OpenTelemetry is an optional peer: only rxguardrails/otel imports it; the CLI loads it (and the SDK) by dynamic import when asked to export.',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/otel/' },
+      to: { path: '(^|/)node_modules/@opentelemetry/', dependencyTypesNot: ['dynamic-import'] },
+    },
+    {
+      name: 'otel-entry-loaded-lazily',
+      comment: 'The CLI imports rxguardrails/otel only by dynamic import: a server without OpenTelemetry installed must start.',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/otel/' },
+      to: { path: '^lib/otel/', dependencyTypesNot: ['dynamic-import', 'type-only'] },
     },
     {
       name: 'no-sdk-imports',

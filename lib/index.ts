@@ -63,6 +63,9 @@ export { UsageTracker, type UsageTotals } from './usage/UsageTracker.js';
 export { addUsage } from './usage/addUsage.js';
 export { ExplainInfo } from './usage/ExplainInfo.js';
 
+// Telemetry (hooks only; spans and metrics through OpenTelemetry are in rxguardrails/otel)
+export type { RailCheckInfo, Telemetry, TelemetryRequest, TelemetryRequestEnd, TelemetryRequestStart } from './core/types.js';
+
 // Config and the LLMRails facade
 export { RailsConfig, type CustomRails, type RailsConfigOptions } from './config/RailsConfig.js';
 export { BUILT_IN_FLOWS } from './config/flows.js';

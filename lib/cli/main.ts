@@ -37,7 +37,9 @@ const SERVER_USAGE = `Usage:
   RXGUARDRAILS_API_KEY or --api-key-file (--api-key <key> works too, but other users see it in the process list);
   --cors-origin lets a browser app on that origin call it; on SIGTERM or SIGINT answers in flight get
   --shutdown-grace-ms to finish; a streaming client that stops reading is dropped after --stall-timeout-ms, or once
-  --max-buffered-bytes of frames wait for it.`;
+  --max-buffered-bytes of frames wait for it. With OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) set, spans and metrics are exported over OTLP/HTTP (the @opentelemetry/*
+  packages named in the README must be installed).`;
 
 /** What `rxguardrails --help` prints. */
 const USAGE = `Usage:

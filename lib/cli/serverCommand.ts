@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { formatConfigIssue } from '../errors/ConfigError.js';
 import { createApp, drain } from '../server/createApp.js';
 import type { CliIO } from './CliIO.js';
+import { startTelemetryExport, type TelemetryExport } from './telemetryExport.js';
 import { UsageError } from './UsageError.js';
 
 /** What `rxguardrails server` serves, and where. */
@@ -33,10 +34,22 @@ const CLOSE_WAIT_MS = 1_000;
  * grace period (the rest end with an error frame and `data: [DONE]`), closes the connections and returns 0.
  * Config warnings, the server's unexpected errors (with the request id) and promises rejected with no one to catch
  * them (a custom rail's stray promise, which must not take every stream down) go to the command's stderr.
+ * With `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces or metrics endpoint) in the environment, spans and metrics are
+ * exported over OTLP/HTTP, and flushed once the answers in flight are drained.
  * @returns 0 once stopped by a signal.
  * @throws UsageError when the port is in use.
  */
 export async function serverCommand(options: ServerCommandOptions, io: CliIO): Promise<number> {
+  const exported = await startTelemetryExport(io.env);
+  try {
+    return await serveApp(options, io, exported);
+  } finally {
+    // After the last answer: its spans are in the final export.
+    if (exported && !(await exported.shutdown())) io.stderr.write('rxguardrails server: the last OpenTelemetry export did not finish within 5 s; stopped without it\n');
+  }
+}
+
+async function serveApp(options: ServerCommandOptions, io: CliIO, exported: TelemetryExport | undefined): Promise<number> {
   const { configDir, port, host, apiKey, defaultConfigId, corsOrigins, graceMs, stallTimeoutMs, maxBufferedBytes } = options;
   const app = await createApp({
     configDir,
@@ -45,6 +58,7 @@ export async function serverCommand(options: ServerCommandOptions, io: CliIO): P
     stallTimeoutMs,
     maxBufferedBytes,
     ...(defaultConfigId ? { defaultConfigId } : {}),
+    ...(exported ? { telemetry: exported.telemetry } : {}),
     // The command's own stderr, not the console: a test (or an embedding program) gives main() streams of its own.
     onWarning: (warning) => io.stderr.write(`rxguardrails: ${formatConfigIssue(warning)}\n`),
     onError: (error, context) => io.stderr.write(`rxguardrails server: ${context.requestId ? `request ${context.requestId}: ` : ''}${describe(error)}\n`),
@@ -54,6 +68,7 @@ export async function serverCommand(options: ServerCommandOptions, io: CliIO): P
   return new Promise<number>((resolveRun, reject) => {
     const listener = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
       io.stdout.write(`rxguardrails server listening on http://${host}:${info.port}\n`);
+      if (exported) io.stdout.write(`rxguardrails server: exporting OpenTelemetry ${exported.destinations}\n`);
     });
     const forget = () => {
       io.signals?.off('SIGINT', stop);

@@ -242,3 +242,65 @@ export interface ChatModel {
   readonly model: string;
   stream(messages: readonly ChatMessage[], options?: ChatModelCallOptions): Observable<string>;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Telemetry
+
+/**
+ * Instrumentation hooks: what `LLMRails` and `createApp` report about each request, for tracing and metrics. The
+ * library depends on nothing to call them; `rxguardrails/otel`'s `openTelemetry()` is one implementation (spans and
+ * metrics through `@opentelemetry/api`), any object of this shape is another. A hook that throws is caught and
+ * reported once; it never breaks the answer.
+ */
+export interface Telemetry {
+  /** A request starts: one subscription to `stream()` / `answer()`, one `generate()`, one server request. */
+  request(start: TelemetryRequestStart): TelemetryRequest;
+}
+
+/** What is known when a request starts. */
+export interface TelemetryRequestStart {
+  /** Which LLMRails method serves it. */
+  readonly operation: 'stream' | 'answer' | 'generate';
+  /** The server's config id, for a server request. */
+  readonly configId?: string;
+  /** Epoch milliseconds. */
+  readonly startedAt: number;
+}
+
+/** The hooks of one request; each is called as its event ends, with the real start and end times. */
+export interface TelemetryRequest {
+  /** An LLM call of the request ended (the main model, or an LLM-judged rail's): the record `explain()` gets. */
+  llmCall(call: LlmCallInfo): void;
+  /** A rail decided on one window (input rails: the user's message, window 0). A check cancelled first is not reported. */
+  railCheck(check: RailCheckInfo): void;
+  /** The request ended; called once, after its LLM calls and rail checks. */
+  end(end: TelemetryRequestEnd): void;
+}
+
+/** One rail check, as a telemetry hook gets it. */
+export interface RailCheckInfo {
+  readonly rail: string;
+  readonly side: 'input' | 'output';
+  /** The window's position in the answer, from 0 (always 0 for input rails). */
+  readonly windowIndex: number;
+  readonly verdict: RailVerdict;
+  readonly durationMs: number;
+  /** Epoch milliseconds. */
+  readonly startedAt: number;
+  readonly finishedAt: number;
+}
+
+/** How a request ended. */
+export interface TelemetryRequestEnd {
+  /**
+   * `blocked`: a rail blocked (whether that ended the stream with a RailViolationError, NeMo's payload or the refusal);
+   * `error`: it failed otherwise; `cancelled`: the subscriber left first.
+   */
+  readonly outcome: 'completed' | 'blocked' | 'error' | 'cancelled';
+  /** The verdict that blocked, for `blocked`. */
+  readonly blockedBy?: RailVerdict;
+  /** What it failed with, for `error` (and for a block that ended the stream with a RailViolationError). */
+  readonly error?: unknown;
+  /** Epoch milliseconds. */
+  readonly finishedAt: number;
+}

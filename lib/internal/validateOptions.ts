@@ -1,7 +1,7 @@
 // Option checks shared by the operator and rail factories. They throw InvalidOptionError at the call site, so a
 // misconfigured pipeline fails where it is built, not when the first token arrives.
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
-import type { ChatMessage, Demand, OutputRail, UsageSink } from '../core/types.js';
+import type { ChatMessage, Demand, OutputRail, Telemetry, UsageSink } from '../core/types.js';
 
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -173,6 +173,12 @@ export function assertDemand(owner: string, option: string, value: unknown): ass
 }
 
 /** Where usage is recorded: a UsageTracker, or any object with a `next(call)` method. */
+export function assertTelemetry(owner: string, option: string, value: unknown): asserts value is Telemetry {
+  if (value === null || typeof value !== 'object' || typeof (value as Partial<Telemetry>).request !== 'function') {
+    throw new InvalidOptionError(option, value, `${owner}: ${option} must be a Telemetry (an object with request(start)), got ${describeValue(value)}`);
+  }
+}
+
 export function assertUsageSink(owner: string, option: string, value: unknown): asserts value is UsageSink {
   if (value === null || typeof value !== 'object' || typeof (value as Partial<UsageSink>).next !== 'function') {
     throw new InvalidOptionError(option, value, `${owner}: ${option} must be a UsageTracker (or an object with next(call)), got ${describeValue(value)}`);

@@ -1,14 +1,16 @@
-import { concatMap, defer, from, isObservable, map, type Observable, reduce, throwError, toArray } from 'rxjs';
+import { concatMap, defer, from, isObservable, map, Observable, reduce, throwError, toArray } from 'rxjs';
 import { lastUserMessage } from '../core/messages.js';
-import type { ChatMessage, UsageSink } from '../core/types.js';
+import type { ChatMessage, RailCheckInfo, RailVerdict, Telemetry, TelemetryRequestEnd, UsageSink } from '../core/types.js';
 import { RailsConfig } from '../config/RailsConfig.js';
 import { ConfigError } from '../errors/ConfigError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { RailViolationError } from '../errors/RailViolationError.js';
 import { StreamingNotSupportedError } from '../errors/StreamingNotSupportedError.js';
 import { brand, hasBrand } from '../internal/brand.js';
-import { now } from '../internal/clock.js';
+import { epochMilliseconds, now } from '../internal/clock.js';
+import { guardedTelemetry, reportOnce, reportTelemetryFailure } from '../internal/guardedTelemetry.js';
 import { toAsyncIterable } from '../internal/toAsyncIterable.js';
-import { assertDemand, assertKnownKeys, assertMessages, assertOneOf, assertUsageSink, describeValue } from '../internal/validateOptions.js';
+import { assertDemand, assertKnownKeys, assertMessages, assertOneOf, assertTelemetry, assertUsageSink, describeValue } from '../internal/validateOptions.js';
 import { fromTokens } from '../sources/fromTokens.js';
 import type { ExplainInfo } from '../usage/ExplainInfo.js';
 import { fanOut } from '../usage/fanOut.js';
@@ -65,6 +67,8 @@ export class LLMRails {
   /** Where every call of this instance is recorded: `calls` and the user's tracker. */
   private readonly usage: UsageSink;
   private readonly plan: RailPlan;
+  /** Where each call is reported as a request, its hooks guarded; undefined without the option (nothing is timed). */
+  private readonly telemetry: Telemetry | undefined;
 
   /**
    * @param config The configuration.
@@ -78,11 +82,13 @@ export class LLMRails {
     if (!RailsConfig.isInstance(config)) {
       throw new InvalidOptionError('config', config, `LLMRails: config must be a RailsConfig (RailsConfig.fromContent or fromPath), got ${describeValue(config)}`);
     }
-    assertKnownKeys('LLMRails', options, ['models', 'clients', 'rails', 'usage', 'onViolation', 'onInputViolation', 'keepCalls']);
-    const { models = {}, clients = {}, rails = {}, usage, onViolation, onInputViolation = 'refuse', keepCalls } = options;
+    assertKnownKeys('LLMRails', options, ['models', 'clients', 'rails', 'usage', 'onViolation', 'onInputViolation', 'keepCalls', 'telemetry']);
+    const { models = {}, clients = {}, rails = {}, usage, onViolation, onInputViolation = 'refuse', keepCalls, telemetry } = options;
     if (onViolation !== undefined) assertOneOf('LLMRails', 'onViolation', onViolation, ['error', 'chunk', 'replace'] as const);
     assertOneOf('LLMRails', 'onInputViolation', onInputViolation, ['refuse', 'error'] as const);
     if (usage !== undefined) assertUsageSink('LLMRails', 'usage', usage);
+    if (telemetry !== undefined) assertTelemetry('LLMRails', 'telemetry', telemetry);
+    this.telemetry = telemetry && guardedTelemetry(telemetry, reportOnce(reportTelemetryFailure));
     this.calls = new UsageTracker({ keep: keepCalls });
     this.usage = fanOut(this.calls, usage);
     this.plan = buildRailPlan(config, { models, clients, rails, onViolation, onInputViolation });
@@ -98,7 +104,7 @@ export class LLMRails {
     assertMessages('LLMRails.stream', 'messages', messages);
     assertKnownKeys('LLMRails.stream', options, STREAM_OPTION_KEYS);
     if (this.plan.output?.streaming === false) throw new StreamingNotSupportedError();
-    return this.pipeline(messages, options, this.callUsage('LLMRails.stream', options.usage), undefined);
+    return this.traced('stream', options, this.callUsage('LLMRails.stream', options.usage), (usage, railChecks) => this.pipeline(messages, options, usage, railChecks));
   }
 
   /** The guarded answer for `for await` (NeMo's `stream_async`); leaving the loop aborts everything in flight. */
@@ -114,7 +120,7 @@ export class LLMRails {
   answer(messages: readonly ChatMessage[], options: StreamOptions = {}): Observable<string> {
     assertMessages('LLMRails.answer', 'messages', messages);
     assertKnownKeys('LLMRails.answer', options, STREAM_OPTION_KEYS);
-    const answer$ = this.pipeline(messages, options, this.callUsage('LLMRails.answer', options.usage), undefined);
+    const answer$ = this.traced('answer', options, this.callUsage('LLMRails.answer', options.usage), (usage, railChecks) => this.pipeline(messages, options, usage, railChecks));
     return this.plan.output?.streaming === false ? answer$.pipe(reduce((text, chunk) => text + chunk, '')) : answer$;
   }
 
@@ -135,7 +141,7 @@ export class LLMRails {
     const started = now();
     const logged = generationOptions?.log ? { calls: new UsageTracker(), recorder: new RailRecorder() } : undefined;
     const usage = fanOut(this.callUsage('LLMRails.generate', options.usage), logged?.calls);
-    const answer$ = this.pipeline(messages, options, usage, logged?.recorder);
+    const answer$ = this.traced('generate', options, usage, (callUsage, traced) => this.pipeline(messages, options, callUsage, both(logged?.recorder.railCheck, traced)));
 
     return new Promise<AssistantMessage | GenerationResponse>((resolve, reject) => {
       const chunks: string[] = [];
@@ -195,21 +201,64 @@ export class LLMRails {
     return fanOut(this.usage, usage);
   }
 
+  /**
+   * The answer `build` makes, reported to telemetry as one request per subscription: its LLM calls (through the usage
+   * sink `build` is given), its rail checks, and how it ended, once the answer's own teardown (which records the LLM
+   * calls it cancels) has run. Without telemetry, `build`'s answer itself: nothing added on the path of a token.
+   * The call's options are checked here, when the call is made, with telemetry or without.
+   */
+  private traced(
+    operation: 'stream' | 'answer' | 'generate',
+    options: StreamOptions,
+    usage: UsageSink,
+    build: (usage: UsageSink, railChecks: ((check: RailCheckInfo) => void) | undefined) => Observable<string>,
+  ): Observable<string> {
+    const { demand, onInputViolation } = options;
+    assertDemand('LLMRails', 'demand', demand);
+    if (onInputViolation !== undefined) assertOneOf('LLMRails', 'onInputViolation', onInputViolation, ['refuse', 'error'] as const);
+    const { telemetry } = this;
+    if (!telemetry) return build(usage, undefined);
+    return new Observable<string>((subscriber) => {
+      const request = telemetry.request({ operation, startedAt: epochMilliseconds(now()) });
+      let blockedBy: RailVerdict | undefined;
+      let ending: Omit<TelemetryRequestEnd, 'finishedAt'> = { outcome: 'cancelled' };
+      const railCheck = (check: RailCheckInfo) => {
+        // A block that answers in band (NeMo's payload, the refusal) completes the stream: the verdict tells.
+        if (!check.verdict.allowed) blockedBy ??= check.verdict;
+        request.railCheck(check);
+      };
+      const inner = build(fanOut(usage, { next: (call) => request.llmCall(call) }), railCheck).subscribe({
+        next: (chunk) => subscriber.next(chunk),
+        error: (error: unknown) => {
+          const violation = RailViolationError.isInstance(error) ? error.info.verdict : undefined;
+          ending = violation ? { outcome: 'blocked', blockedBy: violation, error } : { outcome: 'error', error };
+          subscriber.error(error);
+        },
+        complete: () => {
+          ending = blockedBy ? { outcome: 'blocked', blockedBy } : { outcome: 'completed' };
+          subscriber.complete();
+        },
+      });
+      return () => {
+        inner.unsubscribe();
+        request.end({ ...ending, finishedAt: epochMilliseconds(now()) });
+      };
+    });
+  }
+
   /** Input rails, the main model (or the generator), output rails: one call, from the plan. */
-  private pipeline(messages: readonly ChatMessage[], options: StreamOptions, usage: UsageSink, recorder: RailRecorder | undefined): Observable<string> {
+  private pipeline(messages: readonly ChatMessage[], options: StreamOptions, usage: UsageSink, railChecks: ((check: RailCheckInfo) => void) | undefined): Observable<string> {
     // Rails whose module is not loaded yet (the regex or Jinja engine, in a page that just started) are made before
     // the call starts, so a synchronous rail answers synchronously from its first window on (with streamFirst, an
     // asynchronous first check would let more of the answer out before a block), and what making them finds (a
     // prompt that is not a template) ends the call as the ConfigError it is. Otherwise the call starts at once.
-    if (!this.plan.isReady()) return from(this.plan.ready()).pipe(concatMap(() => this.pipelineNow(messages, options, usage, recorder)));
-    return this.pipelineNow(messages, options, usage, recorder);
+    if (!this.plan.isReady()) return from(this.plan.ready()).pipe(concatMap(() => this.pipelineNow(messages, options, usage, railChecks)));
+    return this.pipelineNow(messages, options, usage, railChecks);
   }
 
-  private pipelineNow(messages: readonly ChatMessage[], options: StreamOptions, usage: UsageSink, recorder: RailRecorder | undefined): Observable<string> {
+  private pipelineNow(messages: readonly ChatMessage[], options: StreamOptions, usage: UsageSink, railChecks: ((check: RailCheckInfo) => void) | undefined): Observable<string> {
     const { generator, llmParams = {}, demand, onInputViolation } = options;
-    assertDemand('LLMRails', 'demand', demand);
-    if (onInputViolation !== undefined) assertOneOf('LLMRails', 'onInputViolation', onInputViolation, ['refuse', 'error'] as const);
-    const call = { messages, userMessage: lastUserMessage(messages), usage, recorder, onInputViolation };
+    const call = { messages, userMessage: lastUserMessage(messages), usage, railChecks, onInputViolation };
     if (generator !== undefined) return (isObservable(generator) ? generator : fromTokens(generator, { demand })).pipe(outputRails(this.plan, call));
     const model = this.plan.main;
     if (!model) {
@@ -226,4 +275,13 @@ export class LLMRails {
       });
     return behindInputRails(this.plan, call, answer);
   }
+}
+
+/** Both listeners, or the one there is. */
+function both(first: ((check: RailCheckInfo) => void) | undefined, second: ((check: RailCheckInfo) => void) | undefined): ((check: RailCheckInfo) => void) | undefined {
+  if (!first || !second) return first ?? second;
+  return (check) => {
+    first(check);
+    second(check);
+  };
 }

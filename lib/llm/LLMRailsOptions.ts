@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { ChatModel, Demand, OutputRail, UsageSink } from '../core/types.js';
+import type { ChatModel, Demand, OutputRail, Telemetry, UsageSink } from '../core/types.js';
 import type { EngineClients } from './engineModel.js';
 import type { GenerationLogOptions } from './GenerationResponse.js';
 import type { StreamingHandler } from './StreamingHandler.js';
@@ -33,6 +33,13 @@ export interface LLMRailsOptions {
    * @default 1000
    */
   readonly keepCalls?: number;
+  /**
+   * Report each call (`stream`/`answer` subscription, `generate`) as a request, with its LLM calls and rail checks:
+   * `openTelemetry()` from `rxguardrails/otel`, or any {@link Telemetry}. A hook that throws is reported once (console)
+   * and never breaks the answer.
+   * @default none: nothing is timed or reported
+   */
+  readonly telemetry?: Telemetry;
 }
 
 /** Options of {@link LLMRails.stream}, {@link LLMRails.streamAsync} and {@link LLMRails.answer}. */

@@ -1,11 +1,8 @@
-// Internal: times the checks of the rails of one generation and keeps their decisions, for GenerationResponse.log.
-import { isObservable, type Observable, tap } from 'rxjs';
+// Internal: the checks of the rails of one generation, their decisions and durations, for GenerationResponse.log.
+// It is told of each check as telemetry is (a RailCheckInfo, from the verdict checkRail decided), so the log and the
+// spans tell one story: a rail that timed out is a failure in both.
 import { flowTask } from '../config/flows.js';
-import type { LlmCallInfo, OutputRail, RailResult } from '../core/types.js';
-import { now } from '../internal/clock.js';
-import { errorDetail } from '../internal/errorDetail.js';
-import { isPromiseLike } from '../internal/validateOptions.js';
-import { defineRail } from '../rails/defineRail.js';
+import type { LlmCallInfo, RailCheckInfo } from '../core/types.js';
 import type { ActivatedRail } from './GenerationResponse.js';
 
 interface Entry {
@@ -20,56 +17,34 @@ interface Entry {
 }
 
 export class RailRecorder {
-  private readonly entries: Entry[] = [];
+  private readonly entries = new Map<string, Entry>();
 
-  /** The same rail, recording each check; synchronous rails stay synchronous. */
-  wrap(rail: OutputRail, type: 'input' | 'output'): OutputRail {
-    const entry = this.entry(rail.name, type);
-    return defineRail(rail.name, (text, context) => {
-      const started = now();
-      const startedAt = Date.now();
-      const settle = (decision: string, blocked: boolean) => {
-        entry.checks++;
-        entry.decisions.push(decision);
-        entry.durationMs += now() - started;
-        if (entry.checks === 1) entry.startedAt = startedAt;
-        entry.finishedAt = Date.now();
-        if (blocked) entry.stop = true;
-      };
-      const record = (result: RailResult) => {
-        const allowed = typeof result === 'boolean' ? result : result?.allowed === true;
-        const reason = typeof result === 'object' && result?.reason ? `: ${result.reason}` : '';
-        settle(`${allowed ? 'allowed' : 'blocked'}${reason}`, !allowed);
-        return result;
-      };
-      const fail = (error: unknown) => settle(`failed: ${errorDetail(error)}`, false);
-      let answer: ReturnType<OutputRail['check']>;
-      try {
-        answer = rail.check(text, context);
-      } catch (error) {
-        fail(error);
-        throw error;
-      }
-      if (isObservable(answer)) return (answer as Observable<RailResult>).pipe(tap({ next: record, error: fail }));
-      if (isPromiseLike<RailResult>(answer)) {
-        return Promise.resolve(answer as PromiseLike<RailResult>).then(record, (error: unknown) => {
-          fail(error);
-          throw error;
-        });
-      }
-      return record(answer as RailResult);
-    });
-  }
+  /** One check decided: `allowed` / `blocked` (with the rail's reason), or `failed` with what went wrong. */
+  readonly railCheck = (check: RailCheckInfo): void => {
+    const { verdict } = check;
+    const key = `${check.side} ${check.rail}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = { type: check.side, name: check.rail, decisions: [], checks: 0, stop: false, durationMs: 0, startedAt: check.startedAt, finishedAt: 0 };
+      this.entries.set(key, entry);
+    }
+    const reason = verdict.reason ? `: ${verdict.reason}` : '';
+    entry.checks++;
+    entry.decisions.push(`${verdict.kind === 'internal_error' ? 'failed' : verdict.allowed ? 'allowed' : 'blocked'}${reason}`);
+    entry.durationMs += check.durationMs;
+    entry.finishedAt = check.finishedAt;
+    // A rail that failed is no decision to stop, whatever onError made of the window.
+    if (verdict.kind === 'violation') entry.stop = true;
+  };
 
   /** Durations of the rails of one side, added up. */
   durationMs(type: 'input' | 'output'): number {
-    return this.entries.filter((entry) => entry.type === type).reduce((sum, entry) => sum + entry.durationMs, 0);
+    return [...this.entries.values()].filter((entry) => entry.type === type).reduce((sum, entry) => sum + entry.durationMs, 0);
   }
 
   /** The rails that checked something, with the LLM calls of the judged ones. */
   activated(calls: readonly LlmCallInfo[]): ActivatedRail[] {
-    return this.entries
-      .filter((entry) => entry.checks > 0)
+    return [...this.entries.values()]
       // Within one millisecond, the input rails ran first: they run before the answer exists.
       .sort((a, b) => a.startedAt - b.startedAt || Number(a.type === 'output') - Number(b.type === 'output'))
       .map((entry) => ({
@@ -77,11 +52,5 @@ export class RailRecorder {
         decisions: entry.stop ? [...entry.decisions, 'stop'] : [...entry.decisions],
         llmCalls: calls.filter((call) => call.task === flowTask(entry.name)),
       }));
-  }
-
-  private entry(name: string, type: 'input' | 'output'): Entry {
-    const entry: Entry = { type, name, decisions: [], checks: 0, stop: false, durationMs: 0, startedAt: 0, finishedAt: 0 };
-    this.entries.push(entry);
-    return entry;
   }
 }

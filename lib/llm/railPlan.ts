@@ -3,12 +3,13 @@
 // adds its own messages, usage sink and log recorder.
 import { catchError, concatMap, type MonoTypeOperatorFunction, type Observable, of, throwError } from 'rxjs';
 import { blockedAnswer } from '../core/refusals.js';
-import type { ChatMessage, ChatModel, OutputRail, RailVerdict, UsageSink } from '../core/types.js';
+import type { ChatMessage, ChatModel, ChunkBatch, OutputRail, RailCheckInfo, RailVerdict, UsageSink } from '../core/types.js';
 import { builtInFlow, type JudgeFlow, judgeModelType, judgeTask, listBuiltInFlows, parseFlow, ruleSettingIssue } from '../config/flows.js';
 import type { RailsConfig } from '../config/RailsConfig.js';
 import type { PromptConfig } from '../config/railsConfigSchema.js';
 import { ConfigError, type ConfigIssue } from '../errors/ConfigError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+import { epochMilliseconds, now } from '../internal/clock.js';
 import { isLazyRail, type LazyRail } from '../internal/lazyRail.js';
 import { type RailException, RailViolationError } from '../errors/RailViolationError.js';
 import { resolveViolationSettings } from '../operators/blockOnViolation.js';
@@ -23,7 +24,6 @@ import type { PromptTemplate } from '../rails/compilePrompt.js';
 import { maskedTextOf } from '../rails/maskedText.js';
 import { multilingualRefusal } from '../rails/multilingualRefusal.js';
 import { type EngineClients, engineModel } from './engineModel.js';
-import type { RailRecorder } from './RailRecorder.js';
 
 export type Side = 'input' | 'output';
 
@@ -67,12 +67,13 @@ export interface RailPlan {
   readonly outputExceptions: ReadonlyMap<string, RailException> | undefined;
 }
 
-/** One call's own part: its conversation, where its LLM calls are recorded, and the log recorder if asked for. */
+/** One call's own part: its conversation, where its LLM calls and (when someone listens) its rail checks are told. */
 export interface CallContext {
   readonly messages: readonly ChatMessage[];
   readonly userMessage: string | undefined;
   readonly usage: UsageSink;
-  readonly recorder: RailRecorder | undefined;
+  /** Told of each rail check: the generation log's recorder, telemetry, or both; undefined when nobody listens. */
+  readonly railChecks: ((check: RailCheckInfo) => void) | undefined;
   /** The call's own choice for an input-rail block, over the instance's. */
   readonly onInputViolation: 'refuse' | 'error' | undefined;
 }
@@ -330,15 +331,31 @@ function withLastUserMessage(messages: readonly ChatMessage[], content: string):
   return messages.map((message, index) => (index === last ? { ...message, content } : message));
 }
 
-/** A side's check settings with the call's own part; rails wrapped for the log when it records. */
+/** A side's check settings with the call's own part; its verdicts told as rail checks when someone listens. */
 function forCall(check: CheckSettings, side: Side, call: CallContext): CheckSettings {
-  const { recorder } = call;
+  const { railChecks } = call;
   return {
     ...check,
-    rails: recorder ? check.rails.map((rail) => recorder.wrap(rail, side)) : check.rails,
     messages: call.messages,
     userMessage: call.userMessage,
     usage: call.usage,
+    ...(railChecks ? { onVerdict: railCheckReporter(railChecks, side) } : {}),
+  };
+}
+
+/** Tells each verdict of one side as a rail check, timed from the rail's call to its answer. */
+function railCheckReporter(railChecks: (check: RailCheckInfo) => void, side: Side): NonNullable<CheckSettings['onVerdict']> {
+  return (verdict: RailVerdict, batch: ChunkBatch, started: number) => {
+    const finished = now();
+    railChecks({
+      rail: verdict.rail,
+      side,
+      windowIndex: batch.index,
+      verdict,
+      durationMs: finished - started,
+      startedAt: epochMilliseconds(started),
+      finishedAt: epochMilliseconds(finished),
+    });
   };
 }
 

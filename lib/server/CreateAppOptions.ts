@@ -1,4 +1,4 @@
-import type { ChatModel, UsageSink } from '../core/types.js';
+import type { ChatModel, Telemetry, UsageSink } from '../core/types.js';
 import type { ConfigIssue } from '../errors/ConfigError.js';
 import type { EngineClients } from '../llm/engineModel.js';
 
@@ -52,6 +52,12 @@ export interface CreateAppOptions {
    * @default 30000
    */
   readonly stallTimeoutMs?: number;
+  /**
+   * Report each chat completion as a request (its config id, LLM calls, rail checks, outcome): `openTelemetry()` from
+   * `rxguardrails/otel`, or any {@link Telemetry}. A hook that throws goes to `onError` once and never breaks an answer.
+   * @default none
+   */
+  readonly telemetry?: Telemetry;
 }
 
 /** Which request an unexpected error belongs to. */

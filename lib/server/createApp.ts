@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { ConfigError } from '../errors/ConfigError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
-import { assertKnownKeys, assertUsageSink, describeValue } from '../internal/validateOptions.js';
+import { guardedTelemetry, reportOnce } from '../internal/guardedTelemetry.js';
+import { assertKnownKeys, assertTelemetry, assertUsageSink, describeValue } from '../internal/validateOptions.js';
 import { LLMRails } from '../llm/LLMRails.js';
 import { configFolders } from '../node/configFolders.js';
 import { RailsConfig } from '../node/RailsConfig.js';
@@ -14,6 +15,7 @@ import { CONFIG_HEADER, type ServedConfig, v1Routes } from './v1Routes.js';
 
 const OPTION_KEYS = [
   'configDir', 'defaultConfigId', 'apiKey', 'bodyLimit', 'models', 'clients', 'usage', 'onWarning', 'onError', 'corsOrigins', 'maxBufferedBytes', 'stallTimeoutMs',
+  'telemetry',
 ];
 
 /** Where unexpected errors go when `onError` is not given: the one console call of the server. */
@@ -60,14 +62,14 @@ const lifecycles = new WeakMap<Hono, Lifecycle>();
  *
  * @param options `configDir`, and optionally `defaultConfigId`, `apiKey`, `bodyLimit` (default 1 MiB), `models`,
  * `clients`, `usage`, `onWarning` (default console.warn), `onError` (default console.error), `corsOrigins`
- * (default none), `maxBufferedBytes` (default 1 MiB), `stallTimeoutMs` (default 30000).
+ * (default none), `maxBufferedBytes` (default 1 MiB), `stallTimeoutMs` (default 30000), `telemetry` (default none).
  * @throws InvalidOptionError for a bad option, ConfigError for a missing or bad config.
  */
 export async function createApp(options: CreateAppOptions): Promise<Hono> {
   assertKnownKeys('createApp', options, OPTION_KEYS);
   const {
     configDir, apiKey, bodyLimit: limit = 1024 * 1024, models, clients, usage, onWarning, onError = logError,
-    corsOrigins = [], maxBufferedBytes = 1024 * 1024, stallTimeoutMs = 30_000,
+    corsOrigins = [], maxBufferedBytes = 1024 * 1024, stallTimeoutMs = 30_000, telemetry,
   } = options;
   if (typeof configDir !== 'string' || configDir === '') {
     throw new InvalidOptionError('configDir', configDir, `createApp: configDir must be a folder path, got ${describeValue(configDir)}`);
@@ -81,6 +83,7 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
     }
   }
   if (usage !== undefined) assertUsageSink('createApp', 'usage', usage);
+  if (telemetry !== undefined) assertTelemetry('createApp', 'telemetry', telemetry);
   if (onWarning !== undefined && typeof onWarning !== 'function') {
     throw new InvalidOptionError('onWarning', onWarning, `createApp: onWarning must be a function (warning) => void, got ${describeValue(onWarning)}`);
   }
@@ -98,10 +101,13 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
     }
   };
 
+  // One report for the app's first failing telemetry hook, to onError (each request span carries its config id).
+  const telemetryFailed = reportOnce((error) => report(error));
   const configs = new Map<string, ServedConfig>();
   for (const [id, folder] of configFolders(configDir)) {
     const config = await RailsConfig.fromPath(folder, onWarning ? { onWarning } : {});
-    configs.set(id, await served(() => new LLMRails(config, { models, clients, usage, onViolation: 'error' })));
+    const railsTelemetry = telemetry && guardedTelemetry({ request: (start) => telemetry.request({ ...start, configId: id }) }, telemetryFailed);
+    configs.set(id, await served(() => new LLMRails(config, { models, clients, usage, onViolation: 'error', ...(railsTelemetry ? { telemetry: railsTelemetry } : {}) })));
   }
   const ids = [...configs.keys()];
   const defaultConfigId = options.defaultConfigId ?? (ids.length === 1 ? ids[0] : undefined);

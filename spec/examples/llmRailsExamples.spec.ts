@@ -131,6 +131,19 @@ describe('examples/', () => {
     expect(await run('external-generator.ts')).toBe('Of course. The Wi-Fi is "Guest", and the staff passphrase \n✖ Blocked by keyword check rails.\n');
   });
 
+  it('opentelemetry.ts', async () => {
+    const lines = (await run('opentelemetry.ts')).split('\n');
+    expect(lines.slice(0, 5)).toEqual([
+      `${RESET} `,
+      '',
+      'rxguardrails generate  outcome=completed',
+      '  rail_check regex check  window_index=0 verdict=pass',
+      '  chat scripted  task=general input_tokens=6 output_tokens=22 estimated=false outcome=completed',
+    ]);
+    expect(lines.filter((line) => line.startsWith('  rail_check self check output'))).toHaveLength(5);
+    expect(lines.filter((line) => line.startsWith('  chat scripted  task=self_check_output'))).toHaveLength(5);
+  });
+
   it('token-usage.ts', async () => {
     const output = seconds(await run('token-usage.ts'));
     expect(output).toContain('6 LLM calls, 287 tokens (260 prompt, 27 completion)');

@@ -33,6 +33,8 @@ describe.each([
   ['lib/ai-sdk/index.ts', ['@ai-sdk/provider', 'ai', 'rxjs']],
   // The LangChain bridge types LangChain structurally: @langchain/core is the app's, never imported here.
   ['lib/langchain/index.ts', ['rxjs']],
+  // OpenTelemetry's API is browser-safe; rxjs only through the core types' type import of Observable.
+  ['lib/otel/index.ts', ['@opentelemetry/api', 'rxjs']],
 ])('the %s entry', (entry, allowed) => {
   const imports = outsideImports(entry);
 

@@ -90,6 +90,24 @@ describe('the built package', () => {
     expect(JSON.parse(output)).toEqual({ exports: ['fromLangChain', 'langChainModel'], items: ['o', 'k', '!'], calls: [['fake', 'list', 'completed', true]] });
   });
 
+  it('should load rxguardrails/otel through require() and import(), and an ESM telemetry in a CommonJS LLMRails', () => {
+    const output = node([
+      '--input-type=module',
+      '-e',
+      `
+      import { createRequire } from 'node:module';
+      const esm = await import('rxguardrails/otel');
+      const require = createRequire(import.meta.url);
+      const cjs = require('rxguardrails/otel');
+      const { LLMRails, RailsConfig } = require('rxguardrails');
+      const rails = new LLMRails(RailsConfig.fromContent({ models: [{ type: 'main', engine: 'scripted', parameters: { responses: ['Hi'] } }] }), { telemetry: esm.openTelemetry() });
+      const answer = await rails.generate([{ role: 'user', content: 'Hello' }]);
+      console.log(JSON.stringify({ esm: typeof esm.openTelemetry, cjs: typeof cjs.openTelemetry, answer: answer.content }));
+      `,
+    ]);
+    expect(JSON.parse(output)).toEqual({ esm: 'function', cjs: 'function', answer: 'Hi' });
+  });
+
   it('should recognise errors across the CommonJS and ESM copies', () => {
     const output = node([
       '--input-type=module',

@@ -48,6 +48,16 @@ describe('dependency rules', () => {
     expect(named('testing-is-a-leaf')).toEqual(['lib/operators/usesTesting.ts -> lib/testing/kit.ts']);
   });
 
+  it('should report OpenTelemetry imported outside the otel entry', () => {
+    expect(named('opentelemetry-only-in-otel').map((violation) => violation.replace(/ -> .*node_modules\//, ' -> '))).toEqual([
+      expect.stringMatching(/^lib\/server\/usesOtelApi\.ts -> @opentelemetry\/api\//),
+    ]);
+  });
+
+  it('should report the otel entry imported statically, and not by import()', () => {
+    expect(named('otel-entry-loaded-lazily')).toEqual(['lib/cli/otelEntry.ts -> lib/otel/entry.ts']);
+  });
+
   it('should find nothing to report in the real lib/', () => {
     expect(violations(root)).toEqual([]);
   });

@@ -4,6 +4,7 @@ import * as detectors from 'rxguardrails/detectors';
 import * as judges from 'rxguardrails/judges';
 import * as langchain from 'rxguardrails/langchain';
 import * as node from 'rxguardrails/node';
+import * as otel from 'rxguardrails/otel';
 import * as regex from 'rxguardrails/regex';
 import * as server from 'rxguardrails/server';
 import * as testing from 'rxguardrails/testing';
@@ -66,6 +67,10 @@ describe('public API', () => {
 
   it('should export exactly these names from rxguardrails/langchain', () => {
     expect(Object.keys(langchain).sort()).toEqual(['fromLangChain', 'langChainModel']);
+  });
+
+  it('should export exactly these names from rxguardrails/otel', () => {
+    expect(Object.keys(otel).sort()).toEqual(['openTelemetry']);
   });
 
   it('should export exactly these names from rxguardrails/node', () => {

@@ -1,7 +1,7 @@
 // Internal: the validated settings the hand-written operators run on. The public operator files validate options
 // into these (once, in their factories); guard and the LLMRails rail plan hand them to the hot path directly, so
 // nothing is validated twice and nothing is re-derived per token.
-import type { ChatMessage, OutputRail, UsageSink } from '../../core/types.js';
+import type { ChatMessage, ChunkBatch, OutputRail, RailVerdict, UsageSink } from '../../core/types.js';
 
 /**
  * Window geometry: `chunkSize` items per window, `contextSize` of them repeated from the previous window; the first
@@ -23,6 +23,11 @@ export interface RunRailSettings {
   readonly timeout: number | undefined;
   /** What a failed rail means for the window. */
   readonly onError: 'block' | 'allow';
+  /**
+   * Told of each verdict, with the monotonic clock's reading (internal/clock `now()`) when the rail was called: how
+   * LLMRails reports rail checks to telemetry. Undefined (the default): nothing is timed, the hot path is unchanged.
+   */
+  readonly onVerdict?: (verdict: RailVerdict, batch: ChunkBatch, started: number) => void;
 }
 
 /** How the windows are checked. */
