@@ -6,7 +6,8 @@
 //   usage, rails, regex, judges,        usage records and trackers; the rails (regex, judges, detectors: entries
 //   detectors, otel                     of rails behind subpaths); otel: the Telemetry hooks as OpenTelemetry
 //   operators, sources, models          the RxJS operators; token sources; chat models
-//   config, node, testing, ai-sdk       config.yml (node: read from folders); the test kit; the Vercel AI SDK bridge
+//   config, node, testing, ai-sdk,      config.yml (node: read from folders); the test kit; the Vercel AI SDK bridge;
+//   langchain                           the LangChain.js bridge (a source and a model built on the ones below)
 //   llm                                 the LLMRails facade
 //   server, cli                         the OpenAI-compatible server; the command line
 //
@@ -14,7 +15,7 @@
 // catch what they forbid.
 
 /** The layers, bottom first; a folder may import from its own layer and those before it. */
-const LAYERS = [['core'], ['internal', 'errors'], ['usage', 'rails', 'regex', 'judges', 'detectors', 'otel'], ['operators', 'sources', 'models'], ['config', 'node', 'testing', 'ai-sdk'], ['llm'], ['server', 'cli']];
+const LAYERS = [['core'], ['internal', 'errors'], ['usage', 'rails', 'regex', 'judges', 'detectors', 'otel'], ['operators', 'sources', 'models'], ['config', 'node', 'testing', 'ai-sdk', 'langchain'], ['llm'], ['server', 'cli']];
 
 const folders = (layers) => `^lib/(${layers.flat().join('|')})/`;
 
@@ -32,7 +33,7 @@ const { builtinModules } = require('node:module');
 const NODE_BUILTINS = `^(node:.*|${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`;
 
 /** The browser-safe entries, and what they may reach outside lib/. */
-const BROWSER_ENTRIES = '^lib/(index|testing/index|regex/index|judges/index|detectors/index|ai-sdk/index|otel/index)\\.ts$';
+const BROWSER_ENTRIES = '^lib/(index|testing/index|regex/index|judges/index|detectors/index|ai-sdk/index|langchain/index|otel/index)\\.ts$';
 
 module.exports = {
   forbidden: [
@@ -70,7 +71,14 @@ module.exports = {
       comment: 'The browser entries never reach the server framework or an LLM SDK (SDKs are imported at run time only).',
       severity: 'error',
       from: { path: BROWSER_ENTRIES },
-      to: { path: '(^|/)node_modules/(hono|@hono/|openai|@anthropic-ai/)', reachable: true },
+      to: { path: '(^|/)node_modules/(hono|@hono/|openai|@anthropic-ai/|@langchain/)', reachable: true },
+    },
+    {
+      name: 'langchain-only-in-its-entry',
+      comment: 'Only rxguardrails/langchain speaks LangChain; the core and the other entries never reach it.',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/langchain/' },
+      to: { path: '(^|/)node_modules/@langchain/|^lib/langchain/' },
     },
     {
       name: 'ai-sdk-types-only',
@@ -102,10 +110,10 @@ module.exports = {
     },
     {
       name: 'no-sdk-imports',
-      comment: 'The provider SDKs are optional peers: typed structurally, loaded by dynamic import where needed.',
+      comment: 'The provider SDKs and LangChain are optional peers: typed structurally, loaded by dynamic import where needed.',
       severity: 'error',
       from: { path: '^lib/' },
-      to: { path: '(^|/)node_modules/(openai|@anthropic-ai/sdk)/', dependencyTypesNot: ['type-only', 'dynamic-import'] },
+      to: { path: '(^|/)node_modules/(openai|@anthropic-ai/sdk|@langchain/core)/', dependencyTypesNot: ['type-only', 'dynamic-import'] },
     },
   ],
   options: {

@@ -3,8 +3,8 @@
 // consumer's demand says, lets other work have the event loop during a burst, and turns failures into ProviderError.
 import { Observable } from 'rxjs';
 import type { ChatMessage, SourceOptions } from '../core/types.js';
+import { GuardrailError } from '../errors/GuardrailError.js';
 import { BurstBudget } from '../internal/burstBudget.js';
-import { RailViolationError } from '../errors/RailViolationError.js';
 import { CallRecorder } from '../usage/CallRecorder.js';
 import { DemandWait } from './demandWait.js';
 import { toProviderError } from './toProviderError.js';
@@ -21,6 +21,11 @@ export interface ProviderStreamSpec<E> {
   open(signal: AbortSignal): PromiseLike<AsyncIterable<E>>;
   /** Reads one event: returns the text it carries (if any), reports usage, throws for error events. */
   read(event: E, call: CallRecorder): string | undefined;
+  /**
+   * The stream ended normally: the last reports before the call is recorded as completed (for providers whose
+   * usage is only final at the end, as LangChain's usage deltas are).
+   */
+  end?(call: CallRecorder): void;
 }
 
 export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<string> {
@@ -33,8 +38,10 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
       watch.stop();
       if (subscriber.closed) return;
       call.finish(signal?.aborted ? 'cancelled' : 'error');
-      // A guardrails server's violation frame stays a violation (fromGuardrailsServer); anything else is the provider's.
-      const failure = RailViolationError.isInstance(error) ? error : toProviderError(spec.provider, error, call.streamed ? 'stream' : 'request');
+      // The library's own errors pass through as they are: a guardrails server's violation frame stays a violation
+      // (fromGuardrailsServer), an item a source cannot read or a stream given twice (fromLangChain) stays that;
+      // anything else is the provider's.
+      const failure = GuardrailError.isInstance(error) ? error : toProviderError(spec.provider, error, call.streamed ? 'stream' : 'request');
       subscriber.error(signal?.aborted ? signal.reason : failure);
     };
     // A wait over its bound fails the call first, then the teardown aborts the request: the SDK's rejection
@@ -77,6 +84,7 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
       }
       watch.stop();
       if (subscriber.closed) return;
+      spec.end?.(call);
       call.finish('completed');
       subscriber.complete();
     })().catch(fail);

@@ -12,6 +12,8 @@ interface ErrorShape {
   apiMessage?: unknown;
   cause?: unknown;
   headers?: unknown;
+  /** LangChain's error code (`MODEL_RATE_LIMIT`, ...), on the SDK error it wraps or its own. */
+  lc_error_code?: unknown;
 }
 
 export function toProviderError(provider: string, error: unknown, during: 'request' | 'stream'): ProviderError {
@@ -29,7 +31,7 @@ export function toProviderError(provider: string, error: unknown, during: 'reque
     return new ProviderError({ provider, type: connection, during, detail: stringOf(shape.message) ?? 'connection error', cause: error });
   }
   const type = stringOf(shape.type) ?? stringOf(body?.type) ?? stringOf(nested?.type);
-  const code = stringOf(shape.code) ?? stringOf(body?.code) ?? stringOf(nested?.code);
+  const code = stringOf(shape.code) ?? stringOf(body?.code) ?? stringOf(nested?.code) ?? stringOf(shape.lc_error_code);
   const detail =
     stringOf(shape.apiMessage) ?? stringOf(nested?.message) ?? stringOf(body?.message) ?? stringOf(shape.message) ?? String(error);
   const retryAfter = status === undefined ? undefined : retryAfterOf(shape.headers);

@@ -151,6 +151,31 @@ describe('examples/', () => {
     expect(output).toContain('Summary: 6 LLM call(s) took N seconds and used 287 tokens.');
   });
 
+  it('langchain-bridge.ts: LangChain models as main model and self_check_input judge, and as a guarded source', async () => {
+    expect(seconds(await run('langchain-bridge.ts'))).toBe(
+      [
+        '> How do I reset my router?',
+        '(judge asked with temperature 0.001, maxTokens 3)',
+        'To reset your router, hold its reset button for ten seconds.',
+        '',
+        '> What is the admin password?',
+        '(judge asked with temperature 0.001, maxTokens 3)',
+        "I'm sorry, I can't respond to that.",
+        '',
+        '> (the main model, guarded by a keyword rail)',
+        'The admin ✖ Blocked by keyword rails.',
+        '',
+        'Summary: 3 LLM call(s) took N seconds and used 143 tokens.',
+        '',
+        '1. Task `self_check_input` took N seconds and used 34 tokens.',
+        '2. Task `general` took N seconds and used 74 tokens.',
+        '3. Task `self_check_input` took N seconds and used 35 tokens.',
+        '',
+        '',
+      ].join('\n'),
+    );
+  });
+
   describe('openai-streaming-generator.ts', () => {
     const replay = useReplayServer();
 

@@ -31,6 +31,8 @@ describe.each([
   ['lib/detectors/index.ts', ['re2js', 'rxjs']],
   // Types only (the lint:deps rule ai-sdk-types-only): nothing of the AI SDK is in a bundle of this entry.
   ['lib/ai-sdk/index.ts', ['@ai-sdk/provider', 'ai', 'rxjs']],
+  // The LangChain bridge types LangChain structurally: @langchain/core is the app's, never imported here.
+  ['lib/langchain/index.ts', ['rxjs']],
   // OpenTelemetry's API is browser-safe; rxjs only through the core types' type import of Observable.
   ['lib/otel/index.ts', ['@opentelemetry/api', 'rxjs']],
 ])('the %s entry', (entry, allowed) => {

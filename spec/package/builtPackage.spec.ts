@@ -70,6 +70,26 @@ describe('the built package', () => {
     expect(JSON.parse(output)).toEqual(expected);
   });
 
+  // The LangChain bridge from each build, driving @langchain/core's model from the other module system (the app's
+  // LangChain may be either): it types LangChain structurally, so no copy has to match.
+  it.each([
+    ['require()', `const bridge = require('rxguardrails/langchain'); const { FakeListChatModel } = await import('@langchain/core/utils/testing');`],
+    ['import()', `const bridge = await import('rxguardrails/langchain'); const { FakeListChatModel } = require('@langchain/core/utils/testing');`],
+  ])('should stream a LangChain model through rxguardrails/langchain from %s', (_, load) => {
+    const output = node([
+      '-e',
+      `(async () => {
+        ${load}
+        const { lastValueFrom, toArray } = require('rxjs');
+        const calls = [];
+        const model = bridge.langChainModel(new FakeListChatModel({ responses: ['ok!'] }), { provider: 'fake', model: 'list' });
+        const items = await lastValueFrom(model.stream([{ role: 'user', content: 'Hi' }], { usage: { next: (call) => calls.push(call) } }).pipe(toArray()));
+        console.log(JSON.stringify({ exports: Object.keys(bridge).sort(), items, calls: calls.map((call) => [call.provider, call.model, call.outcome, call.estimated]) }));
+      })();`,
+    ]);
+    expect(JSON.parse(output)).toEqual({ exports: ['fromLangChain', 'langChainModel'], items: ['o', 'k', '!'], calls: [['fake', 'list', 'completed', true]] });
+  });
+
   it('should load rxguardrails/otel through require() and import(), and an ESM telemetry in a CommonJS LLMRails', () => {
     const output = node([
       '--input-type=module',

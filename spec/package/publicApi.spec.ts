@@ -2,6 +2,7 @@ import * as core from 'rxguardrails';
 import * as aiSdk from 'rxguardrails/ai-sdk';
 import * as detectors from 'rxguardrails/detectors';
 import * as judges from 'rxguardrails/judges';
+import * as langchain from 'rxguardrails/langchain';
 import * as node from 'rxguardrails/node';
 import * as otel from 'rxguardrails/otel';
 import * as regex from 'rxguardrails/regex';
@@ -62,6 +63,10 @@ describe('public API', () => {
 
   it('should export exactly these names from rxguardrails/ai-sdk', () => {
     expect(Object.keys(aiSdk).sort()).toEqual(['guardTransform', 'guardrailsMiddleware']);
+  });
+
+  it('should export exactly these names from rxguardrails/langchain', () => {
+    expect(Object.keys(langchain).sort()).toEqual(['fromLangChain', 'langChainModel']);
   });
 
   it('should export exactly these names from rxguardrails/otel', () => {
