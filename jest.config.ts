@@ -8,8 +8,8 @@ const config: Config = {
   testMatch: ['**/*.spec.ts'],
   // The Angular example has specs and a node_modules of its own (vitest, via `ng test`), and links this checkout
   // back in as node_modules/rxguardrails: jest must neither run nor index them.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/examples/angular/'],
-  modulePathIgnorePatterns: ['<rootDir>/examples/angular/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/examples/angular/', '<rootDir>/bench/peers/'],
+  modulePathIgnorePatterns: ['<rootDir>/examples/angular/', '<rootDir>/bench/peers/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
     // `ai` 7 and `@ai-sdk/*` are ESM only (and import zod by an ESM file path); Jest on Node 20 cannot require them (see spec/support/esmToCommonJs.cjs).
