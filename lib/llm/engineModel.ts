@@ -19,6 +19,7 @@ import { anthropicModel } from '../models/anthropicModel.js';
 import { openAIModel } from '../models/openAIModel.js';
 import { scriptedModel } from '../models/scriptedModel.js';
 import { eventWiseFetch } from '../sources/eventWiseFetch.js';
+import type { OpenAIEndpoint } from '../sources/fetchOpenAIChat.js';
 import type { AnthropicClient, OpenAIChatClient, OpenAIResponsesClient } from '../sources/providerTypes.js';
 import { environmentVariable } from '../internal/environmentVariable.js';
 
@@ -60,7 +61,21 @@ export function engineModel(config: RailsConfig, index: number, clients: EngineC
       const client = base === undefined ? clients.openai : undefined;
       return client
         ? openAIModel(client, options)
-        : fromEnvironment(config, index, entry, (apiKey, sdk) => openAIModel(new sdk(sdkOptions(apiKey, base)), options), baseUrl(entry) !== undefined);
+        : fromEnvironment(
+            config,
+            index,
+            entry,
+            async (apiKey, sdk) => {
+              const sdkClient = new sdk(sdkOptions(apiKey, base));
+              if (options.api === 'responses') return openAIModel(sdkClient, options);
+              // Chat Completions stream without the SDK (see fetchOpenAIChat.ts), from where the SDK client would
+              // call with what it would send: its base URL, key, organization and project (it reads
+              // OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID), and the config's retries.
+              const { openAIEndpointModel } = await import('../models/openAIEndpointModel.js');
+              return openAIEndpointModel(endpointOf(sdkClient, apiKey, maxRetries), options);
+            },
+            baseUrl(entry) !== undefined,
+          );
     }
     case 'anthropic': {
       const { model: _model, model_name: _modelName, max_tokens: maxTokens = 1024, ...parameters } = entry.parameters;
@@ -69,6 +84,13 @@ export function engineModel(config: RailsConfig, index: number, clients: EngineC
       return client ? anthropicModel(client, options) : fromEnvironment(config, index, entry, (apiKey, sdk) => anthropicModel(new sdk(sdkOptions(apiKey)), options));
     }
   }
+}
+
+/** The endpoint an openai SDK client calls (its public fields), with the config's retries. */
+function endpointOf(client: unknown, apiKey: string, maxRetries: number): OpenAIEndpoint {
+  const { baseURL, organization, project } = client as { baseURL?: unknown; organization?: unknown; project?: unknown };
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  return { baseURL: text(baseURL) ?? 'https://api.openai.com/v1', apiKey, organization: text(organization), project: text(project), maxRetries };
 }
 
 /** The waits of a model made from the config, and the SDK retries of a client made from the environment. */
@@ -119,7 +141,7 @@ function fromEnvironment(
   config: RailsConfig,
   index: number,
   entry: OpenAIModelConfig | AnthropicModelConfig,
-  make: (apiKey: string, sdk: SdkClass) => ChatModel,
+  make: (apiKey: string, sdk: SdkClass) => ChatModel | Promise<ChatModel>,
   selfHosted = false,
 ): ChatModel {
   const variable = entry.api_key_env_var ?? DEFAULT_KEYS[entry.engine];
