@@ -39,7 +39,8 @@ const NO_KEY = 'EMPTY';
  * The model of `models[index]`, its waits bounded (see {@link upstreamOf}). Clients made from the environment get
  * the SDK's `timeout` set to the first-token bound and `maxRetries` from the config (default 0), so a stalled or
  * rate-limited provider is reported within the bound, and a fetch that hands the SDK a streamed body an event at a
- * time (see eventWiseFetch.ts); clients given in `clients` keep their own settings, and the
+ * time (see eventWiseFetch.ts). Their Chat Completions stream without the SDK (fetchOpenAIChat.ts), from the
+ * endpoint the SDK client would call; clients given in `clients` keep the SDK path and their own settings, and the
  * bounds (which count the SDK's retries in the first-token wait) still hold.
  */
 export function engineModel(config: RailsConfig, index: number, clients: EngineClients): ChatModel {

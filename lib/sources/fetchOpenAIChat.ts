@@ -27,6 +27,8 @@
 // - an event with no `data:` line (`event: x` alone) is skipped, as the SSE standard says (the SDK JSON-parses an
 //   empty string and fails); the SDK's console logging of an unparsable frame is not repeated;
 // - one event is bounded (MAX_EVENT_CHARACTERS): a larger one fails the call instead of growing the buffer.
+// eventsource-parser ^3: v3 declares node >= 18 and runs on this package's Node 20 floor (and in browsers); v4
+// declares node >= 22.12.
 import { createParser } from 'eventsource-parser';
 import type { Observable } from 'rxjs';
 import type { SourceOptions } from '../core/types.js';
