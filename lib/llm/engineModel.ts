@@ -19,7 +19,6 @@ import { anthropicModel } from '../models/anthropicModel.js';
 import { openAIModel } from '../models/openAIModel.js';
 import { scriptedModel } from '../models/scriptedModel.js';
 import { eventWiseFetch } from '../sources/eventWiseFetch.js';
-import type { OpenAIEndpoint } from '../sources/fetchOpenAIChat.js';
 import type { AnthropicClient, OpenAIChatClient, OpenAIResponsesClient } from '../sources/providerTypes.js';
 import { environmentVariable } from '../internal/environmentVariable.js';
 
@@ -72,7 +71,7 @@ export function engineModel(config: RailsConfig, index: number, clients: EngineC
               // Chat Completions stream without the SDK (see fetchOpenAIChat.ts), from where the SDK client would
               // call with what it would send: its base URL, key, organization and project (it reads
               // OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID), and the config's retries.
-              const { openAIEndpointModel } = await import('../models/openAIEndpointModel.js');
+              const { openAIEndpointModel, endpointOf } = await import('../models/openAIEndpointModel.js');
               return openAIEndpointModel(endpointOf(sdkClient, apiKey, maxRetries), options);
             },
             baseUrl(entry) !== undefined,
@@ -85,13 +84,6 @@ export function engineModel(config: RailsConfig, index: number, clients: EngineC
       return client ? anthropicModel(client, options) : fromEnvironment(config, index, entry, (apiKey, sdk) => anthropicModel(new sdk(sdkOptions(apiKey)), options));
     }
   }
-}
-
-/** The endpoint an openai SDK client calls (its public fields), with the config's retries. */
-function endpointOf(client: unknown, apiKey: string, maxRetries: number): OpenAIEndpoint {
-  const { baseURL, organization, project } = client as { baseURL?: unknown; organization?: unknown; project?: unknown };
-  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
-  return { baseURL: text(baseURL) ?? 'https://api.openai.com/v1', apiKey, organization: text(organization), project: text(project), maxRetries };
 }
 
 /** The waits of a model made from the config, and the SDK retries of a client made from the environment. */

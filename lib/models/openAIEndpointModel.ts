@@ -25,3 +25,13 @@ export function openAIEndpointModel(endpoint: OpenAIEndpoint, options: OpenAIEnd
     },
   };
 }
+
+/**
+ * The endpoint an openai SDK client calls, from its public fields (it has read OPENAI_BASE_URL, OPENAI_ORG_ID and
+ * OPENAI_PROJECT_ID when they were not given), with the config's key and retries.
+ */
+export function endpointOf(client: unknown, apiKey: string, maxRetries: number): OpenAIEndpoint {
+  const { baseURL, organization, project } = client as { baseURL?: unknown; organization?: unknown; project?: unknown };
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  return { baseURL: text(baseURL) ?? 'https://api.openai.com/v1', apiKey, organization: text(organization), project: text(project), maxRetries };
+}
