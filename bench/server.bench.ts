@@ -8,10 +8,11 @@
 // Each server runs in a child process of its own; this process only generates the load, over keep-alive
 // connections (one per client). A request's first token is its first frame with non-empty content.
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { Agent, createServer } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { streamRequest } from './support/streamRequest.js';
 
@@ -30,7 +31,41 @@ const mode = process.argv[process.argv.indexOf('--serve') + 1];
 const delayMs = Number(process.argv[process.argv.indexOf('--serve') + 2] ?? 0);
 if (process.argv.includes('--serve')) {
   const answer = (readFileSync(`${CONFIG}/config.yml`, 'utf8').match(/- "(.+)"/) ?? [])[1]!;
-  if (mode === 'guardrails') {
+  const upstreamPort = Number(process.argv[process.argv.indexOf('--serve') + 3] ?? 0);
+  if (mode === 'relay') {
+    // The engine path's limit: a bare node:http relay of the upstream, the bytes piped through as they come.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+    const server = createServer((request, response) => {
+      const upstream = httpRequest({ host: '127.0.0.1', port: upstreamPort, path: '/v1/chat/completions', method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (answer) => {
+        response.writeHead(answer.statusCode ?? 502, { 'content-type': answer.headers['content-type'] ?? 'text/event-stream', 'cache-control': 'no-cache' });
+        answer.pipe(response);
+      });
+      upstream.on('error', () => response.destroy());
+      request.pipe(upstream);
+    });
+    server.keepAliveTimeout = 60_000;
+    server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
+  } else if (mode === 'engine' || mode === 'engine-sdk') {
+    // The guardrails server on an openai engine whose provider is the upstream: the config's own model (engine:
+    // the direct path, fetchOpenAIChat) or the SDK path (engine-sdk: a client given, made as engineModel made its
+    // clients before: the openai SDK with eventWiseFetch).
+    const baseURL = `http://127.0.0.1:${upstreamPort}/v1`;
+    const directory = mkdtempSync(join(tmpdir(), 'rxguardrails-bench-'));
+    const scripted = readFileSync(`${CONFIG}/config.yml`, 'utf8');
+    const rails = scripted.slice(scripted.indexOf('streaming: True'));
+    const parameters = mode === 'engine' ? `\n    parameters:\n      base_url: ${baseURL}` : '';
+    writeFileSync(join(directory, 'config.yml'), `models:\n  - type: main\n    engine: openai\n    model: bench${parameters}\n${rails}`);
+    process.env.OPENAI_API_KEY = 'sk-bench';
+    const [{ createApp }, { serve }] = await Promise.all([import('rxguardrails/server'), import('@hono/node-server')]);
+    let clients = {};
+    if (mode === 'engine-sdk') {
+      const [{ default: OpenAI }, { eventWiseFetch }] = await Promise.all([import('openai'), import('../dist/esm/sources/eventWiseFetch.js')]);
+      clients = { openai: new OpenAI({ apiKey: 'sk-bench', baseURL, maxRetries: 0, fetch: eventWiseFetch() }) };
+    }
+    const app = await createApp({ configDir: directory, clients });
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => process.send!(info.port));
+    (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 60_000;
+  } else if (mode === 'guardrails') {
     const [{ createApp }, { serve }, { scriptedModel }] = await Promise.all([import('rxguardrails/server'), import('@hono/node-server'), import('rxguardrails')]);
     // The config's own model at no delay, or the same answer paced.
     const app = await createApp({ configDir: CONFIG, ...(delayMs > 0 && { models: { main: scriptedModel([answer], { delayMs, model: 'bench' }) } }) });
@@ -86,9 +121,9 @@ if (process.argv.includes('--serve')) {
   };
   const round = (value: number) => Math.round(value * 100) / 100;
 
-  async function startServer(kind: 'guardrails' | 'bare', delayMs: number): Promise<{ child: ChildProcess; port: number }> {
+  async function startServer(kind: 'guardrails' | 'bare' | 'relay' | 'engine' | 'engine-sdk', delayMs: number, upstreamPort = 0): Promise<{ child: ChildProcess; port: number }> {
     const profile = process.env.RXGUARDRAILS_PROFILE_SERVER === kind ? ['--cpu-prof', '--cpu-prof-dir=/tmp/server-prof'] : [];
-    const child = fork(fileURLToPath(import.meta.url), ['--serve', kind, String(delayMs)], { execArgv: [...process.execArgv, ...profile] });
+    const child = fork(fileURLToPath(import.meta.url), ['--serve', kind, String(delayMs), String(upstreamPort)], { execArgv: [...process.execArgv, ...profile] });
     const port = await new Promise<number>((resolve) => child.once('message', (message) => resolve(message as number)));
     return { child, port };
   }
@@ -138,6 +173,11 @@ if (process.argv.includes('--serve')) {
     return match ? Number(match[1]) * 1024 : Number.NaN;
   }
 
+  const part = process.env.RXGUARDRAILS_BENCH_PART ?? 'all';
+  if (part === 'engine') {
+    await enginePath();
+    process.exit(0);
+  }
   const results: object[] = [];
   const summary: Record<number, Record<string, { rps: number; ttftP99: number }>> = {};
   // The saturating runs (model at no delay), then the paced one.
@@ -229,4 +269,76 @@ if (process.argv.includes('--serve')) {
   writeFileSync(new URL('./results/server.json', import.meta.url), JSON.stringify(report, null, 2) + '\n');
   console.table(targets);
   console.log('written to bench/results/server.json');
+  await enginePath();
+
+  /**
+   * The engine path (issue 13): the same upstream (the bare endpoint above, as an OpenAI-compatible provider in a
+   * process of its own) served through a bare node:http relay, through the guardrails server's openai engine
+   * (fetchOpenAIChat) and through the same server on the SDK path (a client given). CPU per request is each
+   * server's own; the upstream's is not counted. 50 clients saturating (model at no delay), then 50 paced ones.
+   */
+  async function enginePath(): Promise<void> {
+    const concurrency = Number(process.env.RXGUARDRAILS_BENCH_ENGINE_CONCURRENCY ?? 50);
+    const kinds = ['relay', 'engine', 'engine-sdk'] as const;
+    const entries: Record<string, Record<string, { cpu: number; ttftP50: number; ttftP99: number; rps: number }>> = {};
+    const engineResults: object[] = [];
+    const loadBefore = loadavg();
+    for (const delay of [0, PACED_DELAY_MS]) {
+      const requests = delay === 0 ? 2000 : 5 * concurrency;
+      const upstream = await startServer('bare', delay);
+      const rounds: Record<string, { cpu: number; ttftP50: number; ttftP99: number; rps: number }[]> = { relay: [], engine: [], 'engine-sdk': [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const kind of kinds) {
+          const { child, port } = await startServer(kind, delay, upstream.port);
+          const run = await load(port, concurrency, child, requests);
+          child.disconnect();
+          if (run.texts.size !== 1) throw new Error(`${kind}: the answers differ between requests (${run.texts.size} texts)`);
+          rounds[kind]!.push({ cpu: run.cpuPerRequestUs, ttftP50: percentile(run.ttft, 50), ttftP99: percentile(run.ttft, 99), rps: run.requestsPerSecond });
+        }
+      }
+      upstream.child.disconnect();
+      for (const kind of kinds) {
+        const of = (key: 'cpu' | 'ttftP50' | 'ttftP99' | 'rps') => percentile(rounds[kind]!.map((one) => one[key]), 50);
+        const entry = { cpu: of('cpu'), ttftP50: of('ttftP50'), ttftP99: of('ttftP99'), rps: of('rps') };
+        (entries[delay] ??= {})[kind] = entry;
+        const server = kind === 'relay' ? 'bare node:http relay of the upstream' : kind === 'engine' ? 'rxguardrails server, openai engine (direct: fetch + eventsource-parser)' : 'rxguardrails server, openai client given (SDK path)';
+        engineResults.push({
+          server,
+          concurrency,
+          modelDelayMs: delay,
+          requestsPerRound: Math.ceil(requests / concurrency) * concurrency,
+          rounds: ROUNDS,
+          requestsPerSecond: Math.round(entry.rps),
+          timeToFirstTokenMs: { p50: round(entry.ttftP50), p99: round(entry.ttftP99), p50ByRound: rounds[kind]!.map((one) => round(one.ttftP50)) },
+          serverCpuPerRequestUs: Math.round(entry.cpu),
+          cpuByRound: rounds[kind]!.map((one) => Math.round(one.cpu)),
+        });
+        console.log(
+          `${server.padEnd(72)} c=${concurrency} delay ${String(delay).padEnd(3)} ${String(Math.round(entry.rps)).padStart(6)} req/s  ttft p50 ${round(entry.ttftP50)} p99 ${round(entry.ttftP99)} ms  cpu ${Math.round(entry.cpu)} µs/req (rounds ${rounds[kind]!.map((one) => Math.round(one.cpu)).join(', ')})`,
+        );
+      }
+    }
+    const saturated = entries[0]!;
+    const paced = entries[PACED_DELAY_MS]!;
+    const cpuRatio = saturated.engine!.cpu / saturated.relay!.cpu;
+    const ttftGap = paced.engine!.ttftP50 - paced.relay!.ttftP50;
+    const engineTargets = [
+      { target: `engine path: server CPU per streamed request <= 3x the bare relay (${concurrency} clients, model at no delay)`, value: round(cpuRatio), met: cpuRatio <= 3 },
+      { target: `engine path: p50 time to first token within 2 ms of the relay (${concurrency} clients, model pacing a word every ${PACED_DELAY_MS} ms)`, value: round(ttftGap), met: ttftGap <= 2 },
+      { target: 'engine path, for reference (no target): the SDK path, CPU per request / the bare relay', value: round(saturated['engine-sdk']!.cpu / saturated.relay!.cpu), met: null },
+      { target: 'engine path, for reference (no target): the SDK path, p50 time to first token minus the relay (paced)', value: round(paced['engine-sdk']!.ttftP50 - paced.relay!.ttftP50), met: null },
+    ];
+    const file = new URL('./results/server.json', import.meta.url);
+    const report = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : { benchmark: 'server' };
+    report.enginePath = {
+      date: new Date().toISOString(),
+      machineLoad: { before: loadBefore.map(round), after: loadavg().map(round), note: '1/5/15-minute load averages (os.loadavg); other work shared the 2 cores, so compare ratios within the run' },
+      setup: `the answer of the scripted config (46 words, a frame each) from the bare endpoint as an OpenAI-compatible upstream in a process of its own; ${concurrency} clients, keep-alive; ${ROUNDS} rounds alternating relay, engine, engine-sdk, the median round reported; the keyword rail of the scripted config; server CPU only (the upstream's not counted)`,
+      results: engineResults,
+      targets: engineTargets,
+    };
+    writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+    console.table(engineTargets);
+    console.log('engine path written to bench/results/server.json (enginePath)');
+  }
 }

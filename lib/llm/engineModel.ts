@@ -38,7 +38,8 @@ const NO_KEY = 'EMPTY';
  * The model of `models[index]`, its waits bounded (see {@link upstreamOf}). Clients made from the environment get
  * the SDK's `timeout` set to the first-token bound and `maxRetries` from the config (default 0), so a stalled or
  * rate-limited provider is reported within the bound, and a fetch that hands the SDK a streamed body an event at a
- * time (see eventWiseFetch.ts); clients given in `clients` keep their own settings, and the
+ * time (see eventWiseFetch.ts). Their Chat Completions stream without the SDK (fetchOpenAIChat.ts), from the
+ * endpoint the SDK client would call; clients given in `clients` keep the SDK path and their own settings, and the
  * bounds (which count the SDK's retries in the first-token wait) still hold.
  */
 export function engineModel(config: RailsConfig, index: number, clients: EngineClients): ChatModel {
@@ -60,7 +61,21 @@ export function engineModel(config: RailsConfig, index: number, clients: EngineC
       const client = base === undefined ? clients.openai : undefined;
       return client
         ? openAIModel(client, options)
-        : fromEnvironment(config, index, entry, (apiKey, sdk) => openAIModel(new sdk(sdkOptions(apiKey, base)), options), baseUrl(entry) !== undefined);
+        : fromEnvironment(
+            config,
+            index,
+            entry,
+            async (apiKey, sdk) => {
+              const sdkClient = new sdk(sdkOptions(apiKey, base));
+              if (options.api === 'responses') return openAIModel(sdkClient, options);
+              // Chat Completions stream without the SDK (see fetchOpenAIChat.ts), from where the SDK client would
+              // call with what it would send: its base URL, key, organization and project (it reads
+              // OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID), and the config's retries.
+              const { openAIEndpointModel, endpointOf } = await import('../models/openAIEndpointModel.js');
+              return openAIEndpointModel(endpointOf(sdkClient, apiKey, maxRetries), options);
+            },
+            baseUrl(entry) !== undefined,
+          );
     }
     case 'anthropic': {
       const { model: _model, model_name: _modelName, max_tokens: maxTokens = 1024, ...parameters } = entry.parameters;
@@ -119,7 +134,7 @@ function fromEnvironment(
   config: RailsConfig,
   index: number,
   entry: OpenAIModelConfig | AnthropicModelConfig,
-  make: (apiKey: string, sdk: SdkClass) => ChatModel,
+  make: (apiKey: string, sdk: SdkClass) => ChatModel | Promise<ChatModel>,
   selfHosted = false,
 ): ChatModel {
   const variable = entry.api_key_env_var ?? DEFAULT_KEYS[entry.engine];

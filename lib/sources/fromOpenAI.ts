@@ -3,6 +3,7 @@ import type { SourceOptions } from '../core/types.js';
 import { providerStream } from './providerStream.js';
 import { upstreamBounds } from './upstreamTimeout.js';
 import type { OpenAIChatChunk, OpenAIChatClient, OpenAIChatParams } from './providerTypes.js';
+import { readChatChunk, streamingChatRequest } from './openAIChatChunks.js';
 import { assertClient, assertParams, assertSourceOptions, textMessages } from './sourceArguments.js';
 
 /**
@@ -47,8 +48,7 @@ export function fromOpenAI<P extends OpenAIChatParams>(client: OpenAIChatClient,
   assertParams('fromOpenAI', params, 'messages');
   assertSourceOptions('fromOpenAI', options);
   const bounds = upstreamBounds('fromOpenAI', options.timeout);
-  const streamOptions = params.stream_options && typeof params.stream_options === 'object' ? params.stream_options : {};
-  const request = { ...params, stream: true, stream_options: { ...streamOptions, include_usage: true } };
+  const request = streamingChatRequest(params);
   return providerStream<OpenAIChatChunk>({
     provider: 'openai',
     model: params.model,
@@ -56,12 +56,6 @@ export function fromOpenAI<P extends OpenAIChatParams>(client: OpenAIChatClient,
     options,
     bounds,
     open: (signal) => client.chat.completions.create(request as never, { signal }) as PromiseLike<AsyncIterable<OpenAIChatChunk>>,
-    read: (chunk, call) => {
-      const { usage } = chunk;
-      if (usage) call.report({ promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, totalTokens: usage.total_tokens });
-      const choice = chunk.choices?.find((candidate) => (candidate.index ?? 0) === 0);
-      const content = choice?.delta?.content;
-      return typeof content === 'string' && content !== '' ? content : undefined;
-    },
+    read: readChatChunk,
   });
 }

@@ -59,6 +59,9 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
     const demanded = new DemandWait(demand);
 
     const burst = new BurstBudget();
+    // Whether the provider's stream ended: its request is over, and aborting it would only cost an AbortError
+    // (a DOMException with its stack) and the signal's listeners, per request.
+    let completed = false;
     (async () => {
       const events = await spec.open(controller.signal);
       for await (const event of events) {
@@ -85,6 +88,7 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
       watch.stop();
       if (subscriber.closed) return;
       spec.end?.(call);
+      completed = true;
       call.finish('completed');
       subscriber.complete();
     })().catch(fail);
@@ -94,7 +98,7 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
       watch.stop();
       signal?.removeEventListener('abort', onAbort);
       // Aborting ends the HTTP request; the SDK's iteration then ends quietly and nothing more is emitted.
-      controller.abort();
+      if (!completed) controller.abort();
       call.finish('cancelled');
     };
   });

@@ -24,6 +24,8 @@ function outsideImports(entry: string): { specifier: string; builtin: boolean }[
 }
 
 describe.each([
+  // eventsource-parser: the guardrails server's client and the engines' Chat Completions without the SDK, each in a
+  // chunk imported on first use.
   ['lib/index.ts', ['@huggingface/jinja', 'eventsource-parser', 're2js', 'rxjs', 'yaml', 'zod/mini']],
   ['lib/testing/index.ts', ['rxjs', 'rxjs/testing']],
   ['lib/regex/index.ts', ['re2js', 'rxjs']],
