@@ -34,10 +34,12 @@ interface BundleSize {
   readonly lazy: Readonly<Record<string, Measure>>;
 }
 
-// 250 kB until growing windows, concurrent window checks and the detection flows' exceptions brought the library's
-// share from 90 to 94.5 kB. The next saving is yaml (98 kB, 39 %): lazy for YAML text, as the engines are.
-const INITIAL_BUDGET = 255_000;
-const INITIAL_GZIP_BUDGET = 85_000;
+// 250 kB / 85 kB until growing windows, concurrent window checks, the detection flows' exceptions, the telemetry
+// hooks, fromGuardrailsServer's eager half and the engines' SDK-free stream loader brought the library's share from 90
+// to 98 kB (255.0 kB / 85.4 kB in all). The next saving is yaml (98 kB, 38 %): lazy for YAML text, as the engines are,
+// which needs an asynchronous way in for YAML text (RailsConfig.fromContent parses it synchronously today).
+const INITIAL_BUDGET = 258_000;
+const INITIAL_GZIP_BUDGET = 87_000;
 // `import { z } from 'zod'` takes the z namespace object whole, all 40-odd locales included (454 kB);
 // `import * as z from 'zod'` keeps what is used (93 kB: classic schemas bring every check along); zod/mini, whose
 // checks are functions, keeps only the ones the config schema calls (27 kB).
