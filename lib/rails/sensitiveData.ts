@@ -99,14 +99,7 @@ export function detectSensitiveData(options: SensitiveDataOptions): OutputRail {
     const types = [...new Set(findings.map((finding) => finding.entity))];
     return { allowed: false, reason: `found sensitive data: ${types.join(', ')}`, details: { entities: findings } };
   };
-  return defineRail({
-    name,
-    check: (text, { signal }) => {
-      const findings = analyze(text, signal);
-      return Array.isArray(findings) ? decide(findings) : findings.then(decide);
-    },
-    rewrites: true,
-  });
+  return findingsRail(name, analyze, decide, false);
 }
 
 /**
@@ -174,13 +167,18 @@ export function maskSensitiveDataRail(options: SensitiveDataOptions): OutputRail
       rewrites: kept.map((finding) => ({ index: finding.start, length: finding.end - finding.start, text: `<${finding.entity}>` })),
     };
   };
+  return findingsRail(name, analyze, decide, true);
+}
+
+/** A rail deciding each window from the analyzer's findings; `rewrites`: its decisions may carry rewrites (masking). */
+function findingsRail(name: string, analyze: Analyze, decide: (findings: readonly EntityFinding[]) => RailDecision | true, rewrites: boolean): OutputRail {
   return defineRail({
     name,
     check: (text, { signal }) => {
       const findings = analyze(text, signal);
       return Array.isArray(findings) ? decide(findings) : findings.then(decide);
     },
-    rewrites: true,
+    ...(rewrites ? { rewrites } : {}),
   });
 }
 

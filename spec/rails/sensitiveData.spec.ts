@@ -4,7 +4,7 @@
 // that need a named-entity model through a Presidio analyzer on 127.0.0.1, and that analyzer misbehaving.
 import fc from 'fast-check';
 import { of } from 'rxjs';
-import { type ChatMessage, type ChatModel, InvalidOptionError, LLMRails, RailsConfig, RailViolationError } from 'rxguardrails';
+import { type ChatMessage, type ChatModel, guard, InvalidOptionError, LLMRails, RailsConfig, RailViolationError } from 'rxguardrails';
 import { detectSensitiveData, maskSensitiveData } from 'rxguardrails/detectors';
 import { collect } from '../support/collect.js';
 import { jsonService, type JsonService, type ServiceAnswer } from '../support/jsonService.js';
@@ -83,6 +83,15 @@ describe('the pattern recognizers', () => {
     const decision = detectSensitiveData({ entities: ['EMAIL_ADDRESS'] }).check(text, contextOf(text));
     expect(decision).toEqual({ allowed: false, reason: 'found sensitive data: EMAIL_ADDRESS', details: { entities: [{ entity: 'EMAIL_ADDRESS', start: 5, end: 22, score: 1 }] } });
     expect(JSON.stringify(decision)).not.toContain('alice');
+  });
+
+  it('should block under guard in both modes: it judges, it does not rewrite', async () => {
+    const rail = detectSensitiveData({ entities: ['EMAIL_ADDRESS'] });
+    expect(rail.rewrites).toBeUndefined();
+    for (const streamFirst of [true, false]) {
+      const { error } = await collect(of('Mail ', 'alice@example.org', ' now').pipe(guard([rail], { chunkSize: 2, contextSize: 1, streamFirst })));
+      expect((error as RailViolationError).info.verdict.kind).toBe('violation');
+    }
   });
 
   describe('checksums (properties)', () => {
