@@ -32,11 +32,8 @@
 import { createParser } from 'eventsource-parser';
 import type { Observable } from 'rxjs';
 import type { SourceOptions } from '../core/types.js';
-import { readChatChunk, streamingChatRequest } from './openAIChatChunks.js';
-import { providerStream } from './providerStream.js';
+import { openAIChatStream } from './openAIChatChunks.js';
 import type { OpenAIChatChunk, OpenAIChatParams } from './providerTypes.js';
-import { textMessages } from './sourceArguments.js';
-import { upstreamBounds } from './upstreamTimeout.js';
 
 /** Where and how to call an OpenAI-compatible server: what the SDK client would have been made with. */
 export interface OpenAIEndpoint {
@@ -61,10 +58,7 @@ const DONE = '[DONE]';
 
 /** Streams a Chat Completion's text from `endpoint`: what fromOpenAI gives with an SDK client, without the SDK. */
 export function fetchOpenAIChat(endpoint: OpenAIEndpoint, params: OpenAIChatParams, options: SourceOptions = {}): Observable<string> {
-  const bounds = upstreamBounds('fetchOpenAIChat', options.timeout);
   const url = `${endpoint.baseURL}${endpoint.baseURL.endsWith('/') ? '' : '/'}chat/completions`;
-  // The body is the same for every call of the observable and every retry: serialised once.
-  const body = JSON.stringify(streamingChatRequest(params));
   const headers: Record<string, string> = {
     accept: 'application/json',
     'content-type': 'application/json',
@@ -73,14 +67,10 @@ export function fetchOpenAIChat(endpoint: OpenAIEndpoint, params: OpenAIChatPara
     ...(endpoint.project ? { 'openai-project': endpoint.project } : {}),
   };
   const maxRetries = endpoint.maxRetries ?? 0;
-  return providerStream<OpenAIChatChunk>({
-    provider: 'openai',
-    model: params.model,
-    messages: textMessages(params.messages),
-    options,
-    bounds,
-    open: async (signal) => chatChunks(await connect(endpoint.fetch ?? globalThis.fetch, url, headers, body, maxRetries, signal), signal),
-    read: readChatChunk,
+  return openAIChatStream('fetchOpenAIChat', params, options, (request) => {
+    // The body is the same for every call of the observable and every retry: serialised once.
+    const body = JSON.stringify(request);
+    return async (signal) => chatChunks(await connect(endpoint.fetch ?? globalThis.fetch, url, headers, body, maxRetries, signal), signal);
   });
 }
 

@@ -1,10 +1,8 @@
 import type { Observable } from 'rxjs';
 import type { SourceOptions } from '../core/types.js';
-import { providerStream } from './providerStream.js';
-import { upstreamBounds } from './upstreamTimeout.js';
 import type { OpenAIChatChunk, OpenAIChatClient, OpenAIChatParams } from './providerTypes.js';
-import { readChatChunk, streamingChatRequest } from './openAIChatChunks.js';
-import { assertClient, assertParams, assertSourceOptions, textMessages } from './sourceArguments.js';
+import { openAIChatStream } from './openAIChatChunks.js';
+import { assertClient, assertParams, assertSourceOptions } from './sourceArguments.js';
 
 /**
  * Streams the text of an OpenAI Chat Completion as `Observable<string>`, one item per content delta.
@@ -47,15 +45,7 @@ export function fromOpenAI<P extends OpenAIChatParams>(client: OpenAIChatClient,
   assertClient('fromOpenAI', client, 'chat.completions.create', () => client.chat?.completions?.create);
   assertParams('fromOpenAI', params, 'messages');
   assertSourceOptions('fromOpenAI', options);
-  const bounds = upstreamBounds('fromOpenAI', options.timeout);
-  const request = streamingChatRequest(params);
-  return providerStream<OpenAIChatChunk>({
-    provider: 'openai',
-    model: params.model,
-    messages: textMessages(params.messages),
-    options,
-    bounds,
-    open: (signal) => client.chat.completions.create(request as never, { signal }) as PromiseLike<AsyncIterable<OpenAIChatChunk>>,
-    read: readChatChunk,
-  });
+  return openAIChatStream('fromOpenAI', params, options, (request) => (signal) =>
+    client.chat.completions.create(request as never, { signal }) as PromiseLike<AsyncIterable<OpenAIChatChunk>>,
+  );
 }
