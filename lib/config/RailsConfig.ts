@@ -5,7 +5,7 @@ import { brand, hasBrand } from '../internal/brand.js';
 import { describeValue } from '../internal/validateOptions.js';
 import { railNamed } from '../rails/defineRail.js';
 import { type ConfigSource, formatKey, issueAt, type KeyPath, type MergedConfig, mergeSources, parseYamlSource } from './configSources.js';
-import { builtInFlow, FLOWS, flowParameterProblem, judgeTask, parseFlow, ruleSettingIssue } from './flows.js';
+import { builtInFlow, FLOWS, flowParameterProblem, judgeTask, parseFlow, rewriteProblem, ruleSettingIssue } from './flows.js';
 import { type ModelConfig, type PromptConfig, type RailsConfigData, railsConfigSchema } from './railsConfigSchema.js';
 
 /** Custom rails by flow name: rail objects, or check functions (named after their flow). */
@@ -197,16 +197,8 @@ function flowProblems(data: RailsConfigData, issue: Place, warnings: ConfigIssue
           const missing = definition.missing?.(data.rails.config);
           if (missing) problems.push(issue(path, missing.startsWith('flow ') ? missing : `flow '${flow}' ${missing}`));
         }
-        const { streaming } = data.rails.output;
-        if (definition.rewritesOutput && side === 'output' && streaming.enabled && streaming.stream_first) {
-          // NeMo's develop branch has the same rule (and also demands context_size: 0, which we need not).
-          problems.push(
-            issue(
-              ['rails', 'output', 'streaming', 'stream_first'],
-              `flow '${flow}' rewrites the answer, which stream_first: True cannot do (tokens go out as they arrive): set rails.output.streaming.stream_first to False`,
-            ),
-          );
-        }
+        const rewrite = definition.rewritesOutput ? rewriteProblem(data, side, `flow '${flow}'`) : undefined;
+        if (rewrite) problems.push(issue(['rails', 'output', 'streaming', 'stream_first'], rewrite));
         return;
       }
       const { name, parameters } = parseFlow(flow);

@@ -302,6 +302,18 @@ export function builtInFlow(flow: string): FlowDefinition | undefined {
   return Object.prototype.hasOwnProperty.call(FLOWS, name) ? FLOWS[name as BuiltInFlow] : undefined;
 }
 
+/**
+ * Why a rail that rewrites the answer (`label`: "flow 'x'", "rail 'x'") cannot run on `side` with the config's
+ * streaming, if it cannot: streaming output rails with stream_first: True release tokens as they arrive. NeMo's
+ * develop branch has the same rule (and also demands context_size: 0, which we need not). The issue's key is
+ * `rails.output.streaming.stream_first`.
+ */
+export function rewriteProblem(data: RailsConfigData, side: 'input' | 'output', label: string): string | undefined {
+  const { streaming } = data.rails.output;
+  if (side !== 'output' || !streaming.enabled || !streaming.stream_first) return undefined;
+  return `${label} rewrites the answer, which stream_first: True cannot do (tokens go out as they arrive): set rails.output.streaming.stream_first to False`;
+}
+
 /** What is wrong with a built-in flow's parameters, if anything. */
 export function flowParameterProblem(flow: string): string | undefined {
   const definition = builtInFlow(flow);

@@ -4,7 +4,7 @@
 import { catchError, concatMap, type MonoTypeOperatorFunction, type Observable, of, throwError } from 'rxjs';
 import { blockedAnswer } from '../core/refusals.js';
 import type { ChatMessage, ChatModel, ChunkBatch, OutputRail, RailCheckInfo, RailVerdict, UsageSink } from '../core/types.js';
-import { builtInFlow, type JudgeFlow, judgeModelType, judgeTask, listBuiltInFlows, parseFlow, ruleSettingIssue } from '../config/flows.js';
+import { builtInFlow, type JudgeFlow, judgeModelType, judgeTask, listBuiltInFlows, parseFlow, rewriteProblem, ruleSettingIssue } from '../config/flows.js';
 import type { RailsConfig } from '../config/RailsConfig.js';
 import type { PromptConfig } from '../config/railsConfigSchema.js';
 import { ConfigError, type ConfigIssue } from '../errors/ConfigError.js';
@@ -109,14 +109,9 @@ export function buildRailPlan(config: RailsConfig, options: PlanOptions): RailPl
   const railOf = (side: Side, flow: string, index: number): OutputRail | undefined => {
     const customRail = custom[flow];
     if (customRail) {
-      const { streaming } = data.rails.output;
-      if (customRail.rewrites === true && side === 'output' && streaming.enabled && streaming.stream_first) {
-        problems.push(
-          config.issue(
-            ['rails', 'output', 'streaming', 'stream_first'],
-            `rail '${flow}' rewrites the answer, which stream_first: True cannot do (tokens go out as they arrive): set rails.output.streaming.stream_first to False`,
-          ),
-        );
+      const rewrite = customRail.rewrites === true ? rewriteProblem(data, side, `rail '${flow}'`) : undefined;
+      if (rewrite) {
+        problems.push(config.issue(['rails', 'output', 'streaming', 'stream_first'], rewrite));
         return undefined;
       }
       return { name: flow, check: customRail.check, ...(customRail.rewrites === undefined ? {} : { rewrites: customRail.rewrites }) };
