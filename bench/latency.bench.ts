@@ -13,7 +13,7 @@
 //   time to completion against the model's own time, for concurrency 1 and 3; rounds interleaved, medians.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { Observable, Subject } from 'rxjs';
+import { Observable, Subject, tap } from 'rxjs';
 import { defineRail, guard, keywordRail } from 'rxguardrails';
 
 const WINDOW = { chunkSize: 200, contextSize: 50 };
@@ -35,10 +35,10 @@ function itemsBeforeFirstRelease(firstChunkSize: number | undefined): number {
 }
 
 /** RATE items per second for ITEMS items, on the wall clock (emitted in 5 ms ticks, as many as are due). */
-function pacedModel(onWindowTime: { firstItemAt: number }): Observable<string> {
+function pacedModel(times: { firstItemAt: number }): Observable<string> {
   return new Observable<string>((subscriber) => {
     const started = performance.now();
-    onWindowTime.firstItemAt = started;
+    times.firstItemAt = started;
     let sent = 0;
     const tick = setInterval(() => {
       const due = Math.min(ITEMS, Math.floor(((performance.now() - started) * RATE) / 1000));
@@ -68,12 +68,7 @@ function judgedRun(concurrency: number): Promise<JudgedRun> {
     const times = { firstItemAt: 0 };
     let firstRelease = Number.NaN;
     let modelDone = Number.NaN;
-    const model$ = new Observable<string>((subscriber) =>
-      pacedModel(times).subscribe({ next: (item) => subscriber.next(item), error: (error: unknown) => subscriber.error(error), complete: () => {
-        modelDone = performance.now();
-        subscriber.complete();
-      } }),
-    );
+    const model$ = pacedModel(times).pipe(tap({ complete: () => (modelDone = performance.now()) }));
     model$.pipe(guard([judge], { ...WINDOW, streamFirst: false, concurrency })).subscribe({
       next: () => {
         if (Number.isNaN(firstRelease)) firstRelease = performance.now();
@@ -91,7 +86,7 @@ const growing = itemsBeforeFirstRelease(undefined);
 const nemo = itemsBeforeFirstRelease(WINDOW.chunkSize);
 
 const runs: Record<string, JudgedRun[]> = { 'concurrency 1': [], 'concurrency 3': [] };
-for (let round = 0; round < ROUNDS; round++) {
+for (let pass = 0; pass < ROUNDS; pass++) {
   for (const concurrency of [1, 3]) runs[`concurrency ${concurrency}`]!.push(await judgedRun(concurrency));
 }
 const summary = Object.fromEntries(
