@@ -17,8 +17,8 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import { guard, keywordRail } from 'rxguardrails';
+import { map, Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { defineRail, guard, keywordRail } from 'rxguardrails';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc (npm run bench does)');
@@ -44,10 +44,19 @@ interface Case {
   operator?: MonoTypeOperatorFunction<string>;
 }
 
+// The guarded cases first after the baseline (the targets read them); then what explains their cost: one RxJS
+// operator stage (the least any operator adds), and guard with a rail that reads nothing (the windows without the
+// keyword scan).
+const GUARDED = ['guard streamFirst: true', 'guard streamFirst: false'] as const;
 const cases: Case[] = [
   { name: 'raw source (baseline)' },
-  { name: 'guard streamFirst: true', operator: guard([rail], { ...WINDOW, streamFirst: true }) },
-  { name: 'guard streamFirst: false', operator: guard([rail], { ...WINDOW, streamFirst: false }) },
+  { name: GUARDED[0], operator: guard([rail], { ...WINDOW, streamFirst: true }) },
+  { name: GUARDED[1], operator: guard([rail], { ...WINDOW, streamFirst: false }) },
+  { name: 'one map stage (floor of an operator)', operator: map((token: string) => token) },
+  {
+    name: 'guard streamFirst: true, a rail that reads nothing',
+    operator: guard([defineRail('nothing', () => true)], { ...WINDOW, streamFirst: true }),
+  },
 ];
 
 function timeOnce(testCase: Case, items: number): number {
@@ -151,7 +160,7 @@ function round(value: number, digits: number): number {
 }
 
 const find = (name: string, items: number) => results.find((result) => result.case === name && result.items === items)!;
-const targets = cases.slice(1).flatMap((testCase) => {
+const targets = cases.filter((testCase) => (GUARDED as readonly string[]).includes(testCase.name)).flatMap((testCase) => {
   const at10M = find(testCase.name, 10_000_000);
   // Medians of interleaved runs. On this 2-core machine the cost of one million items varies by up to a third
   // within a single 10M run (other load, GC timing), so single runs, best ones included, say little.
@@ -164,8 +173,86 @@ const targets = cases.slice(1).flatMap((testCase) => {
     { case: testCase.name, target: 'time(10M) / time(1M) <= 11 (medians)', value: round(scaling, 2), met: scaling <= 11 },
     { case: testCase.name, target: 'time(10M) / time(1M), best runs (for reference)', value: round(bestScaling, 2), met: bestScaling <= 11 },
     { case: testCase.name, target: 'heap growth 1M -> 10M <= 20 MB', value: growth, met: growth <= 20 * 1024 * 1024 },
+    // Issue 13's goals for a 2x leaner core.
+    { case: testCase.name, target: 'issue 13: ns/item at 10M <= 15', value: at10M.nsPerItem, met: at10M.nsPerItem <= 15 },
+    { case: testCase.name, target: 'issue 13: rate >= 30 % of the baseline at 10M', value: at10M.ratioToBaseline, met: at10M.ratioToBaseline >= 0.3 },
   ];
 });
+
+// What building a window's text costs by itself, per item, in this process: 4-character items appended one by one
+// and the text flattened once per window of 150 (what the window cutter does; a RegExp flattens the text it scans),
+// against collecting the items and building the text once per window (Array#join, String#concat over the items).
+// Each figure is the loop's cost minus the same loop storing the items only.
+const textBuilding = (() => {
+  const items = 10_000_000;
+  const window = 150;
+  let sink: unknown;
+  const strategies: Record<string, () => void> = {
+    'store only (the loop itself)': () => {
+      const fresh = new Array<string>(window).fill('');
+      let count = 0;
+      for (let position = 0; position < items; position++) {
+        fresh[count++] = TOKENS[position & 1023]!;
+        if (count === window) (sink = fresh.slice()), (count = 0);
+      }
+    },
+    'append per item, flatten per window': () => {
+      const fresh = new Array<string>(window).fill('');
+      let text = '';
+      let count = 0;
+      for (let position = 0; position < items; position++) {
+        text += TOKENS[position & 1023]!;
+        fresh[count++] = TOKENS[position & 1023]!;
+        if (count === window) (sink = [text.charCodeAt(0), fresh.slice()]), (text = ''), (count = 0);
+      }
+    },
+    'Array#join per window': () => {
+      const fresh = new Array<string>(window).fill('');
+      let count = 0;
+      for (let position = 0; position < items; position++) {
+        fresh[count++] = TOKENS[position & 1023]!;
+        if (count === window) (sink = [fresh.join('').charCodeAt(0), fresh.slice()]), (count = 0);
+      }
+    },
+    'String#concat over the items per window': () => {
+      const fresh = new Array<string>(window).fill('');
+      let count = 0;
+      for (let position = 0; position < items; position++) {
+        fresh[count++] = TOKENS[position & 1023]!;
+        if (count === window) (sink = [String.prototype.concat.apply('', fresh).charCodeAt(0), fresh.slice()]), (count = 0);
+      }
+    },
+  };
+  const runs = new Map<string, number[]>();
+  for (let run = 0; run < 5; run++) {
+    for (const [name, strategy] of Object.entries(strategies)) {
+      const started = process.hrtime.bigint();
+      strategy();
+      runs.set(name, [...(runs.get(name) ?? []), Number(process.hrtime.bigint() - started) / items]);
+    }
+  }
+  void sink;
+  const storeOnly = median(runs.get('store only (the loop itself)')!);
+  return Object.keys(strategies).map((name) => ({ strategy: name, nsPerItem: round(median(runs.get(name)!), 2), aboveStoreOnlyNs: round(median(runs.get(name)!) - storeOnly, 2) }));
+})();
+
+// Where the guarded case's time goes at 10M: the floor of one operator stage, building the window text, and the scan.
+const floor = (() => {
+  const ns = (name: string) => find(name, 10_000_000).nsPerItem;
+  const textCost = textBuilding.find((entry) => entry.strategy === 'append per item, flatten per window')!.aboveStoreOnlyNs;
+  return {
+    rawNsPerItem: ns(cases[0]!.name),
+    oneOperatorStageNsPerItem: ns('one map stage (floor of an operator)'),
+    textBuildingNsPerItem: textCost,
+    keywordScanNsPerItem: round(ns(GUARDED[0]) - ns('guard streamFirst: true, a rail that reads nothing'), 2),
+    windowsWithoutScanNsPerItem: ns('guard streamFirst: true, a rail that reads nothing'),
+    guardNsPerItem: ns(GUARDED[0]),
+    lowerBoundNsPerItem: round(ns('one map stage (floor of an operator)') + textCost, 2),
+    note:
+      'an operator that hands rails a window text built from the items costs at least one operator stage plus the text building; ' +
+      'building the text once per window (join, concat) costs more than appending per item on V8',
+  };
+})();
 
 const report = {
   benchmark: 'core',
@@ -179,6 +266,8 @@ const report = {
   results,
   isolated,
   heap,
+  textBuilding,
+  floor,
   targets,
 };
 
@@ -189,5 +278,7 @@ console.table(results.map(({ case: name, items, medianMs, bestMs, itemsPerSecond
 console.log('each case alone in a fresh process, 10M items:');
 console.table(isolated);
 console.table(heap);
+console.table(textBuilding);
+console.log(floor);
 console.table(targets);
 console.log('written to bench/results/core.json');
