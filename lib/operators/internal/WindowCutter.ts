@@ -8,29 +8,29 @@ import type { WindowSize } from './settings.js';
  * 2^k · (firstChunkSize − contextSize)) items, so windows double what they release until they hold `chunkSize`
  * (with firstChunkSize = chunkSize, every window holds chunkSize: NeMo's schedule). One instance per subscription.
  *
- * This runs once per token, so it neither re-joins items (Array#join of a window costs about ten times a string
- * append per item) nor copies text twice: a window's text is the slice of the previous window's text where its
- * context starts, plus the items appended since. Rails flatten the previous text in place when they scan it, so
- * that slice is a constant-time view. Memory stays within two windows of text.
+ * This runs once per token, so per item it only appends the item to the text and keeps it; the rest is once per
+ * window. It does not re-join items (Array#join or String#concat over a window's items cost more than an append per
+ * item on V8: the core bench's textBuilding figures) nor copy text twice: a window's text is the tail of the previous
+ * window's text that its context covers, plus the items appended since. Rails flatten the previous text in place
+ * when they scan it, so that tail is a constant-time view. Where the context starts is counted once per window from
+ * the lengths of the items it repeats, not recorded per item. Memory stays within two windows of text.
  */
 export class WindowCutter {
-  private readonly chunkSize: number;
   private readonly contextSize: number;
   /** What a full window releases: chunkSize - contextSize. */
   private readonly fullRelease: number;
   /** What the window being filled releases (r_k), and the item count at which it is complete. */
   private release: number;
   private windowEnd: number;
-  /** Where, in the whole stream's text, each of the last `chunkSize` items starts (a ring). */
-  private readonly starts: Float64Array;
-  private ringPosition = 0;
-  private characters = 0;
   private items = 0;
-  /** Stream position of the first item of the window being filled. */
-  private windowStart = 0;
-  /** The last emitted window's text and where it started. */
+  /** The last emitted window's text, and how many of its last characters the next window repeats. */
   private previousText = '';
-  private previousOffset = 0;
+  private contextCharacters = 0;
+  /**
+   * The items the next window repeats, while windows release fewer items than `contextSize` (the first windows of a
+   * small `firstChunkSize`): the context then reaches back into the previous window's own context.
+   */
+  private contextItems: readonly string[] = [];
   /** Items appended since the last window, as text and as items. */
   private added = '';
   private readonly fresh: string[];
@@ -38,20 +38,15 @@ export class WindowCutter {
   private index = 0;
 
   constructor(size: WindowSize) {
-    this.chunkSize = size.chunkSize;
     this.contextSize = size.contextSize;
     this.fullRelease = size.chunkSize - size.contextSize;
     this.release = size.firstChunkSize - size.contextSize;
     this.windowEnd = size.firstChunkSize;
-    this.starts = new Float64Array(size.chunkSize);
     this.fresh = new Array<string>(size.chunkSize).fill('');
   }
 
   /** Adds an item; returns the window it completed, if it completed one. */
   push(item: string): ChunkBatch | undefined {
-    this.starts[this.ringPosition] = this.characters;
-    if (++this.ringPosition === this.chunkSize) this.ringPosition = 0;
-    this.characters += item.length;
     this.added += item;
     this.fresh[this.freshCount++] = item;
     if (++this.items < this.windowEnd) return undefined;
@@ -64,23 +59,30 @@ export class WindowCutter {
   }
 
   private emit(final: boolean): ChunkBatch {
-    // The window's first item is at most chunkSize - 1 items back, so the ring still holds where it starts.
-    const offset = this.starts[this.windowStart % this.chunkSize]!;
-    const text = this.previousText.slice(offset - this.previousOffset) + this.added;
-    const batch: ChunkBatch = {
-      index: this.index++,
-      text,
-      chunks: this.fresh.slice(0, this.freshCount),
-      final,
-      overlap: final ? 0 : this.contextSize,
-    };
-    this.previousText = text;
-    this.previousOffset = offset;
-    this.added = '';
-    this.freshCount = 0;
-    this.windowStart = this.items - this.contextSize;
+    const { previousText, contextSize } = this;
+    const text = previousText.slice(previousText.length - this.contextCharacters) + this.added;
+    const chunks = this.fresh.slice(0, this.freshCount);
+    const batch: ChunkBatch = { index: this.index++, text, chunks, final, overlap: final ? 0 : contextSize };
     if (this.release < this.fullRelease) this.release = Math.min(this.fullRelease, this.release * 2);
     this.windowEnd = this.items + this.release;
+    // What the next window repeats: this window's last contextSize items (their items kept only while the next
+    // window releases fewer than that, so that its own successor's context reaches back into them).
+    if (!final) {
+      let characters = 0;
+      if (chunks.length >= contextSize && this.release >= contextSize) {
+        for (let position = chunks.length - contextSize; position < chunks.length; position++) characters += chunks[position]!.length;
+        this.contextItems = [];
+      } else {
+        const items = this.contextItems.concat(chunks);
+        const repeated = items.slice(Math.max(0, items.length - contextSize));
+        for (const item of repeated) characters += item.length;
+        this.contextItems = repeated;
+      }
+      this.contextCharacters = characters;
+    }
+    this.previousText = text;
+    this.added = '';
+    this.freshCount = 0;
     return batch;
   }
 }
