@@ -140,7 +140,8 @@ class Answer {
     history.append(this.item);
     timelineEmpty.hidden = true;
     const excerpt = question.length > 60 ? `${question.slice(0, 60)}…` : question;
-    turns.append(el('section', { class: 'turn' }, el('h3', {}, `${configId}: “${excerpt}”`), this.rows));
+    // The newest turn first: it is the one being watched.
+    turns.prepend(el('section', { class: 'turn' }, el('h3', {}, `${configId}: “${excerpt}”`), this.rows));
   }
 
   append(token: string): void {

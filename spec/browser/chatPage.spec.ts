@@ -282,6 +282,38 @@ describe('the chat page in a browser', () => {
     });
   }
 
+  describe('on examples/configs (rxguardrails server --config examples/configs)', () => {
+    let examples: ServerProcess;
+    beforeAll(async () => {
+      examples = await startBin(['server', '--config', 'examples/configs', '--port', '0']);
+    }, 30_000);
+    afterAll(() => examples?.stop());
+
+    // The README's screenshot: RXGUARDRAILS_README_SCREENSHOT=1 writes it to docs/chat-page.jpg as well.
+    it("should list the examples, those that need a key as unavailable, and show content_safety's pass and block", async () => {
+      const page = await open(`${examples.url}/`);
+      const options = await page.$$eval('#config option', (elements) => elements.map((element) => [element.textContent, (element as HTMLOptionElement).disabled]));
+      expect(options).toEqual([
+        ['content_safety', false],
+        ['demo', false],
+        ['nemo_library (unavailable)', true],
+        ['sensitive_data', false],
+        ['streaming (unavailable)', true],
+      ]);
+      await ask(page, 'content_safety', 'Where is my order?');
+      await page.waitForSelector(`${lastAnswer}[data-state="done"]`, { timeout: 15_000 });
+      await ask(page, 'content_safety', 'Who wrote my book?');
+      await page.waitForSelector(`${lastAnswer}[data-state="blocked"]`, { timeout: 15_000 });
+      expect(await page.textContent(`${lastAnswer} .marker-rail`)).toBe('content safety check output $model=content_safety');
+      for (const text of await shown(page)) expect(text).not.toContain('Jane Doe');
+      await page.locator('#input').blur();
+      await screenshot(page, 'readme');
+      // A JPEG: the PNG of this page weighs 185 kB.
+      if (process.env.RXGUARDRAILS_README_SCREENSHOT) await page.screenshot({ path: resolve(root, 'docs/chat-page.jpg'), type: 'jpeg', quality: 70 });
+      await assertHealthy(page);
+    });
+  });
+
   describe('Stop, against the built server in this process (its model counted), with an API key', () => {
     let served: ServerType;
     let url: string;
