@@ -269,7 +269,8 @@ async function send(question: string): Promise<void> {
       if (done) break;
       parser.feed(value);
     }
-    finish('done');
+    // A stream that ends without [DONE] was cut (the server dropped the connection), not finished.
+    finish('error', { message: 'the stream ended before the answer did' });
   } catch (error) {
     if (controller.signal.aborted) finish('stopped');
     else finish('error', { message: error instanceof Error ? error.message : String(error) });
