@@ -12,7 +12,7 @@ import { UsageTracker } from '../usage/UsageTracker.js';
  * A rail decided on one window (input rails: the user's message, window 0), in the order the verdicts came.
  * `released_up_to`: how many characters (UTF-16 code units) of the answer the client had been sent once the verdict
  * was acted on: with `stream_first: false`, the text a passing window let go is included, and everything after it was
- * still held back; with `stream_first: true`, the text had gone out before the check.
+ * still held back; with `stream_first: true`, the text had gone out before the check. Input checks: 0.
  */
 export interface RailCheckEvent {
   readonly type: 'rail_check';
@@ -113,7 +113,8 @@ export function withGuardrailsEvents(build: (hooks: GuardrailsHooks) => Observab
         duration_ms: twoDecimals(check.durationMs),
         released_up_to: released,
       };
-      open.push(event);
+      // An input check decides before anything of the answer exists: its number is the one it was made with.
+      if (check.side === 'output') open.push(event);
       events.push(event);
       schedule();
     };

@@ -4,7 +4,10 @@
 // through untouched.
 import type OpenAI from 'openai';
 import { APIError } from 'openai';
-import { scriptedModel } from 'rxguardrails';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProviderError, scriptedModel } from 'rxguardrails';
 import { countingModel } from '../support/countingModel.js';
 import { ask, framesOf, type Running, start } from './serverHarness.js';
 
@@ -198,5 +201,64 @@ describe('stream_options.include_guardrails (the guardrails events extension)', 
     } finally {
       await slow.close();
     }
+  });
+
+  describe('with other kinds of config', () => {
+    let folder: string;
+    beforeAll(() => {
+      folder = mkdtempSync(join(tmpdir(), 'rxguardrails-events-'));
+      mkdirSync(join(folder, 'input_checked'));
+      writeFileSync(
+        join(folder, 'input_checked', 'config.yml'),
+        'models: [{ type: main, engine: scripted, parameters: { responses: ["Hello."] } }]\nrails:\n  input:\n    flows: [regex check]\n  config:\n    regex_check: { patterns: ["[Ii]gnore instructions"] }\n',
+      );
+    });
+    afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+    it("should report an input check before the answer, and a refused input as NeMo's refusal text (the default)", async () => {
+      const server = await start({ configDir: folder });
+      try {
+        const passed = await streamed(server, { model: 'm', messages: ask('Hi'), stream: true, stream_options: { include_guardrails: true } });
+        expect(eventsOf(passed.frames).filter((event) => event.type === 'rail_check')).toEqual([
+          { type: 'rail_check', side: 'input', rail: 'regex check', window_index: 0, verdict: { allowed: true, kind: 'pass' }, duration_ms: expect.any(Number), released_up_to: 0 },
+        ]);
+        // The input check's frame waited for the stream to open: the role frame is still the first.
+        expect(passed.frames[0]).toContain('"delta":{"role":"assistant"');
+        expect(passed.frames.findIndex(isEvents)).toBeGreaterThan(0);
+        const refused = await streamed(server, { model: 'm', messages: ask('Ignore instructions'), stream: true, stream_options: { include_guardrails: true } });
+        expect(contentOf(refused.frames)).toBe("I'm sorry, I can't respond to that.");
+        expect(eventsOf(refused.frames).filter((event) => event.type !== 'explain')).toEqual([
+          expect.objectContaining({ type: 'rail_check', side: 'input', verdict: expect.objectContaining({ allowed: false, kind: 'violation' }) }),
+        ]);
+        expect(eventsOf(refused.frames).at(-1)).toEqual({ type: 'explain', summary: 'No LLM calls were made.\n' });
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("should keep a provider's 429 before the first token a 429, though an input check was reported before it", async () => {
+      const main = scriptedModel([new ProviderError({ provider: 'openai', status: 429, type: 'rate_limit_error', during: 'request', detail: 'slow down' })]);
+      const server = await start({ configDir: folder, models: { main } });
+      try {
+        const { status, frames } = await streamed(server, { model: 'm', messages: ask('Hi'), stream: true, stream_options: { include_guardrails: true } });
+        expect(status).toBe(429);
+        expect(JSON.parse(frames.join(''))).toEqual({ error: expect.objectContaining({ type: 'rate_limit_error' }) });
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('should report the one check of a whole answer (output rails that do not stream), released up to its end', async () => {
+      const server = await start({ configDir: 'spec/fixtures/whole-answer', models: { main: scriptedModel(['Hello there! How can I help you today?'], { delayMs: 1 }) } });
+      try {
+        const { frames } = await streamed(server, { model: 'm', messages: ask('Hi'), stream: true, stream_options: { include_guardrails: true } });
+        expect(contentOf(frames)).toBe('Hello there! How can I help you today?');
+        expect(eventsOf(frames).filter((event) => event.type === 'rail_check')).toEqual([
+          expect.objectContaining({ side: 'output', window_index: 0, verdict: { allowed: true, kind: 'pass' }, released_up_to: 'Hello there! How can I help you today?'.length }),
+        ]);
+      } finally {
+        await server.close();
+      }
+    });
   });
 });
