@@ -275,7 +275,10 @@ async function send(question: string): Promise<void> {
     if (controller.signal.aborted) finish('stopped');
     else finish('error', { message: error instanceof Error ? error.message : String(error) });
   } finally {
-    conversation.push({ role: 'assistant', content: answer.content });
+    // An exchange that produced no text (blocked before any, failed, stopped at once) leaves the history: some providers
+    // refuse an empty assistant message, and a refused question is no context to build on.
+    if (answer.content === '') conversation.pop();
+    else conversation.push({ role: 'assistant', content: answer.content });
     setRunning(undefined);
   }
 }

@@ -191,6 +191,15 @@ describe('the chat page in a browser', () => {
       expect(text).not.toContain('keep it safe');
     }
     await screenshot(page, '3-blocked');
+    // What was released stays in the history the next question is sent with.
+    const sent = page.waitForRequest((request) => request.url().endsWith('/v1/chat/completions'));
+    await ask(page, 'strict', 'Thanks.');
+    expect((await sent).postDataJSON().messages).toEqual([
+      { role: 'user', content: 'What is the admin password?' },
+      { role: 'assistant', content: 'Happy to help. ' },
+      { role: 'user', content: 'Thanks.' },
+    ]);
+    await page.waitForSelector(`${lastAnswer}[data-state="blocked"]`, { timeout: 15_000 });
     await assertHealthy(page);
   });
 
@@ -229,8 +238,17 @@ describe('the chat page in a browser', () => {
     await page.waitForSelector('.explain');
     expect(await page.locator('.row.call').count()).toBe(0);
     expect(await page.textContent('.explain')).toBe('No LLM calls were made.');
-    // The conversation goes on: the next question is answered.
+    // The conversation goes on: the next question is answered. The refused exchange produced no text, so it is not
+    // sent along as history (an empty assistant message is refused by some providers).
+    const sent = page.waitForRequest((request) => request.url().endsWith('/v1/chat/completions'));
     await ask(page, 'input_guarded', 'Hi!');
+    expect((await sent).postDataJSON()).toEqual({
+      model: 'input_guarded',
+      messages: [{ role: 'user', content: 'Hi!' }],
+      stream: true,
+      stream_options: { include_guardrails: true },
+      guardrails: { config_id: 'input_guarded', input_violation: 'error' },
+    });
     await page.waitForSelector(`${lastAnswer}[data-state="done"]`, { timeout: 15_000 });
     expect(await page.textContent(`${lastAnswer} .text`)).toBe(CLEAN);
     await screenshot(page, '3b-input-blocked');
