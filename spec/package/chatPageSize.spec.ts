@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 
 const root = resolve(__dirname, '../..');
 
-// 16.1 kB, 6.4 kB gzipped when it was written (eventsource-parser 2.4 kB of it, minified).
+// 16.2 kB, 6.5 kB gzipped when it was written.
 const RAW_BUDGET = 32_000;
 const GZIP_BUDGET = 12_000;
 
