@@ -31,9 +31,10 @@ const CHAT_USAGE = `Usage:
 const SERVER_USAGE = `Usage:
   rxguardrails server --config <dir> [--port 8000] [--host 127.0.0.1] [--api-key-file <path>] [--default-config-id <id>]
                       [--cors-origin <origin>]... [--shutdown-grace-ms 10000] [--stall-timeout-ms 30000]
-                      [--max-buffered-bytes 1048576]
+                      [--max-buffered-bytes 1048576] [--disable-chat-ui]
 
-  Serve the config(s) as an OpenAI-compatible API (POST /v1/chat/completions); the API key comes from
+  Serve the config(s) as an OpenAI-compatible API (POST /v1/chat/completions), and a chat page at / to try them
+  (--disable-chat-ui turns it off); the API key comes from
   RXGUARDRAILS_API_KEY or --api-key-file (--api-key <key> works too, but other users see it in the process list);
   --cors-origin lets a browser app on that origin call it; on SIGTERM or SIGINT answers in flight get
   --shutdown-grace-ms to finish; a streaming client that stops reading is dropped after --stall-timeout-ms, or once
@@ -197,6 +198,7 @@ function serverOptions(args: readonly string[], io: CliIO): ServerCommandOptions
       'shutdown-grace-ms': { type: 'string', default: '10000' },
       'stall-timeout-ms': { type: 'string', default: '30000' },
       'max-buffered-bytes': { type: 'string', default: String(1024 * 1024) },
+      'disable-chat-ui': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -221,6 +223,7 @@ function serverOptions(args: readonly string[], io: CliIO): ServerCommandOptions
     graceMs,
     stallTimeoutMs,
     maxBufferedBytes,
+    chatUi: !values['disable-chat-ui'],
   };
 }
 

@@ -23,6 +23,8 @@ export interface ServerCommandOptions {
   readonly stallTimeoutMs: number;
   /** How many bytes of frames may wait for a streaming client that is behind before it is dropped. */
   readonly maxBufferedBytes: number;
+  /** Serve the chat page at `/` (`--disable-chat-ui` turns it off). */
+  readonly chatUi: boolean;
 }
 
 /** After the grace period, how long ended answers' connections may take to close before they are cut. */
@@ -50,13 +52,14 @@ export async function serverCommand(options: ServerCommandOptions, io: CliIO): P
 }
 
 async function serveApp(options: ServerCommandOptions, io: CliIO, exported: TelemetryExport | undefined): Promise<number> {
-  const { configDir, port, host, apiKey, defaultConfigId, corsOrigins, graceMs, stallTimeoutMs, maxBufferedBytes } = options;
+  const { configDir, port, host, apiKey, defaultConfigId, corsOrigins, graceMs, stallTimeoutMs, maxBufferedBytes, chatUi } = options;
   const app = await createApp({
     configDir,
     apiKey,
     corsOrigins,
     stallTimeoutMs,
     maxBufferedBytes,
+    chatUi,
     ...(defaultConfigId ? { defaultConfigId } : {}),
     ...(exported ? { telemetry: exported.telemetry } : {}),
     // The command's own stderr, not the console: a test (or an embedding program) gives main() streams of its own.
@@ -68,6 +71,7 @@ async function serveApp(options: ServerCommandOptions, io: CliIO, exported: Tele
   return new Promise<number>((resolveRun, reject) => {
     const listener = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
       io.stdout.write(`rxguardrails server listening on http://${host}:${info.port}\n`);
+      if (chatUi) io.stdout.write(`Chat UI: http://${host.includes(':') ? `[${host}]` : host}:${info.port}/\n`);
       if (exported) io.stdout.write(`rxguardrails server: exporting OpenTelemetry ${exported.destinations}\n`);
     });
     const forget = () => {

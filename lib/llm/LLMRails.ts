@@ -23,7 +23,7 @@ import { StreamingHandler } from './StreamingHandler.js';
 import { loadEngine } from './engineModel.js';
 import { behindInputRails, buildRailPlan, type CallContext, outputRails, type RailPlan } from './railPlan.js';
 
-const STREAM_OPTION_KEYS = ['generator', 'llmParams', 'usage', 'demand', 'onInputViolation'] as const;
+const STREAM_OPTION_KEYS = ['generator', 'llmParams', 'usage', 'demand', 'onInputViolation', 'onRailCheck'] as const;
 const GENERATE_OPTION_KEYS = [...STREAM_OPTION_KEYS, 'streamingHandler', 'options', 'signal'] as const;
 
 /**
@@ -213,11 +213,14 @@ export class LLMRails {
     usage: UsageSink,
     build: (usage: UsageSink, railChecks: ((check: RailCheckInfo) => void) | undefined) => Observable<string>,
   ): Observable<string> {
-    const { demand, onInputViolation } = options;
+    const { demand, onInputViolation, onRailCheck } = options;
     assertDemand('LLMRails', 'demand', demand);
     if (onInputViolation !== undefined) assertOneOf('LLMRails', 'onInputViolation', onInputViolation, ['refuse', 'error'] as const);
+    if (onRailCheck !== undefined && typeof onRailCheck !== 'function') {
+      throw new InvalidOptionError('onRailCheck', onRailCheck, `LLMRails.${operation}: onRailCheck must be a function (check) => void, got ${describeValue(onRailCheck)}`);
+    }
     const { telemetry } = this;
-    if (!telemetry) return build(usage, undefined);
+    if (!telemetry) return build(usage, onRailCheck);
     return new Observable<string>((subscriber) => {
       const request = telemetry.request({ operation, startedAt: epochMilliseconds(now()) });
       let blockedBy: RailVerdict | undefined;
@@ -227,7 +230,7 @@ export class LLMRails {
         if (!check.verdict.allowed) blockedBy ??= check.verdict;
         request.railCheck(check);
       };
-      const inner = build(fanOut(usage, { next: (call) => request.llmCall(call) }), railCheck).subscribe({
+      const inner = build(fanOut(usage, { next: (call) => request.llmCall(call) }), both(railCheck, onRailCheck)).subscribe({
         next: (chunk) => subscriber.next(chunk),
         error: (error: unknown) => {
           const violation = RailViolationError.isInstance(error) ? error.info.verdict : undefined;

@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { ChatModel, Demand, OutputRail, Telemetry, UsageSink } from '../core/types.js';
+import type { ChatModel, Demand, OutputRail, RailCheckInfo, Telemetry, UsageSink } from '../core/types.js';
 import type { EngineClients } from './engineModel.js';
 import type { GenerationLogOptions } from './GenerationResponse.js';
 import type { StreamingHandler } from './StreamingHandler.js';
@@ -64,6 +64,14 @@ export interface StreamOptions {
    * NeMo does, and reports the violation in JSON answers).
    */
   readonly onInputViolation?: 'refuse' | 'error';
+  /**
+   * Told of each rail check of this call as its verdict comes (input rails on the user's message, output rails on each
+   * window): the record a {@link Telemetry} hook gets, for one call rather than the instance (a server showing one
+   * request's checks to its client). It runs on the answer's path: it must not throw (what it throws fails the
+   * answer) and should be quick.
+   * @default none
+   */
+  readonly onRailCheck?: (check: RailCheckInfo) => void;
 }
 
 /** Options of {@link LLMRails.generate}. */

@@ -58,6 +58,12 @@ export interface CreateAppOptions {
    * @default none
    */
   readonly telemetry?: Telemetry;
+  /**
+   * Serve the chat page at `GET /`: pick a config, chat, and watch the rails check the answer as it streams. It calls
+   * this server's /v1 API (asking for the API key when there is one); `false` leaves `/` a 404.
+   * @default true
+   */
+  readonly chatUi?: boolean;
 }
 
 /** Which request an unexpected error belongs to. */

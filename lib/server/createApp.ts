@@ -9,13 +9,14 @@ import { configFolders } from '../node/configFolders.js';
 import { RailsConfig } from '../node/RailsConfig.js';
 import type { CreateAppOptions, ErrorContext } from './CreateAppOptions.js';
 import { Lifecycle } from './lifecycle.js';
+import { chatPageRoute } from './chatPageRoute.js';
 import { apiKeyCheck, bodyLimitCheck, jsonOnly, refuseWhileShuttingDown } from './middleware.js';
 import { openAIError } from './openAIProtocol.js';
 import { CONFIG_HEADER, type ServedConfig, v1Routes } from './v1Routes.js';
 
 const OPTION_KEYS = [
   'configDir', 'defaultConfigId', 'apiKey', 'bodyLimit', 'models', 'clients', 'usage', 'onWarning', 'onError', 'corsOrigins', 'maxBufferedBytes', 'stallTimeoutMs',
-  'telemetry',
+  'telemetry', 'chatUi',
 ];
 
 /** Where unexpected errors go when `onError` is not given: the one console call of the server. */
@@ -37,6 +38,8 @@ const lifecycles = new WeakMap<Hono, Lifecycle>();
  *   the whole checked answer as one chunk. Otherwise a `chat.completion` with usage; a blocked answer is NeMo's
  *   refusal, with the violation under `guardrails.violation`. A client that disconnects, or stops reading past
  *   `maxBufferedBytes` / `stallTimeoutMs`, cancels the model request and the rails.
+ * - `GET /`: the chat page (unless `chatUi: false`): a config picker, a chat whose answers stream in, and a timeline
+ *   of what the rails did, from `stream_options.include_guardrails` (see the README). Self-contained: no CDN.
  * - `GET /v1/models`: the configs that can answer, in OpenAI's list shape. `GET /v1/rails/configs`: every config,
  *   `[{ "id": ... }]`, with `available: false` and the reason for one that cannot answer. `GET /health`.
  * - Bad requests (malformed JSON, missing or wrongly typed fields, unknown config, too large, bad API key) get
@@ -62,14 +65,15 @@ const lifecycles = new WeakMap<Hono, Lifecycle>();
  *
  * @param options `configDir`, and optionally `defaultConfigId`, `apiKey`, `bodyLimit` (default 1 MiB), `models`,
  * `clients`, `usage`, `onWarning` (default console.warn), `onError` (default console.error), `corsOrigins`
- * (default none), `maxBufferedBytes` (default 1 MiB), `stallTimeoutMs` (default 30000), `telemetry` (default none).
+ * (default none), `maxBufferedBytes` (default 1 MiB), `stallTimeoutMs` (default 30000), `telemetry` (default none),
+ * `chatUi` (default true).
  * @throws InvalidOptionError for a bad option, ConfigError for a missing or bad config.
  */
 export async function createApp(options: CreateAppOptions): Promise<Hono> {
   assertKnownKeys('createApp', options, OPTION_KEYS);
   const {
     configDir, apiKey, bodyLimit: limit = 1024 * 1024, models, clients, usage, onWarning, onError = logError,
-    corsOrigins = [], maxBufferedBytes = 1024 * 1024, stallTimeoutMs = 30_000, telemetry,
+    corsOrigins = [], maxBufferedBytes = 1024 * 1024, stallTimeoutMs = 30_000, telemetry, chatUi = true,
   } = options;
   if (typeof configDir !== 'string' || configDir === '') {
     throw new InvalidOptionError('configDir', configDir, `createApp: configDir must be a folder path, got ${describeValue(configDir)}`);
@@ -82,6 +86,7 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
       throw new InvalidOptionError(name, value, `createApp: ${name} must be a positive whole number${name === 'stallTimeoutMs' ? ' of milliseconds' : ' of bytes'}, got ${describeValue(value)}`);
     }
   }
+  if (typeof chatUi !== 'boolean') throw new InvalidOptionError('chatUi', chatUi, `createApp: chatUi must be true or false, got ${describeValue(chatUi)}`);
   if (usage !== undefined) assertUsageSink('createApp', 'usage', usage);
   if (telemetry !== undefined) assertTelemetry('createApp', 'telemetry', telemetry);
   if (onWarning !== undefined && typeof onWarning !== 'function') {
@@ -123,6 +128,8 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
     // 429's retry-after is what a client (fromGuardrailsServer's ProviderError.retryAfter) backs off by.
     app.use('*', cors({ origin, allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['authorization', 'content-type', CONFIG_HEADER], exposeHeaders: ['retry-after'], maxAge: 600 }));
   }
+  // The page asks /v1 for everything (behind the API key, when there is one); the page itself holds nothing secret.
+  if (chatUi) app.get('/', chatPageRoute());
   app.get('/health', (c) => c.json({ status: lifecycle.shuttingDown ? 'shutting down' : 'ok' }, lifecycle.shuttingDown ? 503 : 200));
   app.use('/v1/*', refuseWhileShuttingDown(lifecycle));
   if (apiKey !== undefined) app.use('/v1/*', apiKeyCheck(apiKey));

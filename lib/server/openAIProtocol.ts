@@ -23,7 +23,14 @@ export const chatCompletionRequest = z.looseObject({
     .max(MAX_ECHOED, `at most ${MAX_ECHOED} characters`),
   messages: z.array(message).min(1, 'messages must hold at least one message'),
   stream: z.boolean().nullable().optional(),
-  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+  stream_options: z
+    .looseObject({
+      include_usage: z.boolean().optional(),
+      // rxguardrails' key: frames of guardrails events (rail checks, LLM calls, the explain summary) in the stream.
+      include_guardrails: z.boolean().optional(),
+    })
+    .nullable()
+    .optional(),
   config_id: z.string().min(1).max(MAX_ECHOED, `at most ${MAX_ECHOED} characters`).optional(),
   guardrails: z
     .looseObject({
@@ -126,6 +133,11 @@ export class ChunkFramer {
 
   finish(): string {
     return this.frame([{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }], null);
+  }
+
+  /** Events of `stream_options.include_guardrails`: no choices (as the usage frame), `guardrails: { events }`. */
+  guardrails(events: readonly object[]): string {
+    return `${this.head}[]${this.withUsage ? ',"usage":null' : ''},"guardrails":{"events":${JSON.stringify(events)}}}\n\n`;
   }
 
   /** The last frame when the request asked for `stream_options.include_usage`: no choices, the usage. */

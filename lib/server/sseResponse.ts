@@ -5,6 +5,7 @@ import type { Observable, Subscription } from 'rxjs';
 import type { DemandGate } from '../sources/DemandGate.js';
 import type { UsageTracker } from '../usage/UsageTracker.js';
 import { errorPayload } from './errorPayload.js';
+import type { GuardrailsFrame } from './guardrailsEvents.js';
 import type { Lifecycle } from './lifecycle.js';
 import { pythonJsonDumps } from '../internal/pythonJson.js';
 import { ChunkFramer, type CompletionIds, DONE_FRAME, openAIError, openAIUsage } from './openAIProtocol.js';
@@ -90,7 +91,7 @@ interface FrameSink {
  * (app.request(), other runtimes), through a ReadableStream whose queue carries the backpressure. Either way, a
  * client that goes away unsubscribes the answer.
  */
-export function sseResponse(tokens$: Observable<string>, options: SseResponseOptions): Response | Promise<Response> {
+export function sseResponse(tokens$: Observable<string | GuardrailsFrame>, options: SseResponseOptions): Response | Promise<Response> {
   const { target } = options;
   if (target.outgoing) {
     const { outgoing } = target;
@@ -107,7 +108,7 @@ export function sseResponse(tokens$: Observable<string>, options: SseResponseOpt
   });
 }
 
-function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: FrameSink, onClientGone: (stop: () => void) => void): void {
+function stream(tokens$: Observable<string | GuardrailsFrame>, options: SseResponseOptions, sink: FrameSink, onClientGone: (stop: () => void) => void): void {
   const { ids, usage, onError, lifecycle, limits, demand } = options;
   const framer = new ChunkFramer(ids, usage !== undefined);
   let subscription: Subscription | undefined;
@@ -186,6 +187,14 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
       sink.defer(flush);
     }
   };
+  /**
+   * A frame of guardrails events (`include_guardrails`) does not open the stream: before the status is decided it
+   * waits for the first token, the end or the status timer, so a failure after an input check keeps its own status.
+   */
+  const note = (frame: string) => {
+    if (started) send(frame);
+    else if (answering) pending += frame;
+  };
   const close = (last: string) => {
     if (!answering) return;
     if (!started) begin();
@@ -233,7 +242,7 @@ function stream(tokens$: Observable<string>, options: SseResponseOptions, sink: 
     }
   }, STATUS_WAIT_MS);
   subscription = tokens$.subscribe({
-    next: (token) => send(framer.token(token)),
+    next: (item) => (typeof item === 'string' ? send(framer.token(item)) : note(framer.guardrails(item.guardrails))),
     error: fail,
     complete: () => close(framer.finish() + (usage ? framer.usage(openAIUsage(usage.snapshot().totals)) : '')),
   });

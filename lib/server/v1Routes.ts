@@ -7,6 +7,7 @@ import type { ErrorContext } from './CreateAppOptions.js';
 import { UsageTracker } from '../usage/UsageTracker.js';
 import { DemandGate } from '../sources/DemandGate.js';
 import { completionResponse } from './completionResponse.js';
+import { withGuardrailsEvents } from './guardrailsEvents.js';
 import type { Lifecycle } from './lifecycle.js';
 import { chatCompletionRequest, chatMessages, completionIds, llmParams, openAIError, requestError } from './openAIProtocol.js';
 import { type SseLimits, sseResponse } from './sseResponse.js';
@@ -65,6 +66,15 @@ export function v1Routes(options: V1RoutesOptions): Hono {
     const parsed = chatCompletionRequest.safeParse(body);
     if (!parsed.success) return c.json(requestError(parsed.error.issues), 400);
     const request = parsed.data;
+    if (request.stream_options?.include_guardrails === true && request.stream !== true) {
+      return c.json(
+        openAIError("Invalid value for 'stream_options.include_guardrails': guardrails events are frames of a streamed answer; send it with stream: true.", {
+          param: 'stream_options.include_guardrails',
+          code: 'invalid_value',
+        }),
+        400,
+      );
+    }
     const configId = request.config_id ?? request.guardrails?.config_id ?? c.req.header(CONFIG_HEADER) ?? defaultConfigId;
     if (configId === undefined) {
       return c.json(openAIError('No guardrails config_id provided and server has no default configuration', { param: 'config_id', code: 'missing_config_id' }), 422);
@@ -109,7 +119,12 @@ export function v1Routes(options: V1RoutesOptions): Hono {
     // Paused while the client is behind: the model's stream is then left unread, not buffered.
     const demand = new DemandGate();
     const onInputViolation = request.guardrails?.input_violation;
-    const tokens$ = rails.answer(messages, { llmParams: params, usage, demand, ...(onInputViolation ? { onInputViolation } : {}) });
+    const answerOptions = { llmParams: params, demand, ...(onInputViolation ? { onInputViolation } : {}) };
+    // The extension's events come from this call's own hooks: nothing is added to the answer of a request without it.
+    const tokens$ =
+      request.stream_options?.include_guardrails === true
+        ? withGuardrailsEvents((hooks) => rails.answer(messages, { ...answerOptions, ...hooks }), usage)
+        : rails.answer(messages, { ...answerOptions, usage });
     const target = outgoing && direct ? { outgoing } : { signal: c.req.raw.signal };
     return sseResponse(tokens$, { ids: completion, usage, onError: onAnswerError, target, lifecycle, limits, demand });
   });

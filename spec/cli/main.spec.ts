@@ -161,6 +161,41 @@ describe('main(["server", ...]) in-process', () => {
   });
 });
 
+describe('main(["server", ...]) and the chat page', () => {
+  /** Serves until the test is done; resolves with what it printed once it listens. */
+  async function serving(args: readonly string[], test: (output: string) => Promise<void>): Promise<void> {
+    const session = io();
+    const signals = new EventEmitter();
+    const running = main(['server', '--config', 'spec/fixtures/server-configs', '--port', '0', ...args], { ...session.streams, signals });
+    try {
+      for (let waits = 0; waits < 10_000 && !session.output().out.includes('listening on'); waits++) await new Promise((tick) => setTimeout(tick, 2));
+      await test(session.output().out);
+    } finally {
+      signals.emit('SIGTERM');
+      expect(await running).toBe(0);
+    }
+  }
+
+  it('should print the chat page\'s address, and serve the page there', async () => {
+    await serving([], async (output) => {
+      const address = /listening on (http:\S+)\n/.exec(output)![1]!;
+      expect(output).toBe(`rxguardrails server listening on ${address}\nChat UI: ${address}/\n`);
+      const page = await fetch(`${address}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    });
+  });
+
+  it('should serve no page with --disable-chat-ui, and not print its address', async () => {
+    await serving(['--disable-chat-ui'], async (output) => {
+      const address = /listening on (http:\S+)\n/.exec(output)![1]!;
+      expect(output).toBe(`rxguardrails server listening on ${address}\n`);
+      expect((await fetch(`${address}/`)).status).toBe(404);
+      expect((await fetch(`${address}/v1/rails/configs`)).status).toBe(200);
+    });
+  });
+});
+
 describe('main(["chat", "--server-url", url]) against createApp()', () => {
   let server: { url: string; close(): Promise<void> };
   let calls: ChatMessage[][];

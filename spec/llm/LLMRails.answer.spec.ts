@@ -2,7 +2,7 @@
 // StreamingNotSupportedError. It streams when the output rails stream, and otherwise gives the whole checked answer
 // as one chunk.
 import { Subject, take } from 'rxjs';
-import { type ChatMessage, LLMRails, RailsConfig, RailViolationError, scriptedModel } from 'rxguardrails';
+import { type ChatMessage, LLMRails, type RailCheckInfo, RailsConfig, RailViolationError, scriptedModel } from 'rxguardrails';
 import { collect } from '../support/collect.js';
 
 const ask = (content: string): ChatMessage[] => [{ role: 'user', content }];
@@ -74,5 +74,33 @@ describe('LLMRails.answer', () => {
   it('should refuse an unknown option, as stream() does', () => {
     const rails = new LLMRails(configWith(true), { models: { main: scriptedModel([CLEAN]) } });
     expect(() => rails.answer(ask('Hi'), { stream: true } as never)).toThrow("LLMRails.answer: unknown option 'stream'");
+  });
+
+  describe('onRailCheck (per call)', () => {
+    it("should tell this call's rail checks, window by window, and not another call's", async () => {
+      const rails = new LLMRails(configWith(true), { models: { main: scriptedModel([CLEAN, LEAKY]) } });
+      const first: RailCheckInfo[] = [];
+      const second: RailCheckInfo[] = [];
+      await collect(rails.answer(ask('Hi'), { onRailCheck: (check) => first.push(check) }));
+      await collect(rails.answer(ask('Hi'), { onRailCheck: (check) => second.push(check) }));
+      expect(first.map(({ rail, side, windowIndex, verdict }) => [rail, side, windowIndex, verdict.allowed])).toEqual([
+        ['keyword check', 'output', 0, true],
+        ['keyword check', 'output', 1, true],
+      ]);
+      expect(second.map(({ windowIndex, verdict }) => [windowIndex, verdict.allowed])).toEqual([[0, false]]);
+      for (const check of [...first, ...second]) expect(check.durationMs).toBeGreaterThanOrEqual(0);
+    });
+
+    it('should tell it whole-answer checks too, as window 0', async () => {
+      const rails = new LLMRails(configWith(false), { models: { main: scriptedModel([LEAKY]) } });
+      const checks: RailCheckInfo[] = [];
+      await collect(rails.answer(ask('Hi'), { onRailCheck: (check) => checks.push(check) }));
+      expect(checks.map(({ windowIndex, verdict }) => [windowIndex, verdict.kind])).toEqual([[0, 'violation']]);
+    });
+
+    it('should refuse an onRailCheck that is not a function, when the call is made', () => {
+      const rails = new LLMRails(configWith(true), { models: { main: scriptedModel([CLEAN]) } });
+      expect(() => rails.answer(ask('Hi'), { onRailCheck: 'log' as never })).toThrow('LLMRails.answer: onRailCheck must be a function (check) => void, got "log"');
+    });
   });
 });
