@@ -59,7 +59,7 @@ if (process.argv.includes('--serve')) {
     const [{ createApp }, { serve }] = await Promise.all([import('rxguardrails/server'), import('@hono/node-server')]);
     let clients = {};
     if (mode === 'engine-sdk') {
-      const [{ default: OpenAI }, { eventWiseFetch }] = await Promise.all([import('openai'), import('../dist/esm/sources/eventWiseFetch.js')]);
+      const [{ default: OpenAI }, { eventWiseFetch }] = await Promise.all([import('openai'), import('../lib/sources/eventWiseFetch.js')]);
       clients = { openai: new OpenAI({ apiKey: 'sk-bench', baseURL, maxRetries: 0, fetch: eventWiseFetch() }) };
     }
     const app = await createApp({ configDir: directory, clients });
