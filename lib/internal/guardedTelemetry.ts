@@ -44,7 +44,7 @@ export function reportOnce(report: (error: unknown) => void): (error: unknown) =
   };
 }
 
-/** Where a failed hook is reported when the owner has no onError: one console line. */
+/** Where a failed hook is reported when the owner was given nowhere else (onError, onTelemetryError): one console line. */
 export function reportTelemetryFailure(error: unknown): void {
   console.error('rxguardrails: a telemetry hook threw (answers are unaffected):', error);
 }

@@ -82,13 +82,16 @@ export class LLMRails {
     if (!RailsConfig.isInstance(config)) {
       throw new InvalidOptionError('config', config, `LLMRails: config must be a RailsConfig (RailsConfig.fromContent or fromPath), got ${describeValue(config)}`);
     }
-    assertKnownKeys('LLMRails', options, ['models', 'clients', 'rails', 'usage', 'onViolation', 'onInputViolation', 'keepCalls', 'telemetry']);
-    const { models = {}, clients = {}, rails = {}, usage, onViolation, onInputViolation = 'refuse', keepCalls, telemetry } = options;
+    assertKnownKeys('LLMRails', options, ['models', 'clients', 'rails', 'usage', 'onViolation', 'onInputViolation', 'keepCalls', 'telemetry', 'onTelemetryError']);
+    const { models = {}, clients = {}, rails = {}, usage, onViolation, onInputViolation = 'refuse', keepCalls, telemetry, onTelemetryError = reportTelemetryFailure } = options;
     if (onViolation !== undefined) assertOneOf('LLMRails', 'onViolation', onViolation, ['error', 'chunk', 'replace'] as const);
     assertOneOf('LLMRails', 'onInputViolation', onInputViolation, ['refuse', 'error'] as const);
     if (usage !== undefined) assertUsageSink('LLMRails', 'usage', usage);
     if (telemetry !== undefined) assertTelemetry('LLMRails', 'telemetry', telemetry);
-    this.telemetry = telemetry && guardedTelemetry(telemetry, reportOnce(reportTelemetryFailure));
+    if (typeof onTelemetryError !== 'function') {
+      throw new InvalidOptionError('onTelemetryError', onTelemetryError, `LLMRails: onTelemetryError must be a function (error) => void, got ${describeValue(onTelemetryError)}`);
+    }
+    this.telemetry = telemetry && guardedTelemetry(telemetry, reportOnce(onTelemetryError));
     this.calls = new UsageTracker({ keep: keepCalls });
     this.usage = fanOut(this.calls, usage);
     this.plan = buildRailPlan(config, { models, clients, rails, onViolation, onInputViolation });

@@ -35,11 +35,17 @@ export interface LLMRailsOptions {
   readonly keepCalls?: number;
   /**
    * Report each call (`stream`/`answer` subscription, `generate`) as a request, with its LLM calls and rail checks:
-   * `openTelemetry()` from `rxguardrails/otel`, or any {@link Telemetry}. A hook that throws is reported once (console)
-   * and never breaks the answer.
+   * `openTelemetry()` from `rxguardrails/otel`, or any {@link Telemetry}. A hook that throws never breaks the answer:
+   * the first failure goes to `onTelemetryError`.
    * @default none: nothing is timed or reported
    */
   readonly telemetry?: Telemetry;
+  /**
+   * Where the first telemetry hook that throws is reported (once per LLMRails: a hook failing on every window would
+   * flood a log), e.g. your logger. What it throws is dropped.
+   * @default one line on console.error
+   */
+  readonly onTelemetryError?: (error: unknown) => void;
 }
 
 /** Options of {@link LLMRails.stream}, {@link LLMRails.streamAsync} and {@link LLMRails.answer}. */

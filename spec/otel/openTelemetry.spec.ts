@@ -339,6 +339,28 @@ describe('telemetry hooks', () => {
     });
   });
 
+  it('should report a throwing hook to onTelemetryError, once, and not to the console', async () => {
+    const consoleError = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const failures: unknown[] = [];
+      const telemetry: Telemetry = {
+        request: () => ({ llmCall: () => undefined, railCheck: () => { throw new Error('railCheck hook'); }, end: () => undefined }),
+      };
+      const rails = new LLMRails(keywordConfig(), { telemetry, onViolation: 'replace', onTelemetryError: (error) => failures.push(error) });
+      for (let run = 0; run < 2; run++) {
+        expect((await lastValueFrom(rails.stream(user('Hi')).pipe(toArray()))).join('')).toBe("one two three four five I'm sorry, I can't respond to that.");
+      }
+      expect(failures).toEqual([new Error('railCheck hook')]);
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+    }
+  });
+
+  it('should refuse an onTelemetryError that is not a function, when LLMRails is made', () => {
+    expect(() => new LLMRails(keywordConfig(), { onTelemetryError: 'log' as never })).toThrow('LLMRails: onTelemetryError must be a function (error) => void, got "log"');
+  });
+
   it('should refuse telemetry that is not one, when LLMRails is made', () => {
     expect(() => new LLMRails(keywordConfig(), { telemetry: { start: () => undefined } as never })).toThrow(
       'LLMRails: telemetry must be a Telemetry (an object with request(start)), got an object',
