@@ -26,8 +26,6 @@ describe('the SSE frames of a streamed answer, in socket writes', () => {
     root = mkdtempSync(join(tmpdir(), 'rxguardrails-writes-'));
     const configs = {
       openai: 'models:\n  - type: main\n    engine: openai\n    model: gpt-4o-mini\nstreaming: True\n',
-      // The engines' direct path (fetchOpenAIChat: fetch + eventsource-parser), on the replay server.
-      direct: `models:\n  - type: main\n    engine: openai\n    model: gpt-4o-mini\n    parameters: { base_url: '${replay.server.openAIBaseURL}', api_key: sk-test }\nstreaming: True\n`,
       paced: 'models:\n  - type: main\n    engine: scripted\n    parameters: { responses: ["one two three four"], delay_ms: 30 }\nstreaming: True\n',
     };
     for (const [id, yaml] of Object.entries(configs)) {
