@@ -18,7 +18,10 @@
 // - an `error` frame mid-stream, a frame that is not JSON (the JSON.parse SyntaxError), a dropped connection
 //   (undici's `terminated`), a refused connection (`Connection error.`), a connect timeout (`Request timed out.`);
 // - `[DONE]`: frames after it are ignored, the body is read to its end (the connection is reused); a stream that
-//   ends without it just completes, as with the SDK;
+//   ends without it just completes, as with the SDK. One difference of timing: the call completes at `[DONE]`, the
+//   rest of the body is read after (the SDK completes when the body ends, a read later), so that a server's last
+//   frames (the last tokens, the finish frame, [DONE]) go out in one write; a connection that drops after `[DONE]`
+//   no longer fails an answer that was whole;
 // - retries: `maxRetries` times, on a failed connection and on the statuses the SDK retries (408, 409, 429, 5xx,
 //   or as `x-should-retry` says), after `retry-after-ms` / `retry-after` or the SDK's backoff (0.5 s doubling, at
 //   most 8 s, minus up to 25 % jitter); the wait is aborted with the call.
@@ -113,17 +116,15 @@ async function* chatChunks(response: StreamingPostAnswer, signal: AbortSignal): 
   if (response.status === 204 || response.status === 205) throw new Error('Attempted to iterate over a response with no body');
   const decoder = new TextDecoder();
   const frames: string[] = [];
-  let done = false;
   let overflow: Error | undefined;
   const parser = createParser({
-    onEvent: (event) => {
-      if (!done) frames.push(event.data);
-    },
+    onEvent: (event) => void frames.push(event.data),
     onError: (error) => {
       if (error.type === 'max-buffer-size-exceeded') overflow = new Error(`an event of the stream is over ${MAX_EVENT_CHARACTERS} characters`);
     },
     maxBufferSize: MAX_EVENT_CHARACTERS,
   });
+  /** The body was read to its end, or is being read to it after [DONE]: nothing to cancel. */
   let ended = false;
   try {
     for (;;) {
@@ -138,8 +139,9 @@ async function* chatChunks(response: StreamingPostAnswer, signal: AbortSignal): 
       for (let index = 0; index < frames.length; index++) {
         const data = frames[index]!;
         if (data.startsWith(DONE)) {
-          done = true;
-          break;
+          ended = true;
+          void drain(response);
+          return;
         }
         const chunk = JSON.parse(data) as OpenAIChatChunk & { error?: unknown };
         if (chunk && chunk.error) throw eventError(chunk.error, response.headers);
@@ -153,6 +155,15 @@ async function* chatChunks(response: StreamingPostAnswer, signal: AbortSignal): 
     throw error;
   } finally {
     if (!ended) await response.cancel().catch(() => undefined);
+  }
+}
+
+/** Reads the rest of a body to its end, for its connection to be reused; a failure then is nobody's concern. */
+async function drain(response: StreamingPostAnswer): Promise<void> {
+  try {
+    while ((await response.read()) !== undefined);
+  } catch {
+    // The connection is gone: there is nothing left to reuse.
   }
 }
 

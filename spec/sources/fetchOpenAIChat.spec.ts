@@ -193,6 +193,18 @@ describe.each(clients)("fetchOpenAIChat (the engines' direct path) on %s, and fr
     expect(calls).toEqual([expect.objectContaining({ outcome: 'cancelled', estimated: true })]);
   });
 
+  it('should complete at [DONE], reading the rest of the body after it (the SDK waits for the body to end)', async () => {
+    const { server } = replay;
+    const blocks = fixture('openai-chat-basic.sse').toString('utf8').split('\n\n').filter(Boolean).length;
+    // Every block, [DONE] included, then the response is held open.
+    server.plan({ transcript: 'openai-chat-basic.sse', holdAfterBlocks: blocks });
+    const seen = await run((usage) => fetchOpenAIChat(endpoint(server.openAIBaseURL), params, { usage }));
+    expect(seen.completed).toBe(true);
+    expect(seen.tokens.join('')).toBe('Hello! How can I assist you today?');
+    expect(seen.calls).toEqual([expect.objectContaining({ outcome: 'completed' })]);
+    expect(server.requests.at(-1)!.ended).toBe(false);
+  });
+
   it('should retry a retryable status maxRetries times, as the SDK does, then stream', async () => {
     const { server } = replay;
     const before = server.requests.length;
@@ -204,7 +216,7 @@ describe.each(clients)("fetchOpenAIChat (the engines' direct path) on %s, and fr
 });
 
 describe("fetchOpenAIChat on Node's http client (the server's)", () => {
-  it('should reuse one keep-alive connection for calls one after another, each body read to its end', async () => {
+  it('should reuse one keep-alive connection for calls one after another, each body read to its end after [DONE]', async () => {
     const transcript = fixture('openai-chat-basic.sse');
     let connections = 0;
     const server = createServer((request, response) => {
@@ -221,6 +233,9 @@ describe("fetchOpenAIChat on Node's http client (the server's)", () => {
       for (let call = 0; call < 3; call++) {
         const seen = await run((usage) => fetchOpenAIChat(endpoint, params, { usage }));
         expect(seen.tokens.join('')).toBe('Hello! How can I assist you today?');
+        // The call completes at [DONE]; the body's end (read after it, for the connection to be reused) comes with
+        // the next socket read.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       expect(connections).toBe(1);
     } finally {
