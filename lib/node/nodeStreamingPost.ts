@@ -26,16 +26,36 @@ const IDLE_SOCKET_MS = 4_000;
 export function nodeStreamingPost(): StreamingPost {
   const http = new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS });
   const https = new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS });
+  // The URL's parts, read once per URL (an engine calls one): Node's client would parse the string per request.
+  let last: { url: string; secure: boolean; host: string; port: string; path: string } | undefined;
+  const partsOf = (url: string) => {
+    if (last?.url !== url) {
+      const { protocol, hostname, port, pathname, search } = new URL(url);
+      last = { url, secure: protocol === 'https:', host: hostname.replace(/^\[|\]$/g, ''), port, path: pathname + search };
+    }
+    return last;
+  };
   return (url, { headers, body, signal }) =>
     new Promise<StreamingPostAnswer>((resolve, reject) => {
-      const secure = url.startsWith('https:');
+      if (signal.aborted) return reject(signal.reason as Error);
+      const { secure, host, port, path } = partsOf(url);
       const options = {
         method: 'POST',
+        host,
+        ...(port ? { port } : {}),
+        path,
         headers: { 'user-agent': 'rxguardrails', ...headers, 'content-length': String(Buffer.byteLength(body)) },
         agent: secure ? https : http,
-        signal,
       };
-      const request = (secure ? httpsRequest : httpRequest)(url, options, (response) => resolve(answerOf(response)));
+      const request = (secure ? httpsRequest : httpRequest)(options, (response) => {
+        // Past the end of the answer the connection is the pool's: an abort then must not close it.
+        response.once('end', () => signal.removeEventListener('abort', abort));
+        resolve(answerOf(response));
+      });
+      // Our own abort listener rather than the client's `signal` option, which watches the request's end with a
+      // stream.finished() of its own per request.
+      const abort = () => request.destroy(Object.assign(new Error('This operation was aborted'), { name: 'AbortError', cause: signal.reason }));
+      signal.addEventListener('abort', abort, { once: true });
       // Kept for the request's whole life: after the answer came, a failure is the body's (answerOf hears it there).
       request.on('error', reject);
       request.end(body);
