@@ -163,6 +163,8 @@ function fromEnvironment(
   }
   const packageName = entry.engine === 'anthropic' ? '@anthropic-ai/sdk' : 'openai';
   let model: Promise<ChatModel> | undefined;
+  /** The model once made: its calls start at once, not a promise callback later (warmUp() makes it before a server listens). */
+  let made: ChatModel | undefined;
   const load = async (): Promise<ChatModel> => {
     let sdk: { default?: SdkClass };
     try {
@@ -171,12 +173,14 @@ function fromEnvironment(
     } catch (error) {
       throw new ConfigError([{ ...config.issue(place, `engine ${entry.engine} needs the ${packageName} package: npm install ${packageName}`), environment: packageName }], { cause: error });
     }
-    return make(apiKey, sdk.default ?? (sdk as unknown as SdkClass));
+    made = await make(apiKey, sdk.default ?? (sdk as unknown as SdkClass));
+    return made;
   };
   const chatModel: ChatModel = {
     provider: entry.engine,
     model: modelId(entry)!,
-    stream: (messages, options) => defer(() => from((model ??= load()))).pipe(switchMap((ready) => ready.stream(messages, options))),
+    stream: (messages, options) =>
+      made ? defer(() => made!.stream(messages, options)) : defer(() => from((model ??= load()))).pipe(switchMap((ready) => ready.stream(messages, options))),
   };
   loaders.set(chatModel, () => (model ??= load()));
   return chatModel;
