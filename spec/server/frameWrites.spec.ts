@@ -81,7 +81,7 @@ describe('the SSE frames of a streamed answer, in socket writes', () => {
     expect(writes).toBeLessThanOrEqual(turns);
   });
 
-  it("should write many answers bursting at once on the engines' direct path in a few writes each, not one per token", async () => {
+  it("should write many answers bursting at once on the engines' direct path (Node's HTTP client) in a few writes each, not one per token", async () => {
     // Twenty answers of 100 tokens each from an upstream that answers them all at once, each response in one write:
     // the twenty bursts are in memory together. Sources that give the event loop back are resumed one per turn with
     // the turn's whole budget; when they were all resumed at every turn, the first spent the budget and the others
@@ -111,6 +111,8 @@ describe('the SSE frames of a streamed answer, in socket writes', () => {
     );
     const server = await start({ configDir: root, defaultConfigId: 'burst', onWarning: () => undefined });
     const { port } = server.server.address() as AddressInfo;
+    // The engines the server's configs make themselves call with Node's own HTTP client: fetch is not used.
+    const fetchSpy = jest.spyOn(globalThis, 'fetch');
     const { write, end } = ServerResponse.prototype;
     // Writes and the end (which writes what it is given): an answer may go out whole in its end.
     const writes = new Map<ServerResponse, number>();
@@ -138,7 +140,9 @@ describe('the SSE frames of a streamed answer, in socket writes', () => {
         }),
       );
       expect(texts).toEqual(Array.from({ length: answers }, () => tokens.join('')));
+      expect(fetchSpy).not.toHaveBeenCalled();
     } finally {
+      fetchSpy.mockRestore();
       for (const spy of spies) spy.mockRestore();
       await server.close();
       upstream.closeAllConnections();
