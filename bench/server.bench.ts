@@ -47,7 +47,7 @@ if (process.argv.includes('--serve')) {
     server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
   } else if (mode === 'engine' || mode === 'engine-sdk') {
     // The guardrails server on an openai engine whose provider is the upstream: the config's own model (engine:
-    // the direct path, fetchOpenAIChat) or the SDK path (engine-sdk: a client given, made as engineModel made its
+    // the direct path, fetchOpenAIChat on Node's own HTTP client, the one createApp gives the engines) or the SDK path (engine-sdk: a client given, made as engineModel made its
     // clients before: the openai SDK with eventWiseFetch).
     const baseURL = `http://127.0.0.1:${upstreamPort}/v1`;
     const directory = mkdtempSync(join(tmpdir(), 'rxguardrails-bench-'));
@@ -274,7 +274,7 @@ if (process.argv.includes('--serve')) {
   /**
    * The engine path (issue 13): the same upstream (the bare endpoint above, as an OpenAI-compatible provider in a
    * process of its own) served through a bare node:http relay, through the guardrails server's openai engine
-   * (fetchOpenAIChat) and through the same server on the SDK path (a client given). CPU per request is each
+   * (fetchOpenAIChat on node:http) and through the same server on the SDK path (a client given). CPU per request is each
    * server's own; the upstream's is not counted. 50 clients saturating (model at no delay), then 50 paced ones.
    */
   async function enginePath(): Promise<void> {
@@ -301,7 +301,7 @@ if (process.argv.includes('--serve')) {
         const of = (key: 'cpu' | 'ttftP50' | 'ttftP99' | 'rps') => percentile(rounds[kind]!.map((one) => one[key]), 50);
         const entry = { cpu: of('cpu'), ttftP50: of('ttftP50'), ttftP99: of('ttftP99'), rps: of('rps') };
         (entries[delay] ??= {})[kind] = entry;
-        const server = kind === 'relay' ? 'bare node:http relay of the upstream' : kind === 'engine' ? 'rxguardrails server, openai engine (direct: fetch + eventsource-parser)' : 'rxguardrails server, openai client given (SDK path)';
+        const server = kind === 'relay' ? 'bare node:http relay of the upstream' : kind === 'engine' ? 'rxguardrails server, openai engine (direct: node:http + eventsource-parser)' : 'rxguardrails server, openai client given (SDK path)';
         engineResults.push({
           server,
           concurrency,

@@ -20,12 +20,19 @@ import { openAIModel } from '../models/openAIModel.js';
 import { scriptedModel } from '../models/scriptedModel.js';
 import { eventWiseFetch } from '../sources/eventWiseFetch.js';
 import type { AnthropicClient, OpenAIChatClient, OpenAIResponsesClient } from '../sources/providerTypes.js';
+import type { StreamingPost } from '../sources/streamingPost.js';
 import { environmentVariable } from '../internal/environmentVariable.js';
 
 /** SDK clients for the config's engines; without one, LLMRails makes its own from the environment (Node). */
 export interface EngineClients {
   readonly openai?: OpenAIChatClient & Partial<OpenAIResponsesClient>;
   readonly anthropic?: AnthropicClient;
+  /**
+   * The HTTP client of the OpenAI-compatible engines the config makes itself (no `openai` client given), for their
+   * streaming Chat Completions. The server (`rxguardrails/server`) gives Node's own, over keep-alive connections.
+   * @default the platform's fetch
+   */
+  readonly http?: StreamingPost;
 }
 
 /** Where each engine's API key is unless `api_key_env_var` says (vllm_openai: a key only when one is named). */
@@ -72,7 +79,7 @@ export function engineModel(config: RailsConfig, index: number, clients: EngineC
               // call with what it would send: its base URL, key, organization and project (it reads
               // OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID), and the config's retries.
               const { openAIEndpointModel, endpointOf } = await import('../models/openAIEndpointModel.js');
-              return openAIEndpointModel(endpointOf(sdkClient, apiKey, maxRetries), options);
+              return openAIEndpointModel(endpointOf(sdkClient, apiKey, maxRetries, clients.http), options);
             },
             baseUrl(entry) !== undefined,
           );
@@ -156,6 +163,8 @@ function fromEnvironment(
   }
   const packageName = entry.engine === 'anthropic' ? '@anthropic-ai/sdk' : 'openai';
   let model: Promise<ChatModel> | undefined;
+  /** The model once made: its calls start at once, not a promise callback later (warmUp() makes it before a server listens). */
+  let made: ChatModel | undefined;
   const load = async (): Promise<ChatModel> => {
     let sdk: { default?: SdkClass };
     try {
@@ -164,12 +173,14 @@ function fromEnvironment(
     } catch (error) {
       throw new ConfigError([{ ...config.issue(place, `engine ${entry.engine} needs the ${packageName} package: npm install ${packageName}`), environment: packageName }], { cause: error });
     }
-    return make(apiKey, sdk.default ?? (sdk as unknown as SdkClass));
+    made = await make(apiKey, sdk.default ?? (sdk as unknown as SdkClass));
+    return made;
   };
   const chatModel: ChatModel = {
     provider: entry.engine,
     model: modelId(entry)!,
-    stream: (messages, options) => defer(() => from((model ??= load()))).pipe(switchMap((ready) => ready.stream(messages, options))),
+    stream: (messages, options) =>
+      made ? defer(() => made!.stream(messages, options)) : defer(() => from((model ??= load()))).pipe(switchMap((ready) => ready.stream(messages, options))),
   };
   loaders.set(chatModel, () => (model ??= load()));
   return chatModel;

@@ -2,6 +2,7 @@
 // fetchOpenAIChat (no SDK on the streaming path). openAIModel is the public one, on a client the user gives.
 import type { ChatModel, SourceOptions } from '../core/types.js';
 import { fetchOpenAIChat, type OpenAIEndpoint } from '../sources/fetchOpenAIChat.js';
+import type { StreamingPost } from '../sources/streamingPost.js';
 import { upstreamBounds } from '../sources/upstreamTimeout.js';
 import { splitCallOptions } from './splitCallOptions.js';
 
@@ -28,10 +29,11 @@ export function openAIEndpointModel(endpoint: OpenAIEndpoint, options: OpenAIEnd
 
 /**
  * The endpoint an openai SDK client calls, from its public fields (it has read OPENAI_BASE_URL, OPENAI_ORG_ID and
- * OPENAI_PROJECT_ID when they were not given), with the config's key and retries.
+ * OPENAI_PROJECT_ID when they were not given), with the config's key and retries, called through `post` (the
+ * platform's fetch when not given).
  */
-export function endpointOf(client: unknown, apiKey: string, maxRetries: number): OpenAIEndpoint {
+export function endpointOf(client: unknown, apiKey: string, maxRetries: number, post?: StreamingPost): OpenAIEndpoint {
   const { baseURL, organization, project } = client as { baseURL?: unknown; organization?: unknown; project?: unknown };
   const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
-  return { baseURL: text(baseURL) ?? 'https://api.openai.com/v1', apiKey, organization: text(organization), project: text(project), maxRetries };
+  return { baseURL: text(baseURL) ?? 'https://api.openai.com/v1', apiKey, organization: text(organization), project: text(project), maxRetries, ...(post ? { post } : {}) };
 }

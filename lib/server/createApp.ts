@@ -6,6 +6,7 @@ import { guardedTelemetry, reportOnce } from '../internal/guardedTelemetry.js';
 import { assertKnownKeys, assertTelemetry, assertUsageSink, describeValue } from '../internal/validateOptions.js';
 import { LLMRails } from '../llm/LLMRails.js';
 import { configFolders } from '../node/configFolders.js';
+import { nodeStreamingPost } from '../node/nodeStreamingPost.js';
 import { RailsConfig } from '../node/RailsConfig.js';
 import type { CreateAppOptions, ErrorContext } from './CreateAppOptions.js';
 import { Lifecycle } from './lifecycle.js';
@@ -109,10 +110,13 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
   // One report for the app's first failing telemetry hook, to onError (each request span carries its config id).
   const telemetryFailed = reportOnce((error) => report(error));
   const configs = new Map<string, ServedConfig>();
+  // The engines the configs make themselves call their OpenAI-compatible servers with Node's own HTTP client, over
+  // keep-alive connections shared by every config (fetch costs the server several times as much per request).
+  const engineClients = { http: nodeStreamingPost(), ...clients };
   for (const [id, folder] of configFolders(configDir)) {
     const config = await RailsConfig.fromPath(folder, onWarning ? { onWarning } : {});
     const railsTelemetry = telemetry && guardedTelemetry({ request: (start) => telemetry.request({ ...start, configId: id }) }, telemetryFailed);
-    configs.set(id, await served(() => new LLMRails(config, { models, clients, usage, onViolation: 'error', ...(railsTelemetry ? { telemetry: railsTelemetry } : {}) })));
+    configs.set(id, await served(() => new LLMRails(config, { models, clients: engineClients, usage, onViolation: 'error', ...(railsTelemetry ? { telemetry: railsTelemetry } : {}) })));
   }
   const ids = [...configs.keys()];
   const defaultConfigId = options.defaultConfigId ?? (ids.length === 1 ? ids[0] : undefined);

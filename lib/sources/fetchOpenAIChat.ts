@@ -1,5 +1,6 @@
 // Internal: the streaming path of the OpenAI-compatible models the config makes itself (engines openai, nim,
-// nvidia_ai_endpoints, vllm_openai): the platform's fetch to `<baseURL>/chat/completions` and a well-kept SSE parser
+// nvidia_ai_endpoints, vllm_openai): a POST to `<baseURL>/chat/completions` (the platform's fetch, or the HTTP client
+// the endpoint names: the server's is Node's own, see streamingPost.ts) and a well-kept SSE parser
 // (eventsource-parser), without the SDK's per-chunk machinery. Users' own clients keep the SDK (fromOpenAI).
 //
 // Why: in the server's engine path the openai SDK's SSE decoding and stream iterator (a copy of the buffered rest
@@ -17,7 +18,10 @@
 // - an `error` frame mid-stream, a frame that is not JSON (the JSON.parse SyntaxError), a dropped connection
 //   (undici's `terminated`), a refused connection (`Connection error.`), a connect timeout (`Request timed out.`);
 // - `[DONE]`: frames after it are ignored, the body is read to its end (the connection is reused); a stream that
-//   ends without it just completes, as with the SDK;
+//   ends without it just completes, as with the SDK. One difference of timing: the call completes at `[DONE]`, the
+//   rest of the body is read after (the SDK completes when the body ends, a read later), so that a server's last
+//   frames (the last tokens, the finish frame, [DONE]) go out in one write; a connection that drops after `[DONE]`
+//   no longer fails an answer that was whole;
 // - retries: `maxRetries` times, on a failed connection and on the statuses the SDK retries (408, 409, 429, 5xx,
 //   or as `x-should-retry` says), after `retry-after-ms` / `retry-after` or the SDK's backoff (0.5 s doubling, at
 //   most 8 s, minus up to 25 % jitter); the wait is aborted with the call.
@@ -34,6 +38,7 @@ import type { Observable } from 'rxjs';
 import type { SourceOptions } from '../core/types.js';
 import { openAIChatStream } from './openAIChatChunks.js';
 import type { OpenAIChatChunk, OpenAIChatParams } from './providerTypes.js';
+import { answerText, fetchPost, type StreamingPost, type StreamingPostAnswer } from './streamingPost.js';
 
 /** Where and how to call an OpenAI-compatible server: what the SDK client would have been made with. */
 export interface OpenAIEndpoint {
@@ -49,6 +54,8 @@ export interface OpenAIEndpoint {
   readonly maxRetries?: number;
   /** The fetch to use; the global one, looked up per call, by default. */
   readonly fetch?: typeof fetch;
+  /** The HTTP client to use instead of a fetch (the server's: Node's own). */
+  readonly post?: StreamingPost;
 }
 
 /** The largest SSE event read, in characters: a provider's frame is a few hundred; a larger one fails the call. */
@@ -67,19 +74,20 @@ export function fetchOpenAIChat(endpoint: OpenAIEndpoint, params: OpenAIChatPara
     ...(endpoint.project ? { 'openai-project': endpoint.project } : {}),
   };
   const maxRetries = endpoint.maxRetries ?? 0;
+  const post = endpoint.post ?? fetchPost(endpoint.fetch);
   return openAIChatStream('fetchOpenAIChat', params, options, (request) => {
     // The body is the same for every call of the observable and every retry: serialised once.
     const body = JSON.stringify(request);
-    return async (signal) => chatChunks(await connect(endpoint.fetch ?? globalThis.fetch, url, headers, body, maxRetries, signal), signal);
+    return async (signal) => chatChunks(await connect(post, url, headers, body, maxRetries, signal), signal);
   });
 }
 
-/** The response of the first attempt that answered 2xx; the errors of the last one, as the SDK gives them. */
-async function connect(fetcher: typeof fetch, url: string, headers: Record<string, string>, body: string, maxRetries: number, signal: AbortSignal): Promise<Response> {
+/** The answer of the first attempt that answered 2xx; the errors of the last one, as the SDK gives them. */
+async function connect(post: StreamingPost, url: string, headers: Record<string, string>, body: string, maxRetries: number, signal: AbortSignal): Promise<StreamingPostAnswer> {
   for (let attempt = 0; ; attempt++) {
-    let response: Response;
+    let response: StreamingPostAnswer;
     try {
-      response = await fetcher(url, { method: 'POST', headers: { ...headers, 'x-stainless-retry-count': String(attempt) }, body, signal });
+      response = await post(url, { headers: { ...headers, 'x-stainless-retry-count': String(attempt) }, body, signal });
     } catch (error) {
       if (signal.aborted) throw error;
       if (attempt < maxRetries) {
@@ -88,9 +96,9 @@ async function connect(fetcher: typeof fetch, url: string, headers: Record<strin
       }
       throw connectionError(error);
     }
-    if (response.ok) return response;
+    if (response.status >= 200 && response.status < 300) return response;
     if (attempt < maxRetries && shouldRetry(response)) {
-      await response.body?.cancel().catch(() => undefined);
+      await response.cancel().catch(() => undefined);
       await sleep(retryDelay(response.headers, attempt), signal);
       continue;
     }
@@ -103,38 +111,37 @@ async function connect(fetcher: typeof fetch, url: string, headers: Record<strin
  * read before the consumer asks (the for-await of providerStream), so a consumer that waits stops the reads and
  * TCP pushes back on the provider.
  */
-async function* chatChunks(response: Response, signal: AbortSignal): AsyncGenerator<OpenAIChatChunk> {
-  if (response.body === null) throw new Error('Attempted to iterate over a response with no body');
-  const reader = response.body.getReader();
+async function* chatChunks(response: StreamingPostAnswer, signal: AbortSignal): AsyncGenerator<OpenAIChatChunk> {
+  // The statuses whose answers have no body (fetch gives them a null one), as the openai SDK words it.
+  if (response.status === 204 || response.status === 205) throw new Error('Attempted to iterate over a response with no body');
   const decoder = new TextDecoder();
   const frames: string[] = [];
-  let done = false;
   let overflow: Error | undefined;
   const parser = createParser({
-    onEvent: (event) => {
-      if (!done) frames.push(event.data);
-    },
+    onEvent: (event) => void frames.push(event.data),
     onError: (error) => {
       if (error.type === 'max-buffer-size-exceeded') overflow = new Error(`an event of the stream is over ${MAX_EVENT_CHARACTERS} characters`);
     },
     maxBufferSize: MAX_EVENT_CHARACTERS,
   });
+  /** The body was read to its end, or is being read to it after [DONE]: nothing to cancel. */
   let ended = false;
   try {
     for (;;) {
-      const read = await reader.read();
-      if (read.done) {
+      const bytes = await response.read();
+      if (bytes === undefined) {
         ended = true;
         break;
       }
-      parser.feed(decoder.decode(read.value, { stream: true }));
+      parser.feed(decoder.decode(bytes, { stream: true }));
       if (overflow) throw overflow;
       // A chunk of many events (a burst) is handed on an event at a time, each JSON-parsed only when reached.
       for (let index = 0; index < frames.length; index++) {
         const data = frames[index]!;
         if (data.startsWith(DONE)) {
-          done = true;
-          break;
+          ended = true;
+          void drain(response);
+          return;
         }
         const chunk = JSON.parse(data) as OpenAIChatChunk & { error?: unknown };
         if (chunk && chunk.error) throw eventError(chunk.error, response.headers);
@@ -147,7 +154,16 @@ async function* chatChunks(response: Response, signal: AbortSignal): AsyncGenera
     if (signal.aborted) return;
     throw error;
   } finally {
-    if (!ended) await reader.cancel().catch(() => undefined);
+    if (!ended) await response.cancel().catch(() => undefined);
+  }
+}
+
+/** Reads the rest of a body to its end, for its connection to be reused; a failure then is nobody's concern. */
+async function drain(response: StreamingPostAnswer): Promise<void> {
+  try {
+    while ((await response.read()) !== undefined);
+  } catch {
+    // The connection is gone: there is nothing left to reuse.
   }
 }
 
@@ -160,7 +176,7 @@ class OpenAIAPIError extends Error {
     readonly status: number | undefined,
     readonly error: unknown,
     message: string | undefined,
-    readonly headers: Headers | undefined,
+    readonly headers: StreamingPostAnswer['headers'] | undefined,
   ) {
     super(apiErrorMessage(status, error, message));
     const data = (error !== null && typeof error === 'object' ? error : {}) as { type?: unknown; code?: unknown };
@@ -178,8 +194,8 @@ function apiErrorMessage(status: number | undefined, error: unknown, message: st
   return text || '(no status code or body)';
 }
 
-async function statusError(response: Response): Promise<OpenAIAPIError> {
-  const text = await response.text().catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+async function statusError(response: StreamingPostAnswer): Promise<OpenAIAPIError> {
+  const text = await answerText(response);
   let json: { error?: unknown } | undefined;
   try {
     json = JSON.parse(text) as { error?: unknown };
@@ -189,7 +205,7 @@ async function statusError(response: Response): Promise<OpenAIAPIError> {
   return new OpenAIAPIError(response.status, json?.error, json ? undefined : text, response.headers);
 }
 
-function eventError(error: unknown, headers: Headers): OpenAIAPIError {
+function eventError(error: unknown, headers: StreamingPostAnswer['headers']): OpenAIAPIError {
   return new OpenAIAPIError(undefined, error, undefined, headers);
 }
 
@@ -200,7 +216,7 @@ function connectionError(error: unknown): Error {
   return new Error(timedOut ? 'Request timed out.' : 'Connection error.', { cause: error });
 }
 
-function shouldRetry(response: Response): boolean {
+function shouldRetry(response: StreamingPostAnswer): boolean {
   const header = response.headers.get('x-should-retry');
   if (header === 'true') return true;
   if (header === 'false') return false;
@@ -208,7 +224,7 @@ function shouldRetry(response: Response): boolean {
 }
 
 /** The wait before a retry the provider asked for (`retry-after-ms`, else `retry-after`), else the SDK's backoff. */
-function retryDelay(headers: Headers, attempt: number): number {
+function retryDelay(headers: StreamingPostAnswer['headers'], attempt: number): number {
   const milliseconds = Number.parseFloat(headers.get('retry-after-ms') ?? '');
   if (!Number.isNaN(milliseconds) && milliseconds) return milliseconds;
   const after = headers.get('retry-after');

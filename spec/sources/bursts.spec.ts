@@ -8,6 +8,7 @@ import OpenAI from 'openai';
 import { lastValueFrom, tap, toArray } from 'rxjs';
 import { fromOpenAI } from 'rxguardrails';
 import { eventWise, eventWiseFetch } from '../../lib/sources/eventWiseFetch.js';
+import { fetchOpenAIChat } from '../../lib/sources/fetchOpenAIChat.js';
 import { useReplayServer, user } from '../support/clients.js';
 import { sse } from '../support/replayServer.js';
 
@@ -108,6 +109,55 @@ describe('bursts', () => {
       );
       ticking = false;
       expect(tokens).toEqual(answer);
+      expect(Math.max(...perTurn.values())).toBeLessThan(60);
+    });
+
+    it('should take concurrent bursts in turns, a slice of the budget each, not an item per turn each', async () => {
+      // Ten streams of 60 events, each sent in one write, read by the engines' direct path: their bursts are in
+      // memory together, and each item costs the consumer 100 µs (6 ms a stream). Sources that gave the loop back
+      // are resumed one per turn with the turn's whole budget (about 20 items). When they were all resumed at every
+      // turn, the first spent the budget and each of the others went on by one item per turn: a server wrote every
+      // token of every stream on its own.
+      const streams = 10;
+      const answer = words(60);
+      const transcript = sse(answer.map(chunk), { done: true });
+      replay.server.plan(...Array.from({ length: streams }, () => ({ transcript, splitAt: [transcript.length] })));
+      let turn = 0;
+      let ticking = true;
+      const tick = () => {
+        turn++;
+        if (ticking) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const perTurn = new Map<number, number>();
+      // Which stream each item came from, in the order the consumers got them.
+      const order: number[] = [];
+      const endpoint = { baseURL: replay.server.openAIBaseURL, apiKey: 'sk-test' };
+      const answers = await Promise.all(
+        Array.from({ length: streams }, (_, stream) =>
+          lastValueFrom(
+            fetchOpenAIChat(endpoint, { model: 'm', messages: user('Hi') }).pipe(
+              tap(() => {
+                order.push(stream);
+                perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+                const until = performance.now() + 0.1;
+                while (performance.now() < until);
+              }),
+              toArray(),
+            ),
+          ),
+        ),
+      );
+      ticking = false;
+      expect(answers).toEqual(Array.from({ length: streams }, () => answer));
+      // A slice: a stream's items with no other stream's between. The first item or two as the response arrives,
+      // then a slice per turn given: 4 or 5 slices each; an item per turn made 20 to 40.
+      const slices = new Map<number, number>();
+      order.forEach((stream, index) => {
+        if (order[index - 1] !== stream) slices.set(stream, (slices.get(stream) ?? 0) + 1);
+      });
+      expect(Math.max(...slices.values())).toBeLessThanOrEqual(10);
+      // And the loop is still given back: one budget per turn, however many streams are in a burst.
       expect(Math.max(...perTurn.values())).toBeLessThan(60);
     });
   });

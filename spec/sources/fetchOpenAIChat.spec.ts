@@ -2,13 +2,18 @@
 // (fromOpenAI on the real openai client), on the same replay server: every recorded OpenAI chat stream, cut at
 // random byte offsets (fast-check), must give both the same tokens, the same usage record and the same error; so
 // must HTTP errors, and the hostile upstreams: a frame split across writes, a huge frame, a malformed frame, a
-// stall after the headers, a connection closed mid-frame, a refused connection.
+// stall after the headers, a connection closed mid-frame, a refused connection. The direct path runs on both its
+// HTTP clients: the platform's fetch (the default) and Node's own (the server's, nodeStreamingPost).
 import { readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import OpenAI from 'openai';
 import type { Observable } from 'rxjs';
 import { fromOpenAI, type LlmCallInfo, ProviderError } from 'rxguardrails';
+import { nodeStreamingPost } from '../../lib/node/nodeStreamingPost.js';
 import { fetchOpenAIChat } from '../../lib/sources/fetchOpenAIChat.js';
+import type { StreamingPost } from '../../lib/sources/streamingPost.js';
 import { openAIClient, useReplayServer } from '../support/clients.js';
 import { collect } from '../support/collect.js';
 import { fixture, FIXTURES, type ReplayPlan } from '../support/replayServer.js';
@@ -51,8 +56,14 @@ async function run(source: (usage: { next(call: LlmCallInfo): void }) => Observa
   };
 }
 
-describe('fetchOpenAIChat (the engines\' direct path) and fromOpenAI (the SDK path)', () => {
+const clients: [string, StreamingPost | undefined][] = [
+  ['the platform fetch', undefined],
+  ["Node's http client (the server's)", nodeStreamingPost()],
+];
+
+describe.each(clients)("fetchOpenAIChat (the engines' direct path) on %s, and fromOpenAI (the SDK path)", (_client, post) => {
   const replay = useReplayServer();
+  const endpoint = (baseURL: string) => ({ baseURL, apiKey: 'sk-test', ...(post ? { post } : {}) });
   afterEach(() => replay.server.clearPlans());
 
   /** The same plan through the SDK path, then through the direct path. */
@@ -62,7 +73,7 @@ describe('fetchOpenAIChat (the engines\' direct path) and fromOpenAI (the SDK pa
     server.plan(plan);
     const sdk = await run((usage) => fromOpenAI(openAIClient(server), params, options(usage)));
     server.plan(plan);
-    const direct = await run((usage) => fetchOpenAIChat({ baseURL: server.openAIBaseURL, apiKey: 'sk-test' }, params, options(usage)));
+    const direct = await run((usage) => fetchOpenAIChat(endpoint(server.openAIBaseURL), params, options(usage)));
     return { sdk, direct };
   }
 
@@ -163,7 +174,7 @@ describe('fetchOpenAIChat (the engines\' direct path) and fromOpenAI (the SDK pa
   it('should fail as the SDK does when nothing listens', async () => {
     const baseURL = 'http://127.0.0.1:9/v1';
     const sdk = await run((usage) => fromOpenAI(new OpenAI({ apiKey: 'sk-test', baseURL, maxRetries: 0 }), params, { usage }));
-    const direct = await run((usage) => fetchOpenAIChat({ baseURL, apiKey: 'sk-test' }, params, { usage }));
+    const direct = await run((usage) => fetchOpenAIChat(endpoint(baseURL), params, { usage }));
     expect(direct).toEqual(sdk);
     expect(direct.error).toEqual(expect.objectContaining({ type: 'connection_error', during: 'request', message: 'openai: connection_error: Connection error.' }));
   });
@@ -172,7 +183,7 @@ describe('fetchOpenAIChat (the engines\' direct path) and fromOpenAI (the SDK pa
     const { server } = replay;
     server.plan({ transcript: 'openai-chat-basic.sse', holdAfterBlocks: 3 });
     const calls: LlmCallInfo[] = [];
-    const subscription = fetchOpenAIChat({ baseURL: server.openAIBaseURL, apiKey: 'sk-test' }, params, { usage: { next: (call) => calls.push(call) } }).subscribe();
+    const subscription = fetchOpenAIChat(endpoint(server.openAIBaseURL), params, { usage: { next: (call) => calls.push(call) } }).subscribe();
     while (server.requests.at(-1)?.blocksSent !== 3) await new Promise((resolve) => setTimeout(resolve, 5));
     await new Promise((resolve) => setTimeout(resolve, 20));
     subscription.unsubscribe();
@@ -182,12 +193,54 @@ describe('fetchOpenAIChat (the engines\' direct path) and fromOpenAI (the SDK pa
     expect(calls).toEqual([expect.objectContaining({ outcome: 'cancelled', estimated: true })]);
   });
 
+  it('should complete at [DONE], reading the rest of the body after it (the SDK waits for the body to end)', async () => {
+    const { server } = replay;
+    const blocks = fixture('openai-chat-basic.sse').toString('utf8').split('\n\n').filter(Boolean).length;
+    // Every block, [DONE] included, then the response is held open.
+    server.plan({ transcript: 'openai-chat-basic.sse', holdAfterBlocks: blocks });
+    const seen = await run((usage) => fetchOpenAIChat(endpoint(server.openAIBaseURL), params, { usage }));
+    expect(seen.completed).toBe(true);
+    expect(seen.tokens.join('')).toBe('Hello! How can I assist you today?');
+    expect(seen.calls).toEqual([expect.objectContaining({ outcome: 'completed' })]);
+    expect(server.requests.at(-1)!.ended).toBe(false);
+  });
+
   it('should retry a retryable status maxRetries times, as the SDK does, then stream', async () => {
     const { server } = replay;
     const before = server.requests.length;
     server.plan({ status: 500, body: { error: { message: 'boom', type: 'server_error' } }, headers: { 'retry-after-ms': '10' } }, 'openai-chat-basic.sse');
-    const seen = await run((usage) => fetchOpenAIChat({ baseURL: server.openAIBaseURL, apiKey: 'sk-test', maxRetries: 1 }, params, { usage }));
+    const seen = await run((usage) => fetchOpenAIChat({ ...endpoint(server.openAIBaseURL), maxRetries: 1 }, params, { usage }));
     expect(seen.tokens.join('')).toBe('Hello! How can I assist you today?');
     expect(server.requests.slice(before).map((request) => request.headers['x-stainless-retry-count'])).toEqual(['0', '1']);
+  });
+});
+
+describe("fetchOpenAIChat on Node's http client (the server's)", () => {
+  it('should reuse one keep-alive connection for calls one after another, each body read to its end after [DONE]', async () => {
+    const transcript = fixture('openai-chat-basic.sse');
+    let connections = 0;
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.end(transcript);
+      });
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = { baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, apiKey: 'sk-test', post: nodeStreamingPost() };
+    try {
+      for (let call = 0; call < 3; call++) {
+        const seen = await run((usage) => fetchOpenAIChat(endpoint, params, { usage }));
+        expect(seen.tokens.join('')).toBe('Hello! How can I assist you today?');
+        // The call completes at [DONE]; the body's end (read after it, for the connection to be reused) comes with
+        // the next socket read.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(connections).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
