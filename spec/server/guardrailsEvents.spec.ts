@@ -134,6 +134,9 @@ describe('stream_options.include_guardrails (the guardrails events extension)', 
     const runner = running.client.chat.completions.stream({ ...support, stream: true, stream_options: { include_guardrails: true } } as never);
     const completion = await runner.finalChatCompletion();
     expect(completion.choices[0]!.message.content).toBe('Hello there! How can I help you today?');
+    // The helper copies a chunk's unknown fields onto its snapshot, so the completion keeps the last frame's events:
+    // the explain summary, not the whole list (the README says so).
+    expect((completion as unknown as { guardrails?: unknown }).guardrails).toEqual({ events: [{ type: 'explain', summary: expect.stringMatching(/^Summary: 1 LLM call/) }] });
   });
 
   it('should still end a blocked answer with the violation the openai client throws, after the events', async () => {
