@@ -3,32 +3,14 @@
 // (scripts/build.mjs) into one HTML file with this script and its style inline; no framework, no network but the
 // server's own /v1 API. Everything the server sends is rendered as text (textContent), never as HTML.
 import { createParser } from 'eventsource-parser';
+// Types only (erased by esbuild): the events are declared once, where the server makes them.
+import type { GuardrailsEvent } from '../lib/server/guardrailsEvents.js';
 
 interface ConfigEntry {
   readonly id: string;
   readonly available?: false;
   readonly reason?: string;
 }
-
-interface Verdict {
-  readonly allowed: boolean;
-  readonly kind: 'pass' | 'violation' | 'internal_error';
-  readonly reason?: string;
-}
-
-type GuardrailsEvent =
-  | { readonly type: 'rail_check'; readonly side: 'input' | 'output'; readonly rail: string; readonly window_index: number; readonly verdict: Verdict; readonly duration_ms: number; readonly released_up_to: number }
-  | {
-      readonly type: 'llm_call';
-      readonly task: string;
-      readonly model: string;
-      readonly prompt_tokens: number | null;
-      readonly completion_tokens: number | null;
-      readonly total_tokens: number | null;
-      readonly outcome: string;
-      readonly duration_ms: number;
-    }
-  | { readonly type: 'explain'; readonly summary: string };
 
 interface Chunk {
   readonly choices?: readonly { readonly delta?: { readonly content?: string | null } }[];
@@ -42,6 +24,13 @@ interface Turn {
 }
 
 const KEY_STORAGE = 'rxguardrails.apiKey';
+/**
+ * The most the conversation sent with a question may weigh, in bytes of its JSON: well below the server's body limit
+ * (1 MiB by default), so that a long chat does not end in 413s. Older turns beyond it are left out, and the page says so.
+ */
+const HISTORY_BUDGET = 256 * 1024;
+/** Turns whose timeline is kept on the page: older ones are removed as new ones come. */
+const TIMELINE_TURNS = 20;
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const configSelect = byId<HTMLSelectElement>('config');
@@ -54,6 +43,8 @@ const composer = byId<HTMLFormElement>('composer');
 const input = byId<HTMLTextAreaElement>('input');
 const sendButton = byId<HTMLButtonElement>('send');
 const stopButton = byId<HTMLButtonElement>('stop');
+const newChatButton = byId<HTMLButtonElement>('new-chat');
+const trimmedNote = byId<HTMLParagraphElement>('trimmed');
 const turns = byId<HTMLDivElement>('turns');
 const timelineEmpty = byId<HTMLParagraphElement>('timeline-empty');
 
@@ -66,7 +57,7 @@ function el(tag: string, attributes: Record<string, string> = {}, ...children: (
 }
 
 let apiKey = sessionStorage.getItem(KEY_STORAGE) ?? '';
-const conversation: Turn[] = [];
+let conversation: Turn[] = [];
 let running: AbortController | undefined;
 
 function headers(): Record<string, string> {
@@ -89,6 +80,7 @@ function askForKey(retry: () => void): void {
     sessionStorage.setItem(KEY_STORAGE, apiKey);
     keyForm.hidden = true;
     showNotice(undefined);
+    input.focus();
     retry();
   };
 }
@@ -131,17 +123,20 @@ class Answer {
   readonly text = el('span', { class: 'text' });
   readonly state = el('span', { class: 'state' }, 'Waiting for the first token…');
   private readonly rows = el('ol', { class: 'rows' });
+  readonly section: HTMLElement;
   private released = 0;
-  /** The reason of the check that blocked, from the timeline, for the marker. */
-  private blockedReason: string | undefined;
+  /** The reasons of the checks that blocked, by rail, from the timeline: the marker takes the blocking rail's. */
+  private readonly blockedReasons = new Map<string, string>();
 
   constructor(question: string, configId: string) {
-    this.item = el('li', { class: 'message assistant', 'data-state': 'streaming', 'aria-live': 'polite', 'aria-busy': 'true' }, el('span', { class: 'who' }, `Assistant · ${configId}`), this.text, this.state);
+    this.item = el('li', { class: 'message assistant', 'data-state': 'streaming', 'aria-busy': 'true' }, el('span', { class: 'who' }, `Assistant · ${configId}`), this.text, this.state);
     history.append(this.item);
     timelineEmpty.hidden = true;
     const excerpt = question.length > 60 ? `${question.slice(0, 60)}…` : question;
-    // The newest turn first: it is the one being watched.
-    turns.prepend(el('section', { class: 'turn' }, el('h3', {}, `${configId}: “${excerpt}”`), this.rows));
+    this.section = el('section', { class: 'turn' }, el('h3', {}, `${configId}: “${excerpt}”`), this.rows);
+    // The newest turn first: it is the one being watched. The oldest go, so that a long chat keeps a short timeline.
+    turns.prepend(this.section);
+    while (turns.childElementCount > TIMELINE_TURNS) turns.lastElementChild!.remove();
   }
 
   append(token: string): void {
@@ -157,7 +152,7 @@ class Answer {
   event(event: GuardrailsEvent): void {
     if (event.type === 'rail_check') {
       const { verdict } = event;
-      if (!verdict.allowed) this.blockedReason = verdict.reason;
+      if (!verdict.allowed && verdict.reason) this.blockedReasons.set(event.rail, verdict.reason);
       const row = el(
         'li',
         { class: 'row check', 'data-verdict': verdict.kind, 'data-window': String(event.window_index), 'data-side': event.side },
@@ -190,11 +185,12 @@ class Answer {
     else {
       this.state.textContent = '';
       const rail = detail?.rail ?? 'a rail';
-      const why = this.blockedReason ?? detail?.message ?? '';
+      const why = (detail?.rail ? this.blockedReasons.get(detail.rail) : undefined) ?? detail?.message ?? '';
+      // No role=alert: #history is the live region, and it announces the marker once, as it comes.
       this.item.append(
         el(
           'span',
-          { class: 'marker', role: 'alert' },
+          { class: 'marker' },
           'Blocked by ',
           el('strong', { class: 'marker-rail' }, rail),
           why ? `: ${why}` : '',
@@ -203,6 +199,19 @@ class Answer {
       );
     }
   }
+}
+
+/**
+ * The conversation as it is sent: the newest turns that fit {@link HISTORY_BUDGET} (the question always), starting
+ * with a user turn; and whether older turns were left out.
+ */
+function toSend(): { messages: Turn[]; trimmed: boolean } {
+  const weight = (turn: Turn) => new TextEncoder().encode(JSON.stringify(turn)).length + 1;
+  let start = conversation.length - 1;
+  let total = weight(conversation[start]!);
+  while (start > 0 && total + weight(conversation[start - 1]!) <= HISTORY_BUDGET) total += weight(conversation[--start]!);
+  while (start < conversation.length - 1 && conversation[start]!.role !== 'user') start++;
+  return { messages: conversation.slice(start), trimmed: start > 0 };
 }
 
 function setRunning(controller: AbortController | undefined): void {
@@ -215,8 +224,12 @@ async function send(question: string): Promise<void> {
   const configId = configSelect.value;
   if (!configId || configSelect.disabled) return showNotice('Choose a config that can answer first.');
   showNotice(undefined);
-  history.append(el('li', { class: 'message user' }, el('span', { class: 'who' }, 'You'), question));
-  conversation.push({ role: 'user', content: question });
+  const asked = el('li', { class: 'message user' }, el('span', { class: 'who' }, 'You'), question);
+  history.append(asked);
+  const thread = conversation;
+  thread.push({ role: 'user', content: question });
+  const { messages, trimmed } = toSend();
+  trimmedNote.hidden = !trimmed;
   const answer = new Answer(question, configId);
   const controller = new AbortController();
   setRunning(controller);
@@ -233,7 +246,7 @@ async function send(question: string): Promise<void> {
       signal: controller.signal,
       body: JSON.stringify({
         model: configId,
-        messages: conversation,
+        messages,
         stream: true,
         stream_options: { include_guardrails: true },
         // An input-rail block as the violation frame, so the page can mark it as one (not as the refusal text).
@@ -241,8 +254,12 @@ async function send(question: string): Promise<void> {
       }),
     });
     if (response.status === 401) {
-      finish('error', { message: 'the server needs an API key' });
-      askForKey(() => undefined);
+      // Not an answer: the exchange leaves the page, and the question is asked again once a key is given.
+      ended = true;
+      asked.remove();
+      answer.item.remove();
+      answer.section.remove();
+      askForKey(() => void send(question));
       return;
     }
     if (!response.ok || !response.body) {
@@ -277,14 +294,29 @@ async function send(question: string): Promise<void> {
   } finally {
     // An exchange that produced no text (blocked before any, failed, stopped at once) leaves the history: some providers
     // refuse an empty assistant message, and a refused question is no context to build on.
-    if (answer.content === '') conversation.pop();
-    else conversation.push({ role: 'assistant', content: answer.content });
+    // A new chat started meanwhile has a conversation of its own.
+    if (thread === conversation) {
+      if (answer.content === '') thread.pop();
+      else thread.push({ role: 'assistant', content: answer.content });
+    }
     setRunning(undefined);
   }
 }
 
 function stop(): void {
   running?.abort();
+}
+
+/** A new chat: what runs is stopped, and the conversation and its timeline are cleared. */
+function newChat(): void {
+  stop();
+  conversation = [];
+  history.replaceChildren();
+  turns.replaceChildren();
+  timelineEmpty.hidden = false;
+  trimmedNote.hidden = true;
+  showNotice(undefined);
+  input.focus();
 }
 
 composer.addEventListener('submit', (event) => {
@@ -307,5 +339,6 @@ document.addEventListener('keydown', (event) => {
   }
 });
 stopButton.addEventListener('click', stop);
+newChatButton.addEventListener('click', newChat);
 void loadConfigs();
 input.focus();

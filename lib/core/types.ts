@@ -288,6 +288,13 @@ export interface RailCheckInfo {
   /** Epoch milliseconds. */
   readonly startedAt: number;
   readonly finishedAt: number;
+  /**
+   * Output checks of a guard with `streamFirst: true`, which releases a window's items before it checks the window:
+   * how many characters (UTF-16 code units) of the answer had been released when the window was checked, i.e. where
+   * the window ends in the answer. Absent where the check comes before the release (`streamFirst: false`, output
+   * rails on the whole answer, input rails).
+   */
+  readonly releasedBeforeCheck?: number;
 }
 
 /** How a request ended. */

@@ -263,7 +263,7 @@ function outputExceptions(flows: readonly string[]): ReadonlyMap<string, RailExc
 export function outputRails(plan: RailPlan, call: CallContext): MonoTypeOperatorFunction<string> {
   const { output } = plan;
   if (!output) return (tokens$) => tokens$;
-  if (output.streaming) return guardWith({ ...output.guard, check: forCall(output.guard.check, 'output', call) });
+  if (output.streaming) return guardWith({ ...output.guard, check: forCall(output.guard.check, 'output', call, output.guard.streamFirst) });
   const checked = wholeAnswer(forCall(output.check, 'output', call), output.violation);
   const exceptions = plan.outputExceptions;
   if (!exceptions) return checked;
@@ -326,31 +326,58 @@ function withLastUserMessage(messages: readonly ChatMessage[], content: string):
   return messages.map((message, index) => (index === last ? { ...message, content } : message));
 }
 
-/** A side's check settings with the call's own part; its verdicts told as rail checks when someone listens. */
-function forCall(check: CheckSettings, side: Side, call: CallContext): CheckSettings {
+/**
+ * A side's check settings with the call's own part; its verdicts told as rail checks when someone listens.
+ * `releasedFirst`: the windows' items go out before they are checked (guard's streamFirst).
+ */
+function forCall(check: CheckSettings, side: Side, call: CallContext, releasedFirst = false): CheckSettings {
   const { railChecks } = call;
   return {
     ...check,
     messages: call.messages,
     userMessage: call.userMessage,
     usage: call.usage,
-    ...(railChecks ? { onVerdict: railCheckReporter(railChecks, side) } : {}),
+    ...(railChecks ? { onCheck: railCheckReporter(railChecks, side, releasedFirst) } : {}),
   };
 }
 
-/** Tells each verdict of one side as a rail check, timed from the rail's call to its answer. */
-function railCheckReporter(railChecks: (check: RailCheckInfo) => void, side: Side): NonNullable<CheckSettings['onVerdict']> {
-  return (verdict: RailVerdict, batch: ChunkBatch, started: number) => {
-    const finished = now();
-    railChecks({
-      rail: verdict.rail,
-      side,
-      windowIndex: batch.index,
-      verdict,
-      durationMs: finished - started,
-      startedAt: epochMilliseconds(started),
-      finishedAt: epochMilliseconds(finished),
-    });
+/** Windows whose end is remembered for rails still to be called on them: more than any `concurrency` checks at once. */
+const REMEMBERED_WINDOWS = 64;
+
+/**
+ * Tells each verdict of one side as a rail check, timed from the rail's call to its answer. With `releasedFirst`, it
+ * also tells where the window ends in the answer: its items went out before the check, so that much had been released
+ * when the window was checked. A window comes to its first rail in order, so the end is summed then, once per window.
+ */
+function railCheckReporter(railChecks: (check: RailCheckInfo) => void, side: Side, releasedFirst: boolean): NonNullable<CheckSettings['onCheck']> {
+  let answered = 0;
+  let lastIndex = -1;
+  const ends = new Map<number, number>();
+  const endOf = (batch: ChunkBatch): number => {
+    if (batch.index > lastIndex) {
+      lastIndex = batch.index;
+      for (const chunk of batch.chunks) answered += chunk.length;
+      ends.set(batch.index, answered);
+      ends.delete(batch.index - REMEMBERED_WINDOWS);
+    }
+    return ends.get(batch.index) ?? answered;
+  };
+  return (batch: ChunkBatch) => {
+    const started = now();
+    const released = releasedFirst ? { releasedBeforeCheck: endOf(batch) } : {};
+    return (verdict: RailVerdict) => {
+      const finished = now();
+      railChecks({
+        rail: verdict.rail,
+        side,
+        windowIndex: batch.index,
+        verdict,
+        durationMs: finished - started,
+        startedAt: epochMilliseconds(started),
+        finishedAt: epochMilliseconds(finished),
+        ...released,
+      });
+    };
   };
 }
 

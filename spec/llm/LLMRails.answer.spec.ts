@@ -98,6 +98,33 @@ describe('LLMRails.answer', () => {
       expect(checks.map(({ windowIndex, verdict }) => [windowIndex, verdict.kind])).toEqual([[0, 'violation']]);
     });
 
+    it('should fail the answer with what onRailCheck throws, and stop the model', async () => {
+      const words = new Subject<string>();
+      const main = { provider: 'test', model: 'pushed', stream: () => words.asObservable() };
+      const rails = new LLMRails(configWith(true), { models: { main } });
+      const thrown = new Error('the listener broke');
+      const items: string[] = [];
+      let failed: unknown;
+      rails.answer(ask('Hi'), { onRailCheck: () => { throw thrown; } }).subscribe({ next: (item) => items.push(item), error: (error: unknown) => (failed = error) });
+      for (const word of ['Hello ', 'there! ', 'How ', 'are ']) words.next(word);
+      expect(failed).toBe(thrown);
+      expect(words.observed).toBe(false);
+      // The window whose check was being told was released before its check (stream_first), nothing after it.
+      expect(items.join('')).toBe('Hello there! How are ');
+    });
+
+    it('should tell where a window released before its check ends (stream_first: true), and nothing of the sort otherwise', async () => {
+      const checks: RailCheckInfo[] = [];
+      await collect(new LLMRails(configWith(true), { models: { main: scriptedModel([CLEAN]) } }).answer(ask('Hi'), { onRailCheck: (check) => checks.push(check) }));
+      expect(checks.map(({ windowIndex, releasedBeforeCheck }) => [windowIndex, releasedBeforeCheck])).toEqual([
+        [0, 'Hello there! How are '.length],
+        [1, CLEAN.length],
+      ]);
+      const whole: RailCheckInfo[] = [];
+      await collect(new LLMRails(configWith(false), { models: { main: scriptedModel([CLEAN]) } }).answer(ask('Hi'), { onRailCheck: (check) => whole.push(check) }));
+      expect(whole.map((check) => 'releasedBeforeCheck' in check)).toEqual([false]);
+    });
+
     it('should refuse an onRailCheck that is not a function, when the call is made', () => {
       const rails = new LLMRails(configWith(true), { models: { main: scriptedModel([CLEAN]) } });
       expect(() => rails.answer(ask('Hi'), { onRailCheck: 'log' as never })).toThrow('LLMRails.answer: onRailCheck must be a function (check) => void, got "log"');

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProviderError, scriptedModel } from 'rxguardrails';
 import { countingModel } from '../support/countingModel.js';
+import { until } from './hostileHarness.js';
 import { ask, framesOf, type Running, start } from './serverHarness.js';
 
 interface Event {
@@ -97,7 +98,8 @@ describe('stream_options.include_guardrails (the guardrails events extension)', 
     expect(checks).toEqual([
       check(0, 'Happy '.length),
       check(1, 'Happy to help. '.length),
-      { ...check(2, 'Happy to help. '.length), verdict: { allowed: false, kind: 'violation', reason: 'matched keyword "password"' } },
+      // The reason without what the rail matched: that is the text the block held back.
+      { ...check(2, 'Happy to help. '.length), verdict: { allowed: false, kind: 'violation', reason: 'matched keyword "…"' } },
     ]);
     expect(contentOf(frames)).toBe('Happy to help. ');
     // Where each check's frame stands, the client had exactly the text released up to its number, or more.
@@ -132,6 +134,9 @@ describe('stream_options.include_guardrails (the guardrails events extension)', 
     const runner = running.client.chat.completions.stream({ ...support, stream: true, stream_options: { include_guardrails: true } } as never);
     const completion = await runner.finalChatCompletion();
     expect(completion.choices[0]!.message.content).toBe('Hello there! How can I help you today?');
+    // The helper copies a chunk's unknown fields onto its snapshot, so the completion keeps the last frame's events:
+    // the explain summary, not the whole list (the README says so).
+    expect((completion as unknown as { guardrails?: unknown }).guardrails).toEqual({ events: [{ type: 'explain', summary: expect.stringMatching(/^Summary: 1 LLM call/) }] });
   });
 
   it('should still end a blocked answer with the violation the openai client throws, after the events', async () => {
@@ -177,7 +182,9 @@ describe('stream_options.include_guardrails (the guardrails events extension)', 
   });
 
   it('should stop the model when the client goes away mid-stream with the extension on, and report nothing as an error', async () => {
-    const main = countingModel(scriptedModel([`${'word '.repeat(200)}done.`], { delayMs: 5 }));
+    // 5,000 words at 5 ms: 25 s if nothing stops the model, against the 1 s it is given to stop once the client goes.
+    const WORDS = 5000;
+    const main = countingModel(scriptedModel([`${'word '.repeat(WORDS - 1)}done.`], { delayMs: 5 }));
     const errors: unknown[] = [];
     const slow = await start({ models: { main }, defaultConfigId: 'support', onError: (error) => errors.push(error) });
     try {
@@ -194,9 +201,10 @@ describe('stream_options.include_guardrails (the guardrails events extension)', 
       for (let reads = 0; reads < 1000 && !text.includes('"rail_check"'); reads++) text += new TextDecoder().decode((await reader.read()).value);
       expect(main.live).toBe(1);
       controller.abort();
-      await main.idle();
-      expect(main.live).toBe(0);
+      await until(() => main.live === 0, 'the model call to be cancelled', 1000);
       expect(main.started).toBe(1);
+      // Stopped, not finished: a fraction of its words (at 5 ms a word, 1 s is 200 of them).
+      expect(main.tokens).toBeLessThan(WORDS / 5);
       expect(errors).toEqual([]);
     } finally {
       await slow.close();
@@ -214,6 +222,38 @@ describe('stream_options.include_guardrails (the guardrails events extension)', 
       );
     });
     afterAll(() => rmSync(folder, { recursive: true, force: true }));
+    /** A config of output rails over a scripted answer (served with `main`), its rails.js written too. */
+    let outputs: string;
+    const outputConfig = (id: string, rails: string, railsJs?: string) => {
+      mkdirSync(join(outputs, id));
+      writeFileSync(join(outputs, id, 'config.yml'), `models: [{ type: main, engine: scripted, parameters: { responses: ["unused"] } }]\nstreaming: True\nrails:\n${rails}`);
+      if (railsJs) writeFileSync(join(outputs, id, 'rails.js'), railsJs);
+    };
+    beforeAll(() => {
+      outputs = join(folder, 'outputs');
+      mkdirSync(outputs);
+      const streaming = (first: boolean) => `    streaming: { enabled: True, chunk_size: 4, context_size: 1, first_chunk_size: 2, stream_first: ${first ? 'True' : 'False'} }\n`;
+      outputConfig('first', `  output:\n    flows: [keyword check]\n${streaming(true)}  config:\n    keyword_check: { keywords: [password] }\n`);
+      outputConfig(
+        'first_slow_rail',
+        `  output:\n    flows: [slow check]\n${streaming(true)}`,
+        "module.exports = { 'slow check': (text) => new Promise((resolve) => setTimeout(() => resolve(!text.includes('password')), 25)) };\n",
+      );
+      // Reasons that quote what they matched (in another case too), run long, or carry an error's detail.
+      outputConfig(
+        'quoting',
+        `  output:\n    flows: [quoting check]\n${streaming(false)}`,
+        `module.exports = { 'quoting check': (text) => {
+          const index = text.toLowerCase().indexOf('hunter2');
+          return index < 0 ? true : { allowed: false, reason: 'found "' + text.slice(index, index + 7) + '" (HUNTER2 is a password) ' + 'and more '.repeat(40), match: { text: text.slice(index, index + 7), index } };
+        } };\n`,
+      );
+      outputConfig(
+        'broken',
+        `  output:\n    flows: [broken check]\n${streaming(false)}`,
+        "module.exports = { 'broken check': () => { throw new Error('cannot reach db at 10.1.2.3 with password swordfish'); } };\n",
+      );
+    });
 
     it("should report an input check before the answer, and a refused input as NeMo's refusal text (the default)", async () => {
       const server = await start({ configDir: folder });
@@ -243,6 +283,58 @@ describe('stream_options.include_guardrails (the guardrails events extension)', 
         const { status, frames } = await streamed(server, { model: 'm', messages: ask('Hi'), stream: true, stream_options: { include_guardrails: true } });
         expect(status).toBe(429);
         expect(JSON.parse(frames.join(''))).toEqual({ error: expect.objectContaining({ type: 'rate_limit_error' }) });
+      } finally {
+        await server.close();
+      }
+    });
+
+    // stream_first: true releases a window's items before it checks the window: each check is released up to the
+    // window's end, as fast or as slow as the model and the rails are. Windows: "Happy to ", then "help. The " after
+    // its context, then "admin password is " (blocked); what was released before the block stays released.
+    const LEAKY = 'Happy to help. The admin password is hunter2, keep it safe.';
+    it.each([
+      ['a synchronous model', 'first', undefined],
+      ['a model that waits 30 ms a token', 'first', 30],
+      ['a rail slower than the model', 'first_slow_rail', 2],
+    ])('should report stream_first: true checks released up to the end of their window, exactly, with %s', async (_name, config, delayMs) => {
+      const server = await start({ configDir: outputs, models: { main: scriptedModel([LEAKY], delayMs === undefined ? {} : { delayMs }) } });
+      try {
+        const { frames } = await streamed(server, { model: 'm', messages: ask('Hi'), stream: true, config_id: config, stream_options: { include_guardrails: true } });
+        const checks = eventsOf(frames).filter((event) => event.type === 'rail_check');
+        expect(checks.map((event) => [event['window_index'], (event['verdict'] as { kind: string }).kind, event['released_up_to']])).toEqual([
+          [0, 'pass', 'Happy to '.length],
+          [1, 'pass', 'Happy to help. The '.length],
+          [2, 'violation', 'Happy to help. The admin password is '.length],
+        ]);
+        // A rail slower than the model lets more out before its block comes: stream_first's trade.
+        if (config === 'first') expect(contentOf(frames)).toBe('Happy to help. The admin password is ');
+        else expect(contentOf(frames).length).toBeGreaterThan('Happy to help. The admin password is '.length);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('should never send a client the text an output rail matched, in any case, nor a reason longer than 200 characters', async () => {
+      const server = await start({ configDir: outputs, models: { main: scriptedModel([LEAKY.replace('hunter2', 'Hunter2')]) } });
+      try {
+        const { frames } = await streamed(server, { model: 'm', messages: ask('Hi'), stream: true, config_id: 'quoting', stream_options: { include_guardrails: true } });
+        expect(frames.join('\n').toLowerCase()).not.toContain('hunter2');
+        const blocked = eventsOf(frames).find((event) => event.type === 'rail_check' && (event['verdict'] as { allowed: boolean }).allowed === false)!;
+        const { reason } = blocked['verdict'] as { reason: string };
+        expect(reason).toBe(`${`found "…" (… is a password) ${'and more '.repeat(40)}`.slice(0, 199)}…`);
+        expect(reason).toHaveLength(200);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("should send a rail's failure as 'the rail failed', its detail kept on the server", async () => {
+      const server = await start({ configDir: outputs, models: { main: scriptedModel([LEAKY]) } });
+      try {
+        const { frames } = await streamed(server, { model: 'm', messages: ask('Hi'), stream: true, config_id: 'broken', stream_options: { include_guardrails: true } });
+        const failed = eventsOf(frames).filter((event) => event.type === 'rail_check');
+        expect(failed).toEqual([expect.objectContaining({ rail: 'broken check', verdict: { allowed: false, kind: 'internal_error', reason: 'the rail failed' } })]);
+        expect(JSON.stringify(eventsOf(frames))).not.toContain('swordfish');
       } finally {
         await server.close();
       }

@@ -1,5 +1,6 @@
-// A chat model that counts its live calls (subscriptions): how a spec sees that the server stopped the model.
-import { defer, finalize, type Observable } from 'rxjs';
+// A chat model that counts its live calls (subscriptions) and the tokens it produced: how a spec sees that the server
+// stopped the model, and that it stopped it before the answer ran out.
+import { defer, finalize, type Observable, tap } from 'rxjs';
 import type { ChatModel } from 'rxguardrails';
 
 export interface CountingModel extends ChatModel {
@@ -7,6 +8,8 @@ export interface CountingModel extends ChatModel {
   readonly live: number;
   /** Calls made so far. */
   readonly started: number;
+  /** Tokens the calls produced so far, all calls together. */
+  readonly tokens: number;
   /** Resolves once no call is live (checked each time a call ends); at once when none is. */
   idle(): Promise<void>;
 }
@@ -14,6 +17,7 @@ export interface CountingModel extends ChatModel {
 export function countingModel(inner: ChatModel): CountingModel {
   let live = 0;
   let started = 0;
+  let tokens = 0;
   let waiting: (() => void)[] = [];
   const model: CountingModel = {
     provider: inner.provider,
@@ -24,12 +28,16 @@ export function countingModel(inner: ChatModel): CountingModel {
     get started() {
       return started;
     },
+    get tokens() {
+      return tokens;
+    },
     idle: () => (live === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve))),
     stream: (messages, options) =>
       defer(() => {
         live++;
         started++;
         return (inner.stream(messages, options) as Observable<string>).pipe(
+          tap(() => tokens++),
           finalize(() => {
             live--;
             if (live === 0) {

@@ -1,7 +1,6 @@
 // Internal: calls one rail on one window and turns whatever it answers into a RailVerdict.
 import { catchError, defer, finalize, from, isObservable, map, type Observable, of, take, tap, throwError, throwIfEmpty, timeout } from 'rxjs';
 import type { ChatMessage, ChunkBatch, OutputRail, RailContext, RailDecision, RailResult, RailRewrite, RailVerdict, UsageSink } from '../../core/types.js';
-import { now } from '../../internal/clock.js';
 import { errorDetail } from '../../internal/errorDetail.js';
 import { isPromiseLike } from '../../internal/validateOptions.js';
 import type { RunRailSettings } from './settings.js';
@@ -12,16 +11,16 @@ import type { RunRailSettings } from './settings.js';
  * answered, aborts the signal the rail was given.
  */
 export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings): RailVerdict | Observable<RailVerdict> {
-  const { onVerdict } = settings;
-  if (onVerdict === undefined) return runRailNow(rail, batch, settings);
-  const started = now();
+  const { onCheck } = settings;
+  if (onCheck === undefined) return runRailNow(rail, batch, settings);
+  const report = onCheck(batch);
   const outcome = runRailNow(rail, batch, settings);
   if (!isObservable(outcome)) {
-    onVerdict(outcome, batch, started);
+    report(outcome);
     return outcome;
   }
   // A check unsubscribed before it answered has no verdict, and is not reported.
-  return outcome.pipe(tap((verdict) => onVerdict(verdict, batch, started)));
+  return outcome.pipe(tap(report));
 }
 
 function runRailNow(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings): RailVerdict | Observable<RailVerdict> {

@@ -24,10 +24,11 @@ export interface RunRailSettings {
   /** What a failed rail means for the window. */
   readonly onError: 'block' | 'allow';
   /**
-   * Told of each verdict, with the monotonic clock's reading (internal/clock `now()`) when the rail was called: how
-   * LLMRails reports rail checks to telemetry. Undefined (the default): nothing is timed, the hot path is unchanged.
+   * Called as a rail is called on a window (windows come to their first rail in order, whatever `concurrency`); what
+   * it returns is told the rail's verdict: how LLMRails times rail checks and reports them to telemetry. Undefined
+   * (the default): nothing is timed, the hot path is unchanged.
    */
-  readonly onVerdict?: (verdict: RailVerdict, batch: ChunkBatch, started: number) => void;
+  readonly onCheck?: (batch: ChunkBatch) => (verdict: RailVerdict) => void;
 }
 
 /** How the windows are checked. */
