@@ -3,9 +3,8 @@ import { assertKnownKeys, describeValue } from '../internal/validateOptions.js';
 import { fromAnthropic } from '../sources/fromAnthropic.js';
 import type { AnthropicClient } from '../sources/providerTypes.js';
 import type { ChatModel, SourceOptions } from '../core/types.js';
-import { upstreamBounds } from '../sources/upstreamTimeout.js';
 import { assertModelName } from './openAIModel.js';
-import { splitCallOptions } from './splitCallOptions.js';
+import { providerModel } from './splitCallOptions.js';
 
 /** Options of {@link anthropicModel}. */
 export interface AnthropicModelOptions {
@@ -49,19 +48,13 @@ export function anthropicModel(client: AnthropicClient, options: AnthropicModelO
   if (!Number.isInteger(maxTokens) || maxTokens < 1) {
     throw new InvalidOptionError('maxTokens', maxTokens, `anthropicModel: maxTokens must be a positive integer, got ${describeValue(maxTokens)}`);
   }
-  const bounds = upstreamBounds('anthropicModel', options.timeout);
-  return {
-    provider: 'anthropic',
-    model,
-    stream: (messages, callOptions = {}) => {
-      const { source, parameters: callParameters } = splitCallOptions('anthropicModel', callOptions, bounds);
-      const system = messages.filter((message) => message.role === 'system').map((message) => message.content);
-      const turns = messages.filter((message) => message.role !== 'system').map(({ role, content }) => ({ role, content }));
-      return fromAnthropic(
-        client,
-        { max_tokens: maxTokens, ...parameters, ...callParameters, model, messages: turns, ...(system.length > 0 ? { system: system.join('\n\n') } : {}) },
-        source,
-      );
-    },
-  };
+  return providerModel('anthropicModel', { provider: 'anthropic', model, timeout: options.timeout }, (messages, callParameters, source) => {
+    const system = messages.filter((message) => message.role === 'system').map((message) => message.content);
+    const turns = messages.filter((message) => message.role !== 'system').map(({ role, content }) => ({ role, content }));
+    return fromAnthropic(
+      client,
+      { max_tokens: maxTokens, ...parameters, ...callParameters, model, messages: turns, ...(system.length > 0 ? { system: system.join('\n\n') } : {}) },
+      source,
+    );
+  });
 }

@@ -3,8 +3,7 @@
 import type { ChatModel, SourceOptions } from '../core/types.js';
 import { fetchOpenAIChat, type OpenAIEndpoint } from '../sources/fetchOpenAIChat.js';
 import type { StreamingPost } from '../sources/streamingPost.js';
-import { upstreamBounds } from '../sources/upstreamTimeout.js';
-import { splitCallOptions } from './splitCallOptions.js';
+import { providerModel } from './splitCallOptions.js';
 
 export interface OpenAIEndpointModelOptions {
   readonly model: string;
@@ -14,17 +13,11 @@ export interface OpenAIEndpointModelOptions {
 
 /** What openAIModel(client, { api: 'chat', ... }) gives, from the endpoint the client would call. */
 export function openAIEndpointModel(endpoint: OpenAIEndpoint, options: OpenAIEndpointModelOptions): ChatModel {
-  const { model, parameters = {} } = options;
-  const bounds = upstreamBounds('openAIModel', options.timeout);
-  return {
-    provider: 'openai',
-    model,
-    stream: (messages, callOptions = {}) => {
-      const { source, parameters: callParameters } = splitCallOptions('openAIModel', callOptions, bounds);
-      const list = messages.map(({ role, content }) => ({ role, content }));
-      return fetchOpenAIChat(endpoint, { ...parameters, ...callParameters, model, messages: list }, source);
-    },
-  };
+  const { model, parameters = {}, timeout } = options;
+  return providerModel('openAIModel', { provider: 'openai', model, timeout }, (messages, callParameters, source) => {
+    const list = messages.map(({ role, content }) => ({ role, content }));
+    return fetchOpenAIChat(endpoint, { ...parameters, ...callParameters, model, messages: list }, source);
+  });
 }
 
 /**

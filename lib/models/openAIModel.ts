@@ -4,8 +4,7 @@ import { fromOpenAI } from '../sources/fromOpenAI.js';
 import { fromOpenAIResponses } from '../sources/fromOpenAIResponses.js';
 import type { OpenAIChatClient, OpenAIResponsesClient } from '../sources/providerTypes.js';
 import type { ChatModel, SourceOptions } from '../core/types.js';
-import { upstreamBounds } from '../sources/upstreamTimeout.js';
-import { splitCallOptions } from './splitCallOptions.js';
+import { providerModel } from './splitCallOptions.js';
 
 /** Options of {@link openAIModel}. */
 export interface OpenAIModelOptions {
@@ -46,18 +45,12 @@ export function openAIModel(client: OpenAIChatClient & Partial<OpenAIResponsesCl
   const { model, parameters = {}, api = 'chat' } = options;
   assertModelName('openAIModel', model);
   assertOneOf('openAIModel', 'api', api, ['chat', 'responses'] as const);
-  const bounds = upstreamBounds('openAIModel', options.timeout);
-  return {
-    provider: 'openai',
-    model,
-    stream: (messages, callOptions = {}) => {
-      const { source, parameters: callParameters } = splitCallOptions('openAIModel', callOptions, bounds);
-      const list = messages.map(({ role, content }) => ({ role, content }));
-      return api === 'chat'
-        ? fromOpenAI(client, { ...parameters, ...callParameters, model, messages: list }, source)
-        : fromOpenAIResponses(client as OpenAIResponsesClient, { ...parameters, ...callParameters, model, input: list }, source);
-    },
-  };
+  return providerModel('openAIModel', { provider: 'openai', model, timeout: options.timeout }, (messages, callParameters, source) => {
+    const list = messages.map(({ role, content }) => ({ role, content }));
+    return api === 'chat'
+      ? fromOpenAI(client, { ...parameters, ...callParameters, model, messages: list }, source)
+      : fromOpenAIResponses(client as OpenAIResponsesClient, { ...parameters, ...callParameters, model, input: list }, source);
+  });
 }
 
 export function assertModelName(owner: string, model: unknown): asserts model is string {
