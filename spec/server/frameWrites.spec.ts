@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openAIClient, useReplayServer } from '../support/clients.js';
+import { countTurns } from '../support/loopTurns.js';
 import { sse } from '../support/replayServer.js';
 import { ask, framesOf, rawPost, type Running, start } from './serverHarness.js';
 
@@ -51,20 +52,14 @@ describe('the SSE frames of a streamed answer, in socket writes', () => {
       return (write as (...parameters: unknown[]) => boolean).apply(this, args);
     });
     // The event loop's turns meanwhile: the frames of one turn's burst go out in one write.
-    let turns = 0;
-    let counting = true;
-    const countTurn = () => {
-      turns++;
-      if (counting) setImmediate(countTurn);
-    };
-    setImmediate(countTurn);
+    const loop = countTurns();
     try {
       const stream = await running.client.chat.completions.create({ model: 'any', messages: ask('Go'), stream: true, config_id: configId } as never);
       let text = '';
       for await (const part of stream as unknown as AsyncIterable<{ choices: { delta?: { content?: string } }[] }>) text += part.choices[0]?.delta?.content ?? '';
-      return { text, writes, turns };
+      return { text, writes, turns: loop.turn };
     } finally {
-      counting = false;
+      loop.stop();
       spy.mockRestore();
     }
   }

@@ -10,10 +10,18 @@ import { fromOpenAI } from 'rxguardrails';
 import { eventWise, eventWiseFetch } from '../../lib/sources/eventWiseFetch.js';
 import { fetchOpenAIChat } from '../../lib/sources/fetchOpenAIChat.js';
 import { useReplayServer, user } from '../support/clients.js';
+import { countTurns, type LoopTurns } from '../support/loopTurns.js';
 import { sse } from '../support/replayServer.js';
 
 const chunk = (content: string) => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
 const words = (count: number) => Array.from({ length: count }, (_, index) => `w${index} `);
+
+/** A consumer's item that costs it 100 µs (a rail, a write), counted in the turn it came in. */
+function slowItem(loop: LoopTurns, perTurn: Map<number, number>): void {
+  perTurn.set(loop.turn, (perTurn.get(loop.turn) ?? 0) + 1);
+  const until = performance.now() + 0.1;
+  while (performance.now() < until);
+}
 
 async function piecesOf(chunks: readonly Uint8Array[]): Promise<Uint8Array[]> {
   const pieces: Uint8Array[] = [];
@@ -89,25 +97,15 @@ describe('bursts', () => {
       const answer = words(3_000);
       replay.server.plan({ transcript: sse(answer.map(chunk), { done: true }) });
       const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${replay.server.url}/v1`, maxRetries: 0 });
-      let turn = 0;
-      let ticking = true;
-      const tick = () => {
-        turn++;
-        if (ticking) setImmediate(tick);
-      };
-      setImmediate(tick);
+      const loop = countTurns();
       const perTurn = new Map<number, number>();
       const tokens = await lastValueFrom(
         fromOpenAI(client, { model: 'm', messages: user('Hi') }).pipe(
-          tap(() => {
-            perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
-            const until = performance.now() + 0.1;
-            while (performance.now() < until);
-          }),
+          tap(() => slowItem(loop, perTurn)),
           toArray(),
         ),
       );
-      ticking = false;
+      loop.stop();
       expect(tokens).toEqual(answer);
       expect(Math.max(...perTurn.values())).toBeLessThan(60);
     });
@@ -122,13 +120,7 @@ describe('bursts', () => {
       const answer = words(60);
       const transcript = sse(answer.map(chunk), { done: true });
       replay.server.plan(...Array.from({ length: streams }, () => ({ transcript, splitAt: [transcript.length] })));
-      let turn = 0;
-      let ticking = true;
-      const tick = () => {
-        turn++;
-        if (ticking) setImmediate(tick);
-      };
-      setImmediate(tick);
+      const loop = countTurns();
       const perTurn = new Map<number, number>();
       // Which stream each item came from, in the order the consumers got them.
       const order: number[] = [];
@@ -139,16 +131,14 @@ describe('bursts', () => {
             fetchOpenAIChat(endpoint, { model: 'm', messages: user('Hi') }).pipe(
               tap(() => {
                 order.push(stream);
-                perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
-                const until = performance.now() + 0.1;
-                while (performance.now() < until);
+                slowItem(loop, perTurn);
               }),
               toArray(),
             ),
           ),
         ),
       );
-      ticking = false;
+      loop.stop();
       expect(answers).toEqual(Array.from({ length: streams }, () => answer));
       // A slice: a stream's items with no other stream's between. The first item or two as the response arrives,
       // then a slice per turn given: 4 or 5 slices each; an item per turn made 20 to 40.
