@@ -24,7 +24,9 @@ describe('rxguardrails server shutting down with streams in flight (a real proce
 
     server.child.kill('SIGTERM');
     // A request arriving during the drain: refused (the listener is closed) or answered 503. Until the signal is
-    // handled, requests are still served (200), so this asks again until it sees the drain.
+    // handled, requests are still served (200), so this asks again until it sees the drain. A connection accepted
+    // just before the listener closed whose request Node had not read yet counts as idle, and Node's close() resets
+    // it (ECONNRESET, seen on a loaded machine): that request was not taken either.
     let refusal: { status?: number; error?: string } = {};
     let refusedAt = Number.POSITIVE_INFINITY;
     for (const deadline = performance.now() + 5_000; performance.now() < deadline; ) {
@@ -34,7 +36,7 @@ describe('rxguardrails server shutting down with streams in flight (a real proce
         break;
       }
     }
-    expect([{ error: 'ECONNREFUSED' }, { status: 503 }]).toContainEqual(refusal);
+    expect([{ error: 'ECONNREFUSED' }, { error: 'ECONNRESET' }, { status: 503 }]).toContainEqual(refusal);
 
     for (const read of await reads) {
       expect(read.broken).toBeUndefined();
