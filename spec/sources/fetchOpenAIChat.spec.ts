@@ -9,17 +9,19 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import OpenAI from 'openai';
-import type { Observable } from 'rxjs';
-import { fromOpenAI, type LlmCallInfo, ProviderError } from 'rxguardrails';
+import { lastValueFrom, type Observable, take, tap, toArray } from 'rxjs';
+import { DemandGate, fromOpenAI, type LlmCallInfo, ProviderError } from 'rxguardrails';
 import { nodeStreamingPost } from '../../lib/node/nodeStreamingPost.js';
 import { fetchOpenAIChat } from '../../lib/sources/fetchOpenAIChat.js';
 import type { StreamingPost } from '../../lib/sources/streamingPost.js';
 import { openAIClient, useReplayServer } from '../support/clients.js';
 import { collect } from '../support/collect.js';
-import { fixture, FIXTURES, type ReplayPlan } from '../support/replayServer.js';
+import { fixture, FIXTURES, type ReplayPlan, sse } from '../support/replayServer.js';
 
 const CHAT_FIXTURES = readdirSync(FIXTURES).filter((name) => name.startsWith('openai-chat-') && name.endsWith('.sse'));
 const params = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Say hello' }] };
+const chunk = (content: string) => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+const words = (count: number) => Array.from({ length: count }, (_, index) => `w${index} `);
 
 /** What a caller can see of one run: the tokens, how it ended, the error's shape, the usage record but its times and id. */
 interface Seen {
@@ -131,6 +133,47 @@ describe.each(clients)("fetchOpenAIChat (the engines' direct path) on %s, and fr
     expect(direct.tokens.map((token) => token.length)).toEqual([content.length, 1]);
   });
 
+  it('should give the same answer for characters of 2, 3 and 4 bytes cut between writes at every byte', async () => {
+    const transcript = sse(['héllo ', 'wörld ', '€uro ', '😀 ', '日本語'].map(chunk), { done: true });
+    const { sdk, direct } = await both({ transcript, splitAt: Array.from({ length: transcript.length - 1 }, (_, index) => index + 1) });
+    expect(direct).toEqual(sdk);
+    expect(direct.tokens.join('')).toBe('héllo wörld €uro 😀 日本語');
+  });
+
+  it("should hand on nothing while its consumer's demand is paused, the rest of a read kept for the resume", async () => {
+    const answer = words(20);
+    const transcript = sse(answer.map(chunk), { done: true });
+    replay.server.plan({ transcript, splitAt: [transcript.length] });
+    const demand = new DemandGate();
+    const tokens: string[] = [];
+    const answered = lastValueFrom(
+      fetchOpenAIChat(endpoint(replay.server.openAIBaseURL), params, { demand }).pipe(
+        tap((token) => {
+          tokens.push(token);
+          if (tokens.length === 3) demand.pause();
+        }),
+        toArray(),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(tokens).toEqual(answer.slice(0, 3));
+    demand.resume();
+    expect(await answered).toEqual(answer);
+  });
+
+  it('should stop within a read when unsubscribed there, closing the request and recording the call as cancelled', async () => {
+    const answer = words(20);
+    // Every event, then the response held open: only the unsubscription can end it.
+    replay.server.plan({ transcript: sse(answer.map(chunk)), holdAfterBlocks: answer.length });
+    const calls: LlmCallInfo[] = [];
+    const tokens = await lastValueFrom(fetchOpenAIChat(endpoint(replay.server.openAIBaseURL), params, { usage: { next: (call) => calls.push(call) } }).pipe(take(2), toArray()));
+    expect(tokens).toEqual(answer.slice(0, 2));
+    const request = replay.server.requests.at(-1)!;
+    await request.closed;
+    expect(request.ended).toBe(false);
+    expect(calls).toEqual([expect.objectContaining({ outcome: 'cancelled' })]);
+  });
+
   it('should fail as the SDK does on a frame that is not JSON, keeping the tokens before it', async () => {
     const basic = fixture('openai-chat-basic.sse').toString('utf8').split('\n\n');
     const transcript = Buffer.from([...basic.slice(0, 3), 'data: {"id":"c","choices":[{"index":0,"delta":{"content":"oops"', ...basic.slice(3)].join('\n\n'));
@@ -216,6 +259,37 @@ describe.each(clients)("fetchOpenAIChat (the engines' direct path) on %s, and fr
 });
 
 describe("fetchOpenAIChat on Node's http client (the server's)", () => {
+  it('should stop within the read that also ends the answer without an uncaught error (a rail that blocks on a token)', async () => {
+    // The whole answer in one write on a keep-alive connection, and the consumer unsubscribes while it is read. When
+    // the abort came from within the read that completes the response (a push-style read, tried and not kept), Node's
+    // client emitted the abort's error on a socket whose error listener it had taken off: the server process crashed.
+    const answer = words(20);
+    const transcript = sse(answer.map(chunk), { done: true });
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.end(transcript);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => void uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    const endpoint = { baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, apiKey: 'sk-test', post: nodeStreamingPost() };
+    try {
+      for (let call = 0; call < 3; call++) {
+        expect(await lastValueFrom(fetchOpenAIChat(endpoint, params).pipe(take(2), toArray()))).toEqual(answer.slice(0, 2));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('should reuse one keep-alive connection for calls one after another, each body read to its end after [DONE]', async () => {
     const transcript = fixture('openai-chat-basic.sse');
     let connections = 0;
