@@ -5,18 +5,19 @@
 //
 //   npm run bench            (writes bench/results/server.json)
 //
-// Each server runs in a child process of its own; this process only generates the load, over keep-alive
+// Each server runs in a child process of its own (support/benchServers.mjs: plain node, the guardrails server as built,
+// so this builds the package first); this process only generates the load, over keep-alive
 // connections (one per client). A request's first token is its first frame with non-empty content.
-import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { streamRequest } from './support/streamRequest.js';
 
-const CONFIG = fileURLToPath(new URL('./configs/scripted', import.meta.url));
+// The servers measured, each in a child process of plain node; the guardrails server is the built package.
+const SERVERS = fileURLToPath(new URL('./support/benchServers.mjs', import.meta.url));
+execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'ignore', 'inherit'] });
 // 1 client is a reference: the cost of one request with no queue in front of it. The targets are at 50, 200, 500.
 const CONCURRENCY = (process.env.RXGUARDRAILS_BENCH_CONCURRENCY ?? '1,50,200,500').split(',').map(Number);
 const TOTAL_REQUESTS = 4000;
@@ -28,94 +29,7 @@ const WARM_UP_PER_CLIENT = Number(process.env.RXGUARDRAILS_BENCH_WARM_UP ?? 10);
 const PACED_CONCURRENCY = Number(process.env.RXGUARDRAILS_BENCH_PACED_CONCURRENCY ?? 200);
 const PACED_DELAY_MS = 10;
 
-const mode = process.argv[process.argv.indexOf('--serve') + 1];
-const delayMs = Number(process.argv[process.argv.indexOf('--serve') + 2] ?? 0);
-if (process.argv.includes('--serve')) {
-  const answer = (readFileSync(`${CONFIG}/config.yml`, 'utf8').match(/- "(.+)"/) ?? [])[1]!;
-  const upstreamPort = Number(process.argv[process.argv.indexOf('--serve') + 3] ?? 0);
-  if (mode === 'relay') {
-    // The engine path's limit: a bare node:http relay of the upstream, the bytes piped through as they come.
-    const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
-    const server = createServer((request, response) => {
-      const upstream = httpRequest({ host: '127.0.0.1', port: upstreamPort, path: '/v1/chat/completions', method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (answer) => {
-        response.writeHead(answer.statusCode ?? 502, { 'content-type': answer.headers['content-type'] ?? 'text/event-stream', 'cache-control': 'no-cache' });
-        answer.pipe(response);
-      });
-      upstream.on('error', () => response.destroy());
-      request.pipe(upstream);
-    });
-    server.keepAliveTimeout = 60_000;
-    server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
-  } else if (mode === 'engine' || mode === 'engine-sdk') {
-    // The guardrails server on an openai engine whose provider is the upstream: the config's own model (engine:
-    // the direct path, fetchOpenAIChat on Node's own HTTP client, the one createApp gives the engines) or the SDK path (engine-sdk: a client given, made as engineModel made its
-    // clients before: the openai SDK with eventWiseFetch).
-    const baseURL = `http://127.0.0.1:${upstreamPort}/v1`;
-    const directory = mkdtempSync(join(tmpdir(), 'rxguardrails-bench-'));
-    const scripted = readFileSync(`${CONFIG}/config.yml`, 'utf8');
-    const rails = scripted.slice(scripted.indexOf('streaming: True'));
-    const parameters = mode === 'engine' ? `\n    parameters:\n      base_url: ${baseURL}` : '';
-    writeFileSync(join(directory, 'config.yml'), `models:\n  - type: main\n    engine: openai\n    model: bench${parameters}\n${rails}`);
-    process.env.OPENAI_API_KEY = 'sk-bench';
-    const [{ createApp }, { serve }] = await Promise.all([import('rxguardrails/server'), import('@hono/node-server')]);
-    let clients = {};
-    if (mode === 'engine-sdk') {
-      const [{ default: OpenAI }, { eventWiseFetch }] = await Promise.all([import('openai'), import('../lib/sources/eventWiseFetch.js')]);
-      clients = { openai: new OpenAI({ apiKey: 'sk-bench', baseURL, maxRetries: 0, fetch: eventWiseFetch() }) };
-    }
-    const app = await createApp({ configDir: directory, clients });
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => process.send!(info.port));
-    (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 60_000;
-  } else if (mode === 'guardrails') {
-    const [{ createApp }, { serve }, { scriptedModel }] = await Promise.all([import('rxguardrails/server'), import('@hono/node-server'), import('rxguardrails')]);
-    // The config's own model at no delay, or the same answer paced.
-    const app = await createApp({ configDir: CONFIG, ...(delayMs > 0 && { models: { main: scriptedModel([answer], { delayMs, model: 'bench' }) } }) });
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => process.send!(info.port));
-    (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 60_000;
-  } else {
-    // The limit: a hand-written SSE endpoint streaming the same answer, with the same framing per request.
-    const words = answer.match(/\S+\s*/g)!;
-    const server = createServer((request, response) => {
-      let body = '';
-      request.on('data', (piece: Buffer) => (body += piece));
-      request.on('end', () => {
-        const { model } = JSON.parse(body) as { model: string };
-        const base = { id: `chatcmpl-${globalThis.crypto.randomUUID()}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model };
-        const frame = (delta: object, finish: string | null = null) =>
-          `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
-        response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-        response.write(frame({ role: 'assistant', content: '', refusal: null }));
-        const finish = () => {
-          response.write(frame({}, 'stop'));
-          response.end('data: [DONE]\n\n');
-        };
-        if (delayMs === 0) {
-          for (const word of words) response.write(frame({ content: word }));
-          finish();
-        } else {
-          // A word every delayMs, the first after one delay, as the scripted model paces them.
-          let next = 0;
-          const tick = () => {
-            response.write(frame({ content: words[next++]! }));
-            if (next < words.length) setTimeout(tick, delayMs);
-            else finish();
-          };
-          setTimeout(tick, delayMs);
-        }
-      });
-    });
-    server.keepAliveTimeout = 60_000;
-    server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
-  }
-  // The parent asks for the CPU time spent so far, to report CPU per request.
-  process.on('message', (message) => {
-    if (message === 'cpu') {
-      const { user, system } = process.cpuUsage();
-      process.send!({ cpuMicroseconds: user + system });
-    }
-  });
-  process.on('disconnect', () => process.exit(0));
-} else {
+{
   const percentile = (values: number[], p: number) => {
     const sorted = [...values].sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -124,7 +38,7 @@ if (process.argv.includes('--serve')) {
 
   async function startServer(kind: 'guardrails' | 'bare' | 'relay' | 'engine' | 'engine-sdk', delayMs: number, upstreamPort = 0): Promise<{ child: ChildProcess; port: number }> {
     const profile = process.env.RXGUARDRAILS_PROFILE_SERVER === kind ? ['--cpu-prof', '--cpu-prof-dir=/tmp/server-prof'] : [];
-    const child = fork(fileURLToPath(import.meta.url), ['--serve', kind, String(delayMs), String(upstreamPort)], { execArgv: [...process.execArgv, ...profile] });
+    const child = fork(SERVERS, [kind, String(delayMs), String(upstreamPort)], { execArgv: profile });
     const port = await new Promise<number>((resolve) => child.once('message', (message) => resolve(message as number)));
     return { child, port };
   }
