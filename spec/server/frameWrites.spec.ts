@@ -11,11 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openAIClient, useReplayServer } from '../support/clients.js';
 import { countTurns } from '../support/loopTurns.js';
-import { sse } from '../support/replayServer.js';
+import { chatChunk, sse } from '../support/replayServer.js';
 import { ask, framesOf, rawPost, type Running, start } from './serverHarness.js';
 
 const DELTAS = 300;
-const chunk = (content: string) => ({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
 const words = Array.from({ length: DELTAS }, (_, index) => `w${index} `);
 
 describe('the SSE frames of a streamed answer, in socket writes', () => {
@@ -65,7 +64,7 @@ describe('the SSE frames of a streamed answer, in socket writes', () => {
   }
 
   it("should write a provider's events that came in one network read in a few writes, not one each", async () => {
-    const transcript = sse([...words.map(chunk), { ...chunk(''), choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }], { done: true });
+    const transcript = sse([...words.map(chatChunk), { ...chatChunk(''), choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }], { done: true });
     // The whole transcript in one piece: the SDK reads the events at once.
     replay.server.plan({ transcript, splitAt: [transcript.length] });
     const { text, writes, turns } = await writesOf('openai');
@@ -83,7 +82,7 @@ describe('the SSE frames of a streamed answer, in socket writes', () => {
     // went on by a token or two per turn, a write each.
     const answers = 20;
     const tokens = words.slice(0, 100);
-    const transcript = sse([...tokens.map(chunk), { ...chunk(''), choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }], { done: true });
+    const transcript = sse([...tokens.map(chatChunk), { ...chatChunk(''), choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }], { done: true });
     const held: ServerResponse[] = [];
     const upstream = createServer((request, response) => {
       request.resume();

@@ -11,10 +11,8 @@ import { eventWise, eventWiseFetch } from '../../lib/sources/eventWiseFetch.js';
 import { fetchOpenAIChat } from '../../lib/sources/fetchOpenAIChat.js';
 import { useReplayServer, user } from '../support/clients.js';
 import { countTurns, type LoopTurns } from '../support/loopTurns.js';
-import { sse } from '../support/replayServer.js';
+import { chatChunk, numberedWords, sse } from '../support/replayServer.js';
 
-const chunk = (content: string) => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
-const words = (count: number) => Array.from({ length: count }, (_, index) => `w${index} `);
 
 /** A consumer's item that costs it 100 µs (a rail, a write), counted in the turn it came in. */
 function slowItem(loop: LoopTurns, perTurn: Map<number, number>): void {
@@ -63,8 +61,8 @@ describe('bursts', () => {
 
   describe('eventWiseFetch with the real openai client', () => {
     it('should give the SDK the same events from a stream of 5,000 events sent in one write', async () => {
-      const answer = words(5_000);
-      replay.server.plan({ transcript: sse(answer.map(chunk), { done: true }) });
+      const answer = numberedWords(5_000);
+      replay.server.plan({ transcript: sse(answer.map(chatChunk), { done: true }) });
       const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${replay.server.url}/v1`, maxRetries: 0, fetch: eventWiseFetch() });
       const tokens = await lastValueFrom(fromOpenAI(client, { model: 'm', messages: user('Hi') }).pipe(toArray()));
       expect(tokens).toEqual(answer);
@@ -94,8 +92,8 @@ describe('bursts', () => {
       // 3,000 events in one write: the SDK gets them in 64 KB chunks of hundreds of events. Each item costs the
       // consumer 100 µs (a rail, a write): a turn's budget (2 ms) is spent after about 20 items. Without the budget,
       // a chunk's every event went by in one turn.
-      const answer = words(3_000);
-      replay.server.plan({ transcript: sse(answer.map(chunk), { done: true }) });
+      const answer = numberedWords(3_000);
+      replay.server.plan({ transcript: sse(answer.map(chatChunk), { done: true }) });
       const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${replay.server.url}/v1`, maxRetries: 0 });
       const loop = countTurns();
       const perTurn = new Map<number, number>();
@@ -117,8 +115,8 @@ describe('bursts', () => {
       // turn, the first spent the budget and each of the others went on by one item per turn: a server wrote every
       // token of every stream on its own.
       const streams = 10;
-      const answer = words(60);
-      const transcript = sse(answer.map(chunk), { done: true });
+      const answer = numberedWords(60);
+      const transcript = sse(answer.map(chatChunk), { done: true });
       replay.server.plan(...Array.from({ length: streams }, () => ({ transcript, splitAt: [transcript.length] })));
       const loop = countTurns();
       const perTurn = new Map<number, number>();

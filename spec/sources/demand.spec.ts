@@ -16,10 +16,9 @@ import {
 } from 'rxguardrails';
 import { anthropicClient, openAIClient, transcriptText, useReplayServer, user } from '../support/clients.js';
 import { configOf, scriptedEngine } from '../support/configs.js';
-import { fixture } from '../support/replayServer.js';
+import { fixture, numberedWords } from '../support/replayServer.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const words = (count: number) => Array.from({ length: count }, (_, index) => `w${index} `);
 
 /**
  * Subscribes with a gate paused after the `pauseAfter`-th token: what had come by then, what came while paused
@@ -182,7 +181,7 @@ describe('demand: sources read on only while their consumer says so', () => {
 
   describe('scriptedModel', () => {
     it('should give an answer at no delay at most 256 words per task to a consumer with a demand, and stop while paused', async () => {
-      const answer = words(1_000);
+      const answer = numberedWords(1_000);
       const model = scriptedModel([answer.join('')]);
       const items: string[] = [];
       const demand = new DemandGate();
@@ -218,10 +217,10 @@ describe('demand: sources read on only while their consumer says so', () => {
 
   describe('LLMRails', () => {
     it('should pass the demand to its main model (stream, answer and generate alike)', async () => {
-      const rails = new LLMRails(configOf({ models: [scriptedEngine([words(600).join('')])], streaming: true }));
+      const rails = new LLMRails(configOf({ models: [scriptedEngine([numberedWords(600).join('')])], streaming: true }));
       const run = await pausedRun((demand) => rails.stream(user('Hi'), { demand }), 400, 50);
       expect(run.whilePaused).toBe(400);
-      expect(run.items.join('')).toBe(words(600).join(''));
+      expect(run.items.join('')).toBe(numberedWords(600).join(''));
       const answered = await pausedRun((demand) => rails.answer(user('Hi'), { demand }), 10, 50);
       expect(answered.whilePaused).toBe(10);
     });
@@ -229,13 +228,13 @@ describe('demand: sources read on only while their consumer says so', () => {
     it('should pass it to an async generator, and refuse one without ready()', async () => {
       const rails = new LLMRails(configOf({ streaming: true }));
       async function* generator() {
-        for (const word of words(20)) {
+        for (const word of numberedWords(20)) {
           await Promise.resolve();
           yield word;
         }
       }
       const run = await pausedRun((demand) => rails.stream(user('Hi'), { demand, generator: generator() }), 5, 50);
-      expect(run).toEqual({ whilePaused: 5, settledWhilePaused: false, items: words(20), settled: { completed: true } });
+      expect(run).toEqual({ whilePaused: 5, settledWhilePaused: false, items: numberedWords(20), settled: { completed: true } });
       expect(() => rails.stream(user('Hi'), { demand: 1 as never })).toThrow('LLMRails: demand must be a DemandGate (or an object with ready()), got 1');
     });
   });

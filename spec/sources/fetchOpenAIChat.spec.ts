@@ -16,12 +16,10 @@ import { fetchOpenAIChat } from '../../lib/sources/fetchOpenAIChat.js';
 import type { StreamingPost } from '../../lib/sources/streamingPost.js';
 import { openAIClient, useReplayServer } from '../support/clients.js';
 import { collect } from '../support/collect.js';
-import { fixture, FIXTURES, type ReplayPlan, sse } from '../support/replayServer.js';
+import { chatChunk, fixture, FIXTURES, numberedWords, type ReplayPlan, sse } from '../support/replayServer.js';
 
 const CHAT_FIXTURES = readdirSync(FIXTURES).filter((name) => name.startsWith('openai-chat-') && name.endsWith('.sse'));
 const params = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Say hello' }] };
-const chunk = (content: string) => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
-const words = (count: number) => Array.from({ length: count }, (_, index) => `w${index} `);
 
 /** What a caller can see of one run: the tokens, how it ended, the error's shape, the usage record but its times and id. */
 interface Seen {
@@ -134,15 +132,15 @@ describe.each(clients)("fetchOpenAIChat (the engines' direct path) on %s, and fr
   });
 
   it('should give the same answer for characters of 2, 3 and 4 bytes cut between writes at every byte', async () => {
-    const transcript = sse(['héllo ', 'wörld ', '€uro ', '😀 ', '日本語'].map(chunk), { done: true });
+    const transcript = sse(['héllo ', 'wörld ', '€uro ', '😀 ', '日本語'].map(chatChunk), { done: true });
     const { sdk, direct } = await both({ transcript, splitAt: Array.from({ length: transcript.length - 1 }, (_, index) => index + 1) });
     expect(direct).toEqual(sdk);
     expect(direct.tokens.join('')).toBe('héllo wörld €uro 😀 日本語');
   });
 
   it("should hand on nothing while its consumer's demand is paused, the rest of a read kept for the resume", async () => {
-    const answer = words(20);
-    const transcript = sse(answer.map(chunk), { done: true });
+    const answer = numberedWords(20);
+    const transcript = sse(answer.map(chatChunk), { done: true });
     replay.server.plan({ transcript, splitAt: [transcript.length] });
     const demand = new DemandGate();
     const tokens: string[] = [];
@@ -162,9 +160,9 @@ describe.each(clients)("fetchOpenAIChat (the engines' direct path) on %s, and fr
   });
 
   it('should stop within a read when unsubscribed there, closing the request and recording the call as cancelled', async () => {
-    const answer = words(20);
+    const answer = numberedWords(20);
     // Every event, then the response held open: only the unsubscription can end it.
-    replay.server.plan({ transcript: sse(answer.map(chunk)), holdAfterBlocks: answer.length });
+    replay.server.plan({ transcript: sse(answer.map(chatChunk)), holdAfterBlocks: answer.length });
     const calls: LlmCallInfo[] = [];
     const tokens = await lastValueFrom(fetchOpenAIChat(endpoint(replay.server.openAIBaseURL), params, { usage: { next: (call) => calls.push(call) } }).pipe(take(2), toArray()));
     expect(tokens).toEqual(answer.slice(0, 2));
@@ -263,8 +261,8 @@ describe("fetchOpenAIChat on Node's http client (the server's)", () => {
     // The whole answer in one write on a keep-alive connection, and the consumer unsubscribes while it is read. When
     // the abort came from within the read that completes the response (a push-style read, tried and not kept), Node's
     // client emitted the abort's error on a socket whose error listener it had taken off: the server process crashed.
-    const answer = words(20);
-    const transcript = sse(answer.map(chunk), { done: true });
+    const answer = numberedWords(20);
+    const transcript = sse(answer.map(chatChunk), { done: true });
     const server = createServer((request, response) => {
       request.resume();
       request.on('end', () => {

@@ -26,6 +26,16 @@ export function blocksOf(transcript: Buffer): Buffer[] {
   return blocks;
 }
 
+/** An OpenAI Chat Completions chunk whose delta carries `content`, for transcripts built with {@link sse}. */
+export function chatChunk(content: string) {
+  return { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] };
+}
+
+/** `count` distinct words, each with its space: `w0 `, `w1 `, ... */
+export function numberedWords(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `w${index} `);
+}
+
 /** Builds a transcript: OpenAI style (data only) or named events (Anthropic, Responses). */
 export function sse(events: readonly (unknown | { event: string; data: unknown })[], options: { done?: boolean } = {}): Buffer {
   const text = events
