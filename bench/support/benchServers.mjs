@@ -13,7 +13,8 @@ const CONFIG = fileURLToPath(new URL('../configs/scripted', import.meta.url));
 const [mode, delay = '0', upstream = '0'] = process.argv.slice(2);
 const delayMs = Number(delay);
 const upstreamPort = Number(upstream);
-const answer = (readFileSync(`${CONFIG}/config.yml`, 'utf8').match(/- "(.+)"/) ?? [])[1];
+const scripted = readFileSync(`${CONFIG}/config.yml`, 'utf8');
+const answer = (scripted.match(/- "(.+)"/) ?? [])[1];
 if (mode === 'relay') {
   // The engine path's limit: a bare node:http relay of the upstream, the bytes piped through as they come.
   const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
@@ -33,7 +34,6 @@ if (mode === 'relay') {
   // clients before: the openai SDK with eventWiseFetch).
   const baseURL = `http://127.0.0.1:${upstreamPort}/v1`;
   const directory = mkdtempSync(join(tmpdir(), 'rxguardrails-bench-'));
-  const scripted = readFileSync(`${CONFIG}/config.yml`, 'utf8');
   const rails = scripted.slice(scripted.indexOf('streaming: True'));
   const parameters = mode === 'engine' ? `\n    parameters:\n      base_url: ${baseURL}` : '';
   writeFileSync(join(directory, 'config.yml'), `models:\n  - type: main\n    engine: openai\n    model: bench${parameters}\n${rails}`);
