@@ -123,6 +123,15 @@ export interface RailContext {
    * `usage`; `LLMRails` passes each call's own). LLM-judged rails pass it on to their model, as they pass `signal`.
    */
   readonly usage?: UsageSink;
+  /**
+   * How many characters at the start of the text this rail has already passed: the window's context, when the
+   * rail allowed the window before it (a `'pass'` verdict) and that context is the end of that window's text.
+   * Anything lying wholly inside them was already checked, so a rail that looks for something in the text (a
+   * keyword, a pattern of bounded length) may look only at what ends after them; `keywordRail` does. 0 (or absent)
+   * when nothing is known: the first window, after a block or a failed check, a window checked before the one
+   * ahead of it answered, a rail called outside guard and checkRail.
+   */
+  readonly passedPrefix?: number;
 }
 
 /**

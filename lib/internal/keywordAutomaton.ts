@@ -125,18 +125,18 @@ export class KeywordAutomaton {
     this.isWordCharacter = (codePoint) => wordCharacter.test(String.fromCodePoint(codePoint));
   }
 
-  /** The first match in the text, or null. */
-  find(text: string): KeywordMatch | null {
+  /** The first match in the text starting at `from` or after (the text before it is only context), or null. */
+  find(text: string, from = 0): KeywordMatch | null {
     const { caseSensitive, wordBoundary } = this.options;
     const { rootChild, output, nextOutput } = this;
     // Where each unit the automaton reads came from: the index of its code point in the text, or -1 for the second
     // unit of a surrogate pair. The automaton reads folded text, one space for each run of whitespace.
-    const origin = new Int32Array(text.length * 2 + 1);
+    const origin = new Int32Array((text.length - from) * 2 + 1);
     let length = 0;
     let node = ROOT;
     let best: { keyword: number; start: number; end: number } | undefined;
     let inWhitespace = false;
-    for (let index = 0; index < text.length; ) {
+    for (let index = from; index < text.length; ) {
       // A match ending here or later starts after the best one: nothing left to find.
       if (best !== undefined && length - this.maxDepth >= best.start) break;
       let codePoint = text.charCodeAt(index);

@@ -81,9 +81,11 @@ export function keywordRail(keywords: readonly string[], options: KeywordRailOpt
   const list: readonly string[] = [...keywords];
   const matcher = keywordMatcher(normalize ? list.map((keyword) => keyword.normalize(normalize)) : list, { caseSensitive, wordBoundary });
 
-  return defineRail(name, (window) => {
+  return defineRail(name, (window, context) => {
     const text = normalize ? window.normalize(normalize) : window;
-    const found = matcher.find(text);
+    // The context the rail passed in the window before is not searched again (where normalizing changed the text,
+    // its offsets no longer hold: all of it is).
+    const found = matcher.find(text, normalize ? 0 : (context?.passedPrefix ?? 0));
     if (found === null) return true;
     const keyword = list[found.keyword] ?? '';
     return { allowed: false, reason: `matched keyword ${JSON.stringify(keyword)}`, match: { text: text.slice(found.index, found.end), index: found.index } };

@@ -2,6 +2,7 @@
 // window while the rails answer synchronously. Shared by checkRail and guard's streamFirst path.
 import { concatMap, isObservable, map, merge, type Observable, of, Subscription, takeWhile, toArray } from 'rxjs';
 import type { CheckedBatch, ChunkBatch, RailVerdict } from '../../core/types.js';
+import { PassedWindows } from './PassedWindows.js';
 import type { CheckSettings, WindowSize } from './settings.js';
 import { railVerdict$, runRail } from './runRail.js';
 
@@ -39,6 +40,8 @@ export class WindowChecker {
   private draining = false;
   private completing = false;
   private stopped = false;
+  /** What each rail passed last: a window's context it passed is not its to scan again. */
+  private readonly passed: PassedWindows;
 
   /**
    * `merging` (guard's windows): a window cut while the checks are all taken joins the last window waiting when the
@@ -49,7 +52,9 @@ export class WindowChecker {
     private readonly settings: CheckSettings,
     private readonly sink: CheckedSink,
     private readonly merging?: WindowSize,
-  ) {}
+  ) {
+    this.passed = new PassedWindows(settings.rails.length);
+  }
 
   push(batch: ChunkBatch): void {
     if (this.stopped) return;
@@ -115,7 +120,9 @@ export class WindowChecker {
   }
 
   private run(batch: ChunkBatch): void {
-    const outcome = this.settings.parallel ? checkInParallel(batch, this.settings) : checkInSequence(batch, this.settings);
+    const { settings, passed } = this;
+    const number = passed.start();
+    const outcome = settings.parallel ? checkInParallel(batch, number, settings, passed) : checkInSequence(batch, number, settings, passed);
     if (!isObservable(outcome)) {
       if (this.slots.length === 0) this.sink.checked(outcome);
       else this.slots.push({ result: outcome, finished: true, subscription: Subscription.EMPTY });
@@ -152,17 +159,21 @@ export class WindowChecker {
   }
 }
 
-/** Rails in order, stopping at the first block; synchronous for as long as the rails answer synchronously. */
-function checkInSequence(batch: ChunkBatch, settings: CheckSettings): CheckedBatch | Observable<CheckedBatch> {
+/**
+ * Rails in order, stopping at the first block; synchronous for as long as the rails answer synchronously. `number`:
+ * the window's, for `passed`.
+ */
+function checkInSequence(batch: ChunkBatch, number: number, settings: CheckSettings, passed: PassedWindows): CheckedBatch | Observable<CheckedBatch> {
   return continueFrom(0, []);
 
   function continueFrom(start: number, verdicts: RailVerdict[]): CheckedBatch | Observable<CheckedBatch> {
     for (let position = start; position < settings.rails.length; position++) {
-      const outcome = runRail(settings.rails[position]!, batch, settings);
+      const outcome = runRail(settings.rails[position]!, batch, settings, passed.prefix(position, number, batch));
       if (isObservable(outcome)) {
         return outcome.pipe(concatMap((verdict) => settle(verdict, verdicts, position)));
       }
       verdicts.push(outcome);
+      if (outcome.kind === 'pass') passed.passed(position, number, batch.text);
       if (!outcome.allowed) return checked(batch, verdicts, outcome);
     }
     return checked(batch, verdicts, undefined);
@@ -170,15 +181,21 @@ function checkInSequence(batch: ChunkBatch, settings: CheckSettings): CheckedBat
 
   function settle(verdict: RailVerdict, verdicts: RailVerdict[], position: number): Observable<CheckedBatch> {
     verdicts.push(verdict);
+    if (verdict.kind === 'pass') passed.passed(position, number, batch.text);
     const next = verdict.allowed ? continueFrom(position + 1, verdicts) : checked(batch, verdicts, verdict);
     return isObservable(next) ? next : of(next);
   }
 }
 
 /** All rails at once; the first block wins and unsubscribing the rest aborts them. */
-function checkInParallel(batch: ChunkBatch, settings: CheckSettings): Observable<CheckedBatch> {
+function checkInParallel(batch: ChunkBatch, number: number, settings: CheckSettings, passed: PassedWindows): Observable<CheckedBatch> {
   const positioned$ = settings.rails.map((rail, position) =>
-    railVerdict$(rail, batch, settings).pipe(map((verdict) => ({ position, verdict }))),
+    railVerdict$(rail, batch, settings, passed.prefix(position, number, batch)).pipe(
+      map((verdict) => {
+        if (verdict.kind === 'pass') passed.passed(position, number, batch.text);
+        return { position, verdict };
+      }),
+    ),
   );
   return merge(...positioned$).pipe(
     // The first block ends the merge, which unsubscribes (and so aborts) the rails still working and keeps any

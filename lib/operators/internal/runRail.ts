@@ -10,11 +10,11 @@ import type { RunRailSettings } from './settings.js';
  * a Promise or Observable answer comes back as an Observable of one verdict which, when unsubscribed before it
  * answered, aborts the signal the rail was given.
  */
-export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings): RailVerdict | Observable<RailVerdict> {
+export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix = 0): RailVerdict | Observable<RailVerdict> {
   const { onCheck } = settings;
-  if (onCheck === undefined) return runRailNow(rail, batch, settings);
+  if (onCheck === undefined) return runRailNow(rail, batch, settings, passedPrefix);
   const report = onCheck(batch);
-  const outcome = runRailNow(rail, batch, settings);
+  const outcome = runRailNow(rail, batch, settings, passedPrefix);
   if (!isObservable(outcome)) {
     report(outcome);
     return outcome;
@@ -23,8 +23,8 @@ export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSe
   return outcome.pipe(tap(report));
 }
 
-function runRailNow(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings): RailVerdict | Observable<RailVerdict> {
-  const context = new LazyRailContext(settings, batch);
+function runRailNow(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix: number): RailVerdict | Observable<RailVerdict> {
+  const context = new LazyRailContext(settings, batch, passedPrefix);
   let answer: ReturnType<OutputRail['check']>;
   // Whatever the rail does, throwing or answering something that throws when read (a getter, a Proxy), is a
   // verdict: internal_error, then per onError and the violation mode. Nothing escapes into the stream.
@@ -68,6 +68,7 @@ class LazyRailContext implements RailContext {
   constructor(
     settings: RunRailSettings,
     readonly batch: ChunkBatch,
+    readonly passedPrefix: number,
   ) {
     this.userMessage = settings.userMessage;
     this.messages = settings.messages;
@@ -84,9 +85,9 @@ class LazyRailContext implements RailContext {
 }
 
 /** Like runRail, but always an Observable, and the rail is only called on subscription. */
-export function railVerdict$(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings): Observable<RailVerdict> {
+export function railVerdict$(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix = 0): Observable<RailVerdict> {
   return defer(() => {
-    const outcome = runRail(rail, batch, settings);
+    const outcome = runRail(rail, batch, settings, passedPrefix);
     return isObservable(outcome) ? outcome : of(outcome);
   });
 }
