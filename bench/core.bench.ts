@@ -18,7 +18,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { Observable, type MonoTypeOperatorFunction, type Observer, Subscription } from 'rxjs';
-import { defineRail, guard, keywordRail } from 'rxguardrails';
+import { defineRail, guard, keywordRail, type OutputRail, type RailContext } from 'rxguardrails';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc (npm run bench does)');
@@ -29,6 +29,9 @@ const SIZES = [100_000, 1_000_000, 10_000_000] as const;
 const RUNS: Record<number, number> = { 100_000: 9, 1_000_000: 15, 10_000_000: 7 };
 const WINDOW = { chunkSize: 200, contextSize: 50 };
 const rail = keywordRail(['forbidden', 'secret plan', 'launch code']);
+// Past the RegExp alternation's 256 characters: keywordRail's automaton.
+const LONG_LIST = 2000;
+const longListRail = keywordRail(Array.from({ length: LONG_LIST }, (_, position) => `forbidden ${position.toString(36)}`));
 
 function source(items: number): Observable<string> {
   return new Observable<string>((subscriber) => {
@@ -61,6 +64,19 @@ const floorCases: Case[] = [
     operator: guard([defineRail('nothing', () => true)], { ...WINDOW, streamFirst: true }),
   },
 ];
+
+// A long keyword list (the automaton, which skips the context the rail passed in the window before:
+// RailContext.passedPrefix) against the same rail searching each window whole. Alone in fresh processes too. The 3
+// keywords' RegExp searches each window whole: measuring the passed part cost as much as skipping it saved there.
+const wholeWindows = (inner: OutputRail) => defineRail(inner.name, (text) => inner.check(text, {} as RailContext));
+const SCAN_CASES = {
+  automaton: `guard streamFirst: true, ${LONG_LIST} keywords (automaton)`,
+  automatonWhole: `guard streamFirst: true, ${LONG_LIST} keywords, each window searched whole`,
+} as const;
+floorCases.push(
+  { name: SCAN_CASES.automaton, operator: guard([longListRail], { ...WINDOW, streamFirst: true }) },
+  { name: SCAN_CASES.automatonWhole, operator: guard([wholeWindows(longListRail)], { ...WINDOW, streamFirst: true }) },
+);
 const allCases = [...cases, ...floorCases];
 
 /**
@@ -290,6 +306,14 @@ const floor = (() => {
   };
 })();
 
+// What searching only past the context a rail already passed saves (RailContext.passedPrefix), per item: each
+// window's context is contextSize / chunkSize of its text.
+const incrementalScan = (() => {
+  const ns = (name: string) => isolated.find((entry) => entry.case === name)!.nsPerItem;
+  const entry = (passed: number, whole: number) => ({ searchedWholeNsPerItem: whole, pastPassedPrefixNsPerItem: passed, savedNsPerItem: round(whole - passed, 2) });
+  return { [`keywords${LONG_LIST}`]: entry(ns(SCAN_CASES.automaton), ns(SCAN_CASES.automatonWhole)) };
+})();
+
 const report = {
   benchmark: 'core',
   date: new Date().toISOString(),
@@ -304,6 +328,7 @@ const report = {
   heap,
   textBuilding,
   floor,
+  incrementalScan,
   targets,
 };
 
@@ -316,5 +341,6 @@ console.table(isolated);
 console.table(heap);
 console.table(textBuilding);
 console.log(floor);
+console.table(incrementalScan);
 console.table(targets);
 console.log('written to bench/results/core.json');

@@ -128,8 +128,8 @@ export interface RailContext {
    * rail allowed the window before it (a `'pass'` verdict) and that context is the end of that window's text.
    * Anything lying wholly inside them was already checked, so a rail that looks for something in the text (a
    * keyword, a pattern of bounded length) may look only at what ends after them; `keywordRail` does. 0 (or absent)
-   * when nothing is known: the first window, after a block or a failed check, a window checked before the one
-   * ahead of it answered, a rail called outside guard and checkRail.
+   * when nothing is known: the first window, after a block or a failed check, while the window before is still
+   * being checked (`concurrency`), a rail called outside guard and checkRail. Measured when first read, then kept.
    */
   readonly passedPrefix?: number;
 }

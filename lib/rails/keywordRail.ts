@@ -83,9 +83,9 @@ export function keywordRail(keywords: readonly string[], options: KeywordRailOpt
 
   return defineRail(name, (window, context) => {
     const text = normalize ? window.normalize(normalize) : window;
-    // The context the rail passed in the window before is not searched again (where normalizing changed the text,
-    // its offsets no longer hold: all of it is).
-    const found = matcher.find(text, normalize ? 0 : (context?.passedPrefix ?? 0));
+    // The automaton does not search again the context the rail passed in the window before (unless normalizing
+    // changed the text, whose offsets then no longer hold).
+    const found = matcher.find(text, matcher.skipsPassed && !normalize ? (context?.passedPrefix ?? 0) : 0);
     if (found === null) return true;
     const keyword = list[found.keyword] ?? '';
     return { allowed: false, reason: `matched keyword ${JSON.stringify(keyword)}`, match: { text: text.slice(found.index, found.end), index: found.index } };

@@ -168,7 +168,7 @@ function checkInSequence(batch: ChunkBatch, number: number, settings: CheckSetti
 
   function continueFrom(start: number, verdicts: RailVerdict[]): CheckedBatch | Observable<CheckedBatch> {
     for (let position = start; position < settings.rails.length; position++) {
-      const outcome = runRail(settings.rails[position]!, batch, settings, passed.prefix(position, number, batch));
+      const outcome = runRail(settings.rails[position]!, batch, settings, { passed, position, number });
       if (isObservable(outcome)) {
         return outcome.pipe(concatMap((verdict) => settle(verdict, verdicts, position)));
       }
@@ -190,7 +190,7 @@ function checkInSequence(batch: ChunkBatch, number: number, settings: CheckSetti
 /** All rails at once; the first block wins and unsubscribing the rest aborts them. */
 function checkInParallel(batch: ChunkBatch, number: number, settings: CheckSettings, passed: PassedWindows): Observable<CheckedBatch> {
   const positioned$ = settings.rails.map((rail, position) =>
-    railVerdict$(rail, batch, settings, passed.prefix(position, number, batch)).pipe(
+    railVerdict$(rail, batch, settings, { passed, position, number }).pipe(
       map((verdict) => {
         if (verdict.kind === 'pass') passed.passed(position, number, batch.text);
         return { position, verdict };

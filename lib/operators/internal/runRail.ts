@@ -3,14 +3,22 @@ import { catchError, defer, finalize, from, isObservable, map, type Observable, 
 import type { ChatMessage, ChunkBatch, OutputRail, RailContext, RailDecision, RailResult, RailRewrite, RailVerdict, UsageSink } from '../../core/types.js';
 import { errorDetail } from '../../internal/errorDetail.js';
 import { isPromiseLike } from '../../internal/validateOptions.js';
+import type { PassedWindows } from './PassedWindows.js';
 import type { RunRailSettings } from './settings.js';
+
+/** Where a rail call's `passedPrefix` comes from: what the rails passed, the rail's position, the window's number. */
+export interface PassedPrefixSource {
+  readonly passed: PassedWindows;
+  readonly position: number;
+  readonly number: number;
+}
 
 /**
  * Calls `rail.check` now. A synchronous answer comes back as a verdict (so synchronous rails stay synchronous);
  * a Promise or Observable answer comes back as an Observable of one verdict which, when unsubscribed before it
  * answered, aborts the signal the rail was given.
  */
-export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix = 0): RailVerdict | Observable<RailVerdict> {
+export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix?: PassedPrefixSource): RailVerdict | Observable<RailVerdict> {
   const { onCheck } = settings;
   if (onCheck === undefined) return runRailNow(rail, batch, settings, passedPrefix);
   const report = onCheck(batch);
@@ -23,7 +31,7 @@ export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSe
   return outcome.pipe(tap(report));
 }
 
-function runRailNow(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix: number): RailVerdict | Observable<RailVerdict> {
+function runRailNow(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix: PassedPrefixSource | undefined): RailVerdict | Observable<RailVerdict> {
   const context = new LazyRailContext(settings, batch, passedPrefix);
   let answer: ReturnType<OutputRail['check']>;
   // Whatever the rail does, throwing or answering something that throws when read (a getter, a Proxy), is a
@@ -57,22 +65,29 @@ function runRailNow(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettin
 
 /**
  * The context of one rail call. Its AbortController is made on first use of `signal`: keyword and regex rails
- * never read it, and they run once per window.
+ * never read it, and they run once per window. `passedPrefix` is measured on first use too: it compares the
+ * window's start with the previous window's end, which only rails that skip text need.
  */
 class LazyRailContext implements RailContext {
   readonly userMessage: string | undefined;
   readonly messages: readonly ChatMessage[];
   readonly usage: UsageSink | undefined;
   private controller: AbortController | undefined;
+  private prefix: number | undefined;
 
   constructor(
     settings: RunRailSettings,
     readonly batch: ChunkBatch,
-    readonly passedPrefix: number,
+    private readonly passedPrefixSource: PassedPrefixSource | undefined,
   ) {
     this.userMessage = settings.userMessage;
     this.messages = settings.messages;
     this.usage = settings.usage;
+  }
+
+  get passedPrefix(): number {
+    const source = this.passedPrefixSource;
+    return (this.prefix ??= source === undefined ? 0 : source.passed.prefix(source.position, source.number, this.batch));
   }
 
   get signal(): AbortSignal {
@@ -85,7 +100,7 @@ class LazyRailContext implements RailContext {
 }
 
 /** Like runRail, but always an Observable, and the rail is only called on subscription. */
-export function railVerdict$(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix = 0): Observable<RailVerdict> {
+export function railVerdict$(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix?: PassedPrefixSource): Observable<RailVerdict> {
   return defer(() => {
     const outcome = runRail(rail, batch, settings, passedPrefix);
     return isObservable(outcome) ? outcome : of(outcome);
