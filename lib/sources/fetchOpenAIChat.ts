@@ -20,8 +20,9 @@
 // - `[DONE]`: frames after it are ignored, the body is read to its end (the connection is reused); a stream that
 //   ends without it just completes, as with the SDK. One difference of timing: the call completes at `[DONE]`, the
 //   rest of the body is read after (the SDK completes when the body ends, a read later), so that a server's last
-//   frames (the last tokens, the finish frame, [DONE]) go out in one write; a connection that drops after `[DONE]`
-//   no longer fails an answer that was whole;
+//   frames (the last tokens, the finish frame, [DONE]) go out in one write. On either path a connection that drops
+//   once the answer was whole (choice 0's finish chunk read, see openAIChatChunks.ts) completes the call instead of
+//   failing it;
 // - retries: `maxRetries` times, on a failed connection and on the statuses the SDK retries (408, 409, 429, 5xx,
 //   or as `x-should-retry` says), after `retry-after-ms` / `retry-after` or the SDK's backoff (0.5 s doubling, at
 //   most 8 s, minus up to 25 % jitter); the wait is aborted with the call.

@@ -13,10 +13,11 @@ import type { AnthropicClient, AnthropicEvent, AnthropicParams, AnthropicUsage }
  * The request is sent with `stream: true` when subscribed. Pings, thinking and tool-use blocks are read, never
  * emitted. Usage: input tokens (cache reads and writes included) from `message_start`, output tokens from the
  * last `message_delta`, where they are cumulative (replaced, never added). An `error` event (such as
- * `overloaded_error`) errors the stream with {@link ProviderError}. Unsubscribing aborts the request and records
- * the call, with the output tokens estimated when `message_delta` never came. With `timeout`, a wait over its bound
- * (for `message_start`, or between two events: pings count) aborts the request and errors with a `ProviderError` of
- * type `timeout`.
+ * `overloaded_error`) or a dropped connection errors the stream with {@link ProviderError}, unless the answer was whole
+ * by then (`message_delta` with its `stop_reason` was read): the stream then completes, text and usage being all
+ * there. Unsubscribing aborts the request and records the call, with the output tokens estimated when `message_delta`
+ * never came. With `timeout`, a wait over its bound (for `message_start`, or between two events: pings count) aborts
+ * the request and errors with a `ProviderError` of type `timeout`.
  *
  * ## Example
  * ```ts
@@ -70,6 +71,10 @@ export function fromAnthropic<P extends AnthropicParams>(client: AnthropicClient
           return undefined;
       }
     },
+    // The answer is whole at message_delta with its stop_reason (at message_stop if none had one): it also brings
+    // the final output count, and only message_stop follows it, then the body's end (which the SDK reads on to). A
+    // connection lost after it completes the stream, with the usage as reported; one lost before it fails the stream.
+    ends: (event) => event.type === 'message_stop' || (event.type === 'message_delta' && typeof event.delta?.stop_reason === 'string'),
   });
 }
 

@@ -19,6 +19,8 @@ import { assertClient, assertParams, assertSourceOptions } from './sourceArgumen
  * - Completes when the provider ends the stream; records the call (usage from the usage chunk) in `usage`.
  * - Errors with {@link ProviderError} for an HTTP error status, an `error` event mid-stream or a dropped
  *   connection; the text already emitted stays emitted.
+ * - Once the answer is whole (choice 0's finish chunk was read), a connection that drops or stalls before the body
+ *   ends completes the stream instead, recording the usage chunk's counts if it came, else estimated usage.
  * - With `timeout`, a wait over its bound (for the first chunk, or between two chunks) aborts the request and
  *   errors with a retryable {@link ProviderError} of type `timeout`, code `upstream_timeout`.
  * - Unsubscribing aborts the HTTP request at once and records the call with estimated usage, as the provider's

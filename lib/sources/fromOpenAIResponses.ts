@@ -12,7 +12,8 @@ import type { OpenAIResponsesClient, OpenAIResponsesEvent, OpenAIResponsesParams
  *
  * The request is sent with `stream: true` when subscribed. Other events (created, in progress, output items,
  * reasoning, tool calls) are read, never emitted. Usage comes from `response.completed` (or
- * `response.incomplete`); a `response.failed` or `error` event errors the stream with {@link ProviderError}.
+ * `response.incomplete`); a `response.failed` or `error` event errors the stream with {@link ProviderError}, as
+ * does a dropped connection before `response.completed` (one after it completes the stream: the answer was whole).
  * Unsubscribing aborts the request and records estimated usage, and `timeout` bounds the waits, like
  * {@link fromOpenAI} (every event counts: a reasoning model may send none for a while after `response.in_progress`,
  * so give it an idle bound that allows for that).
@@ -72,5 +73,9 @@ export function fromOpenAIResponses<P extends OpenAIResponsesParams>(client: Ope
           return undefined;
       }
     },
+    // The answer is whole at the response's last event, response.completed (or response.incomplete, cut short by
+    // max_output_tokens or a content filter, which the stream completes with as well), which brings the usage; the
+    // SDK reads on to the body's end after it. A connection lost after it completes the stream; before it, it fails.
+    ends: (event) => event.type === 'response.completed' || event.type === 'response.incomplete',
   });
 }

@@ -27,6 +27,7 @@ export function openAIChatStream(
     bounds,
     open: opener(streamingChatRequest(params)),
     read: readChatChunk,
+    ends: endsChatAnswer,
   });
 }
 
@@ -43,4 +44,25 @@ export function readChatChunk(chunk: OpenAIChatChunk, call: CallRecorder): strin
   const choice = chunk.choices?.find((candidate) => (candidate.index ?? 0) === 0);
   const content = choice?.delta?.content;
   return typeof content === 'string' && content !== '' ? content : undefined;
+}
+
+/**
+ * Whether the chunk makes the answer whole: it gives choice 0 its `finish_reason` (any: `length` and `content_filter`
+ * end the text as `stop` does, and the stream completes on them as on `stop`).
+ *
+ * A stream ends with the finish chunk, the usage chunk (empty `choices`; the request always asks for it, though some
+ * OpenAI-compatible servers send none), `[DONE]` (which the SDK hides: it reads on to the body's end), then the body's
+ * end. The text is complete at the finish chunk, so that is where the answer counts as whole, and a connection lost
+ * after it completes the stream:
+ * - after the usage chunk, the call is recorded with the usage as reported;
+ * - between the finish chunk and the usage chunk, with estimated usage (`estimated: true`), as a cancellation records
+ *   it. Failing there would throw away a complete answer for want of a count that can be estimated, and the
+ *   caller's retry would pay for the answer again.
+ * A connection lost before the finish chunk fails the stream, as before: nothing said the text was complete. With
+ * `n > 1` only choice 0 is streamed, so its finish is what counts; the other choices may still be streaming then, and
+ * an estimate counts choice 0's text only.
+ */
+function endsChatAnswer(chunk: OpenAIChatChunk): boolean {
+  const choice = chunk.choices?.find((candidate) => (candidate.index ?? 0) === 0);
+  return typeof choice?.finish_reason === 'string' && choice.finish_reason !== '';
 }

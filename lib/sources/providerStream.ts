@@ -22,6 +22,20 @@ export interface ProviderStreamSpec<E> {
   /** Reads one event: returns the text it carries (if any), reports usage, throws for error events. */
   read(event: E, call: CallRecorder): string | undefined;
   /**
+   * Whether the answer is whole once this event was read: the provider's own mark that its text is complete, which
+   * the SDKs do not end their iteration at (they read on to the body's end). From then on a failure of the rest of
+   * the stream (a connection dropped before the body's end, a stall over the idle bound, an error event) completes
+   * the stream, with the usage reported so far and estimates for the rest, instead of failing an answer that was
+   * whole. Without it, only the stream's end completes it.
+   *
+   * A stream that goes well still completes at the body's end, not at this event (fetchOpenAIChat, which parses
+   * the body itself, completes at `[DONE]`): leaving the SDK's iteration before the body's end makes the SDK abort
+   * the request (it takes that for a `break`), so when the last frames come in a later read each call costs a new
+   * connection and the provider sees its client go away; and completing while reading on would leave the rest of
+   * the request with no owner.
+   */
+  ends?(event: E): boolean;
+  /**
    * The stream ended normally: the last reports before the call is recorded as completed (for providers whose
    * usage is only final at the end, as LangChain's usage deltas are).
    */
@@ -34,9 +48,19 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
     const { usage, task = 'general', signal } = spec.options;
     const call = new CallRecorder(usage, { provider: spec.provider, model: spec.model, task, messages: spec.messages });
     const controller = new AbortController();
+    // Whether an event said the answer is whole (spec.ends).
+    let whole = false;
     const fail = (error: unknown) => {
       watch.stop();
       if (subscriber.closed) return;
+      // What the stream does after the answer was whole cannot unmake it: the call completes, recorded with the usage
+      // reported so far (CallRecorder estimates what is missing, as for a cancellation). The teardown then aborts
+      // what is left of the request. The caller's own abort still errors with its reason: they asked to stop.
+      if (whole && !signal?.aborted) {
+        call.finish('completed');
+        subscriber.complete();
+        return;
+      }
       call.finish(signal?.aborted ? 'cancelled' : 'error');
       // The library's own errors pass through as they are: a guardrails server's violation frame stays a violation
       // (fromGuardrailsServer), an item a source cannot read or a stream given twice (fromLangChain) stays that;
@@ -68,6 +92,7 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
         if (subscriber.closed) return;
         watch.event();
         const text = spec.read(event, call);
+        if (spec.ends?.(event)) whole = true;
         if (text) {
           call.addText(text);
           subscriber.next(text);

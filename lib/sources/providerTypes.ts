@@ -20,7 +20,11 @@ export interface OpenAIChatParams {
 
 /** The fields of a streamed `chat.completion.chunk` the source reads. */
 export interface OpenAIChatChunk {
-  readonly choices?: ReadonlyArray<{ readonly index?: number; readonly delta?: { readonly content?: string | null } | null }> | null;
+  readonly choices?: ReadonlyArray<{
+    readonly index?: number;
+    readonly delta?: { readonly content?: string | null } | null;
+    readonly finish_reason?: string | null;
+  }> | null;
   readonly usage?: { readonly prompt_tokens?: number; readonly completion_tokens?: number; readonly total_tokens?: number } | null;
 }
 
@@ -79,7 +83,7 @@ export interface AnthropicUsage {
 export interface AnthropicEvent {
   readonly type: string;
   readonly message?: { readonly usage?: AnthropicUsage };
-  readonly delta?: { readonly type?: string; readonly text?: string };
+  readonly delta?: { readonly type?: string; readonly text?: string; readonly stop_reason?: string | null };
   readonly usage?: AnthropicUsage;
 }
 

@@ -16,7 +16,7 @@ import { fetchOpenAIChat } from '../../lib/sources/fetchOpenAIChat.js';
 import type { StreamingPost } from '../../lib/sources/streamingPost.js';
 import { openAIClient, useReplayServer } from '../support/clients.js';
 import { collect } from '../support/collect.js';
-import { chatChunk, fixture, FIXTURES, numberedWords, type ReplayPlan, sse } from '../support/replayServer.js';
+import { blocksOf, chatChunk, fixture, FIXTURES, numberedWords, type ReplayPlan, sse } from '../support/replayServer.js';
 
 const CHAT_FIXTURES = readdirSync(FIXTURES).filter((name) => name.startsWith('openai-chat-') && name.endsWith('.sse'));
 const params = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Say hello' }] };
@@ -210,6 +210,22 @@ describe.each(clients)("fetchOpenAIChat (the engines' direct path) on %s, and fr
     const { sdk, direct } = await both({ transcript: bytes, splitAt: [firstBlocks, firstBlocks + 40], dropAfterBlocks: 2 });
     expect(direct).toEqual(sdk);
     expect(direct.error).toEqual(expect.objectContaining({ type: 'connection_error', during: 'stream' }));
+  });
+
+  it.each([
+    ['after [DONE]', 0, true],
+    ['after the usage chunk, before [DONE]', 1, true],
+    ['after the finish chunk, before the usage chunk', 2, true],
+    ['before the finish chunk', 3, false],
+  ])('should end as the SDK does when the upstream closes %s', async (_, blocksShort, completed) => {
+    // The transcript's last blocks: the finish chunk, the usage chunk, [DONE]; the socket is destroyed after the
+    // blocks written, before the chunked body's end. Once the finish chunk was read the answer is whole.
+    const transcript = fixture('openai-chat-usage-legacy.sse');
+    const { sdk, direct } = await both({ transcript, dropAfterBlocks: blocksOf(transcript).length - blocksShort });
+    expect(direct).toEqual(sdk);
+    expect(direct.completed).toBe(completed);
+    expect(direct.tokens.join('')).toBe('{"city":"San Francisco","units":"c"}');
+    expect(direct.calls).toEqual([expect.objectContaining({ outcome: completed ? 'completed' : 'error', estimated: blocksShort >= 2 })]);
   });
 
   it('should fail as the SDK does when nothing listens', async () => {

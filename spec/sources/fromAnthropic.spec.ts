@@ -2,7 +2,7 @@ import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { fromAnthropic, InvalidOptionError, ProviderError, UsageTracker } from 'rxguardrails';
 import { collect } from '../support/collect.js';
 import { anthropicClient, transcriptText, useReplayServer, user } from '../support/clients.js';
-import { fixture, sse } from '../support/replayServer.js';
+import { blocksOf, fixture, sse } from '../support/replayServer.js';
 
 const params = { model: 'claude-opus-4-7', max_tokens: 256, messages: user('Hello!') };
 const textOf = (payload: Record<string, unknown>) => {
@@ -114,6 +114,51 @@ describe('fromAnthropic (the real @anthropic-ai/sdk client against recorded stre
       const outcome = await collect(fromAnthropic(anthropicClient(server), params));
       expect(outcome.items.join('')).toBe('Hello there');
       expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'connection_error', during: 'stream' }));
+    });
+  });
+
+  describe('a connection that drops once the answer is whole', () => {
+    // The basic transcript ends with content_block_stop, message_delta (stop_reason end_turn, the output count),
+    // message_stop. The server writes its first blocks, then destroys the socket instead of ending the chunked body.
+    const transcript = fixture('anthropic-messages-basic.sse');
+    const blocks = blocksOf(transcript).length;
+
+    it('should end with content_block_stop, message_delta with its stop_reason, and message_stop (what the cases below count on)', () => {
+      const last = blocksOf(transcript).slice(-3).map((block) => block.toString('utf8'));
+      expect(last[0]).toMatch(/^event: content_block_stop\n/);
+      expect(last[1]).toMatch(/^event: message_delta\n.*"stop_reason":"end_turn"/s);
+      expect(last[2]).toMatch(/^event: message_stop\n/);
+    });
+
+    it.each([
+      ['after message_stop', 0],
+      ['after message_delta, before message_stop', 1],
+    ])('should complete with the usage reported when the connection drops %s', async (_, blocksShort) => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      server.plan({ transcript, dropAfterBlocks: blocks - blocksShort });
+      const outcome = await collect(fromAnthropic(anthropicClient(server), params, { usage }));
+      expect(outcome).toEqual({ items: expect.any(Array), completed: true });
+      expect(outcome.items.join('')).toBe('Hello there!');
+      const request = server.requests.at(-1)!;
+      await request.closed;
+      // The body was cut, not ended: the case is the drop.
+      expect(request.ended).toBe(false);
+      expect(request.blocksSent).toBe(blocks - blocksShort);
+      expect(usage.snapshot().calls).toEqual([
+        expect.objectContaining({ outcome: 'completed', estimated: false, promptTokens: 11, completionTokens: 6, totalTokens: 17 }),
+      ]);
+    });
+
+    it('should still fail when the connection drops before message_delta, keeping the text emitted', async () => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      server.plan({ transcript, dropAfterBlocks: blocks - 2 });
+      const outcome = await collect(fromAnthropic(anthropicClient(server), params, { usage }));
+      expect(outcome.items.join('')).toBe('Hello there!');
+      expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', provider: 'anthropic', type: 'connection_error', during: 'stream' }));
+      await server.requests.at(-1)!.closed;
+      expect(usage.snapshot().calls).toEqual([expect.objectContaining({ outcome: 'error', estimated: true, promptTokens: 11 })]);
     });
   });
 

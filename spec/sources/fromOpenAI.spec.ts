@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { firstValueFrom, lastValueFrom, take, tap, toArray } from 'rxjs';
 import { fromOpenAI, guard, InvalidOptionError, keywordRail, ProviderError, RailViolationError, UsageTracker } from 'rxguardrails';
+import { estimateCompletionTokens, estimatePromptTokens } from '../../lib/usage/CallRecorder.js';
 import { collect } from '../support/collect.js';
 import { openAIClient, transcriptText, useReplayServer, user } from '../support/clients.js';
 import { deferred } from '../support/deferred.js';
-import { fixture, sse } from '../support/replayServer.js';
+import { blocksOf, fixture, sse } from '../support/replayServer.js';
 
 const contentOf = (payload: Record<string, unknown>) =>
   ((payload.choices as { index: number; delta: { content?: string | null } }[] | undefined) ?? []).find((choice) => choice.index === 0)?.delta
@@ -196,6 +197,84 @@ describe('fromOpenAI (the real openai client against recorded streams)', () => {
       const closed = openAIClient({ openAIBaseURL: 'http://127.0.0.1:9/v1' } as never);
       const outcome = await collect(fromOpenAI(closed, params));
       expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'connection_error', during: 'request', retryable: true }));
+    });
+  });
+
+  describe('a connection that drops once the answer is whole', () => {
+    // The legacy transcript ends as OpenAI ends a stream with include_usage: ..., the finish chunk, the usage chunk,
+    // [DONE]. The server writes its first blocks, then destroys the socket instead of ending the chunked body.
+    const transcript = fixture('openai-chat-usage-legacy.sse');
+    const blocks = blocksOf(transcript).length;
+    const text = '{"city":"San Francisco","units":"c"}';
+
+    it('should end with the finish chunk, the usage chunk and [DONE] (what the cases below count on)', () => {
+      const [finish, usageChunk, done] = blocksOf(transcript).slice(-3).map((block) => block.toString('utf8'));
+      expect(finish).toContain('"finish_reason":"stop"');
+      expect(usageChunk).toContain('"choices":[],"usage":{');
+      expect(done).toBe('data: [DONE]\n\n');
+    });
+
+    it.each([
+      ['after [DONE]', 0],
+      ['after the usage chunk, before [DONE]', 1],
+    ])('should complete with the usage reported when the connection drops %s', async (_, blocksShort) => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      server.plan({ transcript, dropAfterBlocks: blocks - blocksShort });
+      const outcome = await collect(fromOpenAI(openAIClient(server), params, { usage }));
+      expect(outcome).toEqual({ items: expect.any(Array), completed: true });
+      expect(outcome.items.join('')).toBe(text);
+      const request = server.requests.at(-1)!;
+      await request.closed;
+      // The body was cut, not ended: the case is the drop.
+      expect(request.ended).toBe(false);
+      expect(request.blocksSent).toBe(blocks - blocksShort);
+      expect(usage.snapshot().calls).toEqual([
+        expect.objectContaining({ outcome: 'completed', estimated: false, promptTokens: 17, completionTokens: 10, totalTokens: 27 }),
+      ]);
+    });
+
+    it('should complete with estimated usage, as a cancellation records it, when the connection drops after the finish chunk, before the usage chunk', async () => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      server.plan({ transcript, dropAfterBlocks: blocks - 2 });
+      const outcome = await collect(fromOpenAI(openAIClient(server), params, { usage }));
+      expect(outcome).toEqual({ items: expect.any(Array), completed: true });
+      expect(outcome.items.join('')).toBe(text);
+      await server.requests.at(-1)!.closed;
+      expect(server.requests.at(-1)!.ended).toBe(false);
+      const promptTokens = estimatePromptTokens(params.messages);
+      const completionTokens = estimateCompletionTokens(text.length, outcome.items.length);
+      expect(usage.snapshot().calls).toEqual([
+        expect.objectContaining({ outcome: 'completed', estimated: true, promptTokens, completionTokens, totalTokens: promptTokens + completionTokens }),
+      ]);
+    });
+
+    it('should still fail when the connection drops before the finish chunk, keeping the text emitted', async () => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      // Every delta was sent, but not the finish chunk: nothing says the answer was whole.
+      server.plan({ transcript, dropAfterBlocks: blocks - 3 });
+      const outcome = await collect(fromOpenAI(openAIClient(server), params, { usage }));
+      expect(outcome.items.join('')).toBe(text);
+      expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'connection_error', during: 'stream', retryable: true }));
+      await server.requests.at(-1)!.closed;
+      expect(usage.snapshot().calls).toEqual([expect.objectContaining({ outcome: 'error', estimated: true })]);
+    });
+
+    it('should complete a whole answer whose body then stalls at the idle bound, closing the request', async () => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      // Every block, [DONE] included, then the response is held open: the SDK waits for the body's end.
+      server.plan({ transcript, holdAfterBlocks: blocks });
+      const outcome = await collect(fromOpenAI(openAIClient(server), params, { usage, timeout: { idleMs: 200 } }));
+      expect(outcome).toEqual({ items: expect.any(Array), completed: true });
+      expect(outcome.items.join('')).toBe(text);
+      const request = server.requests.at(-1)!;
+      await request.closed;
+      expect(request.ended).toBe(false);
+      expect(request.disconnectedAt).toEqual(expect.any(Number));
+      expect(usage.snapshot().calls).toEqual([expect.objectContaining({ outcome: 'completed', estimated: false, completionTokens: 10 })]);
     });
   });
 

@@ -2,7 +2,7 @@ import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { fromOpenAIResponses, InvalidOptionError, UsageTracker } from 'rxguardrails';
 import { collect } from '../support/collect.js';
 import { openAIClient, useReplayServer } from '../support/clients.js';
-import { sse } from '../support/replayServer.js';
+import { blocksOf, fixture, sse } from '../support/replayServer.js';
 
 describe('fromOpenAIResponses (the real openai client against recorded streams)', () => {
   const replay = useReplayServer();
@@ -42,6 +42,47 @@ describe('fromOpenAIResponses (the real openai client against recorded streams)'
     const outcome = await collect(fromOpenAIResponses(openAIClient(server), params));
     expect(outcome.items).toEqual(['Partial']);
     expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'server_error', during: 'stream', message: 'openai: server_error: Something broke (after the stream had started)' }));
+  });
+
+  describe('a connection that drops once the answer is whole', () => {
+    // The basic transcript ends with response.output_item.done, then response.completed (with the usage). The server
+    // writes its first blocks, then destroys the socket instead of ending the chunked body.
+    const transcript = fixture('openai-responses-basic.sse');
+    const blocks = blocksOf(transcript).length;
+
+    it('should end with response.output_item.done and response.completed (what the cases below count on)', () => {
+      const last = blocksOf(transcript).slice(-2).map((block) => block.toString('utf8'));
+      expect(last[0]).toMatch(/^event: response\.output_item\.done\n/);
+      expect(last[1]).toMatch(/^event: response\.completed\n/);
+    });
+
+    it('should complete with the usage reported when the connection drops after response.completed', async () => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      server.plan({ transcript, dropAfterBlocks: blocks });
+      const outcome = await collect(fromOpenAIResponses(openAIClient(server), params, { usage }));
+      expect(outcome).toEqual({ items: expect.any(Array), completed: true });
+      expect(outcome.items.join('')).toBe('Hi there! How can I assist you today?');
+      const request = server.requests.at(-1)!;
+      await request.closed;
+      // The body was cut, not ended: the case is the drop.
+      expect(request.ended).toBe(false);
+      expect(request.blocksSent).toBe(blocks);
+      expect(usage.snapshot().calls).toEqual([
+        expect.objectContaining({ outcome: 'completed', estimated: false, promptTokens: 37, completionTokens: 11, totalTokens: 48 }),
+      ]);
+    });
+
+    it('should still fail when the connection drops before response.completed, keeping the text emitted', async () => {
+      const { server } = replay;
+      const usage = new UsageTracker();
+      server.plan({ transcript, dropAfterBlocks: blocks - 1 });
+      const outcome = await collect(fromOpenAIResponses(openAIClient(server), params, { usage }));
+      expect(outcome.items.join('')).toBe('Hi there! How can I assist you today?');
+      expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', provider: 'openai', type: 'connection_error', during: 'stream' }));
+      await server.requests.at(-1)!.closed;
+      expect(usage.snapshot().calls).toEqual([expect.objectContaining({ outcome: 'error', estimated: true })]);
+    });
   });
 
   it('should abort the request when unsubscribed', async () => {
