@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { isContentSafe, isOnTopic, llamaGuardVerdict, PARSE_FAILURE, pythonStrip, SAFETY_PARSERS } from '../../lib/rails/contentSafetyParsers.js';
 import { SAFETY_PARSER_NAMES, type SafetyParserName } from '../../lib/rails/safetyParserNames.js';
-import { growthRatio } from '../support/growthRatio.js';
+import { growthRatio, LINEAR_BOUND } from '../support/growthRatio.js';
 
 const parse = (parser: string, answer: string) => SAFETY_PARSERS[parser as SafetyParserName](answer);
 
@@ -280,7 +280,7 @@ describe('the parsers on long adversarial answers', () => {
     const parser = parsers[name as keyof typeof parsers] as (answer: string) => unknown;
     for (const [shape, make] of adversarial) {
       const ratio = growthRatio(parser, make(40_000), make(160_000));
-      expect({ shape, linear: ratio < 9 }).toEqual({ shape, linear: true });
+      expect({ shape, linear: ratio < LINEAR_BOUND }).toEqual({ shape, linear: true });
     }
   });
 });

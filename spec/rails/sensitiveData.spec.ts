@@ -10,7 +10,7 @@ import { collect } from '../support/collect.js';
 import { jsonService, type JsonService, type ServiceAnswer } from '../support/jsonService.js';
 import { loadFlowModules } from '../../lib/config/flows.js';
 import { configErrorOf } from '../support/configErrors.js';
-import { growthRatio } from '../support/growthRatio.js';
+import { growthRatio, LINEAR_BOUND } from '../support/growthRatio.js';
 
 const REFUSAL = "I'm sorry, I can't respond to that.";
 const INTERNAL_ERROR = "I'm sorry, an internal error has occurred.";
@@ -216,7 +216,7 @@ describe('the pattern recognizers', () => {
     for (const make of adversarial) {
       const large = make(40_000);
       const ratio = growthRatio(both, make(10_000), large, 3);
-      expect({ sample: large.slice(0, 10), linear: ratio < 9 }).toEqual({ sample: large.slice(0, 10), linear: true });
+      expect({ sample: large.slice(0, 10), linear: ratio < LINEAR_BOUND }).toEqual({ sample: large.slice(0, 10), linear: true });
     }
   });
 
