@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { ChatMessage, SourceOptions } from '../core/types.js';
+import { GuardrailError } from '../errors/GuardrailError.js';
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 import { assertHttpUrl, assertKnownKeys, assertMessages, assertOneOf, assertUsageSink, describeValue } from '../internal/validateOptions.js';
 import { LazyModule } from '../internal/lazyRail.js';
@@ -70,6 +71,11 @@ const reader = new LazyModule(() => import('./guardrailsServerFrames.js'));
  *
  * - Completes on `data: [DONE]`, or when the stream ends after a frame with a `finish_reason`. A stream that ends
  *   with neither was cut short: a {@link ProviderError} of type `connection_error`, code `truncated`.
+ * - Once the answer is whole (the frame giving choice 0 its `finish_reason` was read), a connection that drops, or
+ *   stalls past `timeout`'s idle bound, before `[DONE]` completes the stream too, with the usage frame's counts if it
+ *   came, else estimated ones. What the server sends after that frame still counts: a violation frame errors with
+ *   {@link RailViolationError}, an error frame or a frame that cannot be read with {@link ProviderError}, as anywhere
+ *   in the stream. A connection that drops before that frame is an error (`connection_error`).
  * - A violation frame (NeMo's `{"error": {"type": "guardrails_violation", "param": <rail>, ...}}`, or its
  *   `internal_error` for a rail that failed) errors with {@link RailViolationError}: `info.rail` is the rail,
  *   `info.verdict` a verdict of kind `'violation'` (or `'internal_error'`) whose `details.payload` is the payload as
@@ -169,6 +175,15 @@ export function fromGuardrailsServer(options: FromGuardrailsServerOptions): Obse
       if (frame.usage) call.report(frame.usage);
       return frame.content;
     },
+    // The answer is whole at choice 0's finish frame: rxguardrails' server sends it once its rails are done, with only
+    // the usage frame (when asked for) and [DONE] after it. A connection lost after it (or a stall over the idle bound)
+    // completes the stream, as for the SDK sources, with the usage as reported or estimated. A frame sent after it
+    // does not: a violation frame speaks of text already streamed (output rails that stream first check a chunk after
+    // sending it), so it errors wherever it comes, and so do an error frame and a frame that cannot be read (it may
+    // have been a violation): a guardrails client fails closed on what its server says. Those are the GuardrailErrors
+    // the frames reader throws; a lost connection reaches here as the body's own error (a TypeError).
+    ends: (frame) => frame.finished === true,
+    overrules: (error) => GuardrailError.isInstance(error),
   });
 }
 

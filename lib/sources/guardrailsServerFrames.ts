@@ -14,6 +14,8 @@ export const PROVIDER = 'guardrails-server';
 export interface ServerFrame {
   readonly content?: string;
   readonly usage?: Usage;
+  /** The frame gave choice 0 its `finish_reason`: the answer's text is whole. */
+  readonly finished?: true;
 }
 
 /** One `data:` payload of the server's stream, as far as it is read here. */
@@ -29,6 +31,11 @@ interface Frame {
  * `abort` says the source stopped it), an HTTP error status (with the server's message),
  * an answer that is not an event stream, a frame that is not JSON, an error frame, and a stream that ends before
  * `[DONE]` without a `finish_reason` (cut short); a RailViolationError for NeMo's violation frame.
+ *
+ * Once frames are read, what the server sent (a violation or error frame, a frame that cannot be read) is thrown as
+ * a GuardrailError, and a failure to read the body (a dropped connection) as the body's own error, a TypeError:
+ * fromGuardrailsServer tells them apart after the finish frame, where a drop completes the answer and what the server
+ * sent still fails it.
  */
 export async function* serverFrames(request: Promise<Response>, url: string, abort: AbortSignal): AsyncGenerator<ServerFrame, void, undefined> {
   let response: Response;
@@ -70,10 +77,16 @@ export async function* serverFrames(request: Promise<Response>, url: string, abo
       if (frame.error !== undefined) throw frameError(frame.error, during());
       const choices = Array.isArray(frame.choices) ? frame.choices : [];
       if (choices.some((choice) => typeof choice?.finish_reason === 'string')) finished = true;
-      const content = choices.find((choice) => (choice?.index ?? 0) === 0)?.delta?.content;
+      const first = choices.find((choice) => (choice?.index ?? 0) === 0);
+      const content = first?.delta?.content;
       const usage = frame.usage ? usageOf(frame.usage) : undefined;
       if (typeof content === 'string' && content !== '') streamed = true;
-      yield { ...(typeof content === 'string' && content !== '' ? { content } : {}), ...(usage ? { usage } : {}) };
+      yield {
+        ...(typeof content === 'string' && content !== '' ? { content } : {}),
+        ...(usage ? { usage } : {}),
+        // The text emitted is choice 0's, so its finish is the one that makes the answer whole.
+        ...(typeof first?.finish_reason === 'string' ? { finished: true as const } : {}),
+      };
     }
   } catch (error) {
     if (error instanceof SseOverflow) {

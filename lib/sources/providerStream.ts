@@ -36,6 +36,14 @@ export interface ProviderStreamSpec<E> {
    */
   ends?(event: E): boolean;
   /**
+   * Whether `error`, thrown by the stream after {@link ends} said the answer was whole, fails the stream all the same:
+   * for a source whose later events can take back text it already sent, as a guardrails server's violation frame can
+   * (it speaks of the text streamed before it). Asked only about what the stream throws: a stall over the idle bound
+   * (the source's own clock) completes a whole answer whatever this says, and the caller's abort always errors.
+   * Without it, every failure after the whole answer completes the stream.
+   */
+  overrules?(error: unknown): boolean;
+  /**
    * The stream ended normally: the last reports before the call is recorded as completed (for providers whose
    * usage is only final at the end, as LangChain's usage deltas are).
    */
@@ -50,13 +58,15 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
     const controller = new AbortController();
     // Whether an event said the answer is whole (spec.ends).
     let whole = false;
-    const fail = (error: unknown) => {
+    // `overruled`: spec.overrules said this failure of the stream stands even after the whole answer.
+    const fail = (error: unknown, overruled = false) => {
       watch.stop();
       if (subscriber.closed) return;
       // What the stream does after the answer was whole cannot unmake it: the call completes, recorded with the usage
       // reported so far (CallRecorder estimates what is missing, as for a cancellation). The teardown then aborts
-      // what is left of the request. The caller's own abort still errors with its reason: they asked to stop.
-      if (whole && !signal?.aborted) {
+      // what is left of the request. The caller's own abort still errors with its reason: they asked to stop. So
+      // does a failure the source says overrules the answer (a guardrails server's violation frame).
+      if (whole && !overruled && !signal?.aborted) {
         call.finish('completed');
         subscriber.complete();
         return;
@@ -116,7 +126,7 @@ export function providerStream<E>(spec: ProviderStreamSpec<E>): Observable<strin
       completed = true;
       call.finish('completed');
       subscriber.complete();
-    })().catch(fail);
+    })().catch((error: unknown) => fail(error, whole && spec.overrules?.(error) === true));
 
     return () => {
       demanded.end();

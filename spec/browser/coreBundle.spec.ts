@@ -5,7 +5,8 @@
 // browser download) driven by playwright-core. Every request the page makes is recorded, so the spec sees that the
 // regex engine's and the Jinja engine's chunks are loaded when a config's flows first need them, and only then. The
 // page also calls the real guardrails server (createApp on another port: another origin, with corsOrigins and an API
-// key, so every request is preflighted) through fromGuardrailsServer, whose reading chunk loads with its first request.
+// key, so every request is preflighted) through fromGuardrailsServer, whose reading chunk loads with its first request,
+// and a replay server on another origin that drops the connection, where a lost connection is the browser's own error.
 // A screenshot of each page as its test left it goes to spec/browser/.screenshots/ (gitignored) for reviewers.
 // `npm test` builds before it runs jest.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import type { ChatMessage } from 'rxguardrails';
 import { scriptedModel } from 'rxguardrails';
 import { type Running, start } from '../server/serverHarness.js';
 import { launchChromium } from '../support/chromium.js';
+import { blocksOf, fixture, type ReplayServer, sse, startReplayServer } from '../support/replayServer.js';
 import { serveFolder, type StaticServer } from '../support/staticServer.js';
 import type { CoreBundlePage, StreamReport } from './coreBundle.page.js';
 
@@ -337,6 +339,50 @@ prompts:
         expect(streams).toEqual([{ chunks: [], error: expect.objectContaining({ name: 'ProviderError', violation: false }) }]);
         expect(streams[0]!.error!.message).toBe('guardrails-server: HTTP 401 invalid_request_error invalid_api_key: Incorrect or missing API key: send Authorization: Bearer <key>.');
       }, ['Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
+    });
+  });
+  describe('fromGuardrailsServer against a server whose connection drops', () => {
+    // A raw server on another origin replays a recorded stream and destroys the socket after some blocks. In a browser
+    // the lost connection is the body's TypeError, which fromGuardrailsServer tells apart from a frame the server sent.
+    const transcript = fixture('openai-chat-usage-legacy.sse');
+    const blocks = blocksOf(transcript);
+    const violation = { error: { message: 'Blocked by keyword check rails.', type: 'guardrails_violation', param: 'keyword check', code: 'content_blocked' } };
+    let replay: ReplayServer;
+    beforeAll(async () => {
+      replay = await startReplayServer({ corsOrigin: origin });
+    });
+    afterAll(() => replay?.close());
+
+    it('should complete an answer whose connection drops after its finish frame, and fail one that drops before it or sent a violation after it', async () => {
+      // A block every 10 ms, the drop 10 ms after the last: Chromium fails a body read with the data that came in
+      // the same moment as the failure unread, so a drop at once could take the finish frame with it.
+      replay.plan(
+        // The finish frame, then the socket destroyed: no usage frame, no [DONE], no end of the chunked body.
+        { transcript, dropAfterBlocks: blocks.length - 2, delayMs: 10 },
+        // Every delta, not the finish frame.
+        { transcript, dropAfterBlocks: blocks.length - 3, delayMs: 10 },
+        // The finish frame, a violation frame, then the socket destroyed.
+        { transcript: Buffer.concat([...blocks.slice(0, -2), sse([violation])]), dropAfterBlocks: blocks.length - 1, delayMs: 10 },
+      );
+      const answer = '{"city":"San Francisco","units":"c"}';
+      await onPage(
+        'guardrails-server-drops',
+        async (page) => {
+          const streams = await call(page, 'ask', 'fromGuardrailsServer, the connection dropped', { baseURL: replay.openAIBaseURL }, [
+            'after the finish frame',
+            'before the finish frame',
+            'after a violation frame',
+          ]);
+          expect(streams[0]).toEqual({ chunks: expect.any(Array), error: undefined });
+          expect(text(streams[0])).toBe(answer);
+          expect(streams[1]!.error).toEqual({ name: 'ProviderError', message: 'guardrails-server: network error (after the stream had started)', violation: false, configError: false });
+          expect(text(streams[1])).toBe(answer);
+          expect(streams[2]!.error).toEqual({ name: 'RailViolationError', message: 'Blocked by keyword check rails.', violation: true, configError: false, rail: 'keyword check' });
+          expect(text(streams[2])).toBe(answer);
+        },
+        // Chromium's own log of the two bodies cut while read (the third was cancelled at its violation frame).
+        ['Failed to load resource: net::ERR_INCOMPLETE_CHUNKED_ENCODING', 'Failed to load resource: net::ERR_INCOMPLETE_CHUNKED_ENCODING'],
+      );
     });
   });
 });

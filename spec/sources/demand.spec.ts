@@ -89,7 +89,7 @@ describe('demand: sources read on only while their consumer says so', () => {
     it('fromAnthropic: the same', async () => {
       replay.server.plan('anthropic-messages-usage.sse');
       const run = await pausedRun(
-        (demand) => fromAnthropic(anthropicClient(replay.server), { model: 'claude-sonnet-4-5', max_tokens: 100, messages: user('Hi') }, { demand }),
+        (demand) => fromAnthropic(anthropicClient(replay.server), { model: 'claude-opus-4-7', max_tokens: 100, messages: user('Hi') }, { demand }),
         1,
         100,
       );

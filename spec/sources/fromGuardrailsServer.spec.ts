@@ -17,7 +17,8 @@ import {
 import { useReplayServer, user } from '../support/clients.js';
 import { collect } from '../support/collect.js';
 import { deferred } from '../support/deferred.js';
-import { fixture, sse } from '../support/replayServer.js';
+import { estimateCompletionTokens, estimatePromptTokens } from '../../lib/usage/CallRecorder.js';
+import { blocksOf, fixture, sse } from '../support/replayServer.js';
 import { ask, type Running, start } from '../server/serverHarness.js';
 
 const CLEAN = 'Hello there! How can I help you today?';
@@ -294,6 +295,146 @@ describe('fromGuardrailsServer', () => {
       const { items, error } = await collect(from());
       expect(items).toEqual(['Hello', '!']);
       expect(error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'connection_error', during: 'stream' }));
+    });
+
+    describe('a connection that drops once the answer is whole', () => {
+      // The legacy transcript ends as a server asked for usage ends its stream: ..., choice 0's finish frame, the usage
+      // frame, [DONE]. The server writes its first blocks, then destroys the socket instead of ending the chunked body.
+      const transcript = fixture('openai-chat-usage-legacy.sse');
+      const blocks = blocksOf(transcript).length;
+      const text = '{"city":"San Francisco","units":"c"}';
+      const violation = { error: { message: 'Blocked by keyword check rails.', type: 'guardrails_violation', param: 'keyword check', code: 'content_blocked' } };
+      /** The transcript's blocks up to its finish frame, then `after` (frames or raw SSE text). */
+      const thenAfterFinish = (...after: (object | Buffer)[]) =>
+        Buffer.concat([...blocksOf(transcript).slice(0, -2), ...after.map((frame) => (Buffer.isBuffer(frame) ? frame : sse([frame])))]);
+
+      it('should end with the finish frame, the usage frame and [DONE] (what the cases below count on)', () => {
+        const [finish, usageFrame, done] = blocksOf(transcript).slice(-3).map((block) => block.toString('utf8'));
+        expect(finish).toContain('"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]');
+        expect(usageFrame).toContain('"choices":[],"usage":{"prompt_tokens":17,"completion_tokens":10,"total_tokens":27}');
+        expect(done).toBe('data: [DONE]\n\n');
+      });
+
+      it('should complete, recording the usage frame once, when the connection drops after it, before [DONE]', async () => {
+        const { calls, sink } = records();
+        replay.server.plan({ transcript, dropAfterBlocks: blocks - 1 });
+        const outcome = await collect(from({ usage: sink }));
+        expect(outcome).toEqual({ items: expect.any(Array), completed: true });
+        expect(outcome.items.join('')).toBe(text);
+        const request = replay.server.requests.at(-1)!;
+        await request.closed;
+        // The body was cut, not ended: the case is the drop.
+        expect(request.ended).toBe(false);
+        expect(request.blocksSent).toBe(blocks - 1);
+        expect(calls).toEqual([expect.objectContaining({ outcome: 'completed', estimated: false, promptTokens: 17, completionTokens: 10, totalTokens: 27 })]);
+      });
+
+      it('should complete, recording estimated usage once, when the connection drops after the finish frame, before the usage frame', async () => {
+        const { calls, sink } = records();
+        replay.server.plan({ transcript, dropAfterBlocks: blocks - 2 });
+        const outcome = await collect(from({ usage: sink }));
+        expect(outcome).toEqual({ items: expect.any(Array), completed: true });
+        expect(outcome.items.join('')).toBe(text);
+        const request = replay.server.requests.at(-1)!;
+        await request.closed;
+        expect(request.ended).toBe(false);
+        expect(request.blocksSent).toBe(blocks - 2);
+        // As a cancellation records it: the counts CallRecorder estimates from the messages and the text.
+        const promptTokens = estimatePromptTokens(user('Hi'));
+        const completionTokens = estimateCompletionTokens(text.length, outcome.items.length);
+        expect(calls).toEqual([
+          expect.objectContaining({ outcome: 'completed', estimated: true, promptTokens, completionTokens, totalTokens: promptTokens + completionTokens }),
+        ]);
+      });
+
+      it('should complete without usage when nobody records it and the connection drops after the finish frame', async () => {
+        replay.server.plan({ transcript, dropAfterBlocks: blocks - 2 });
+        const outcome = await collect(from());
+        expect(outcome).toEqual({ items: expect.any(Array), completed: true });
+        expect(outcome.items.join('')).toBe(text);
+        expect(replay.server.requests.at(-1)!.body).not.toHaveProperty('stream_options');
+      });
+
+      it('should still fail when the connection drops before the finish frame, keeping the text emitted', async () => {
+        const { calls, sink } = records();
+        // Every delta was sent, but not the finish frame: nothing says the answer was whole.
+        replay.server.plan({ transcript, dropAfterBlocks: blocks - 3 });
+        const outcome = await collect(from({ usage: sink }));
+        expect(outcome.completed).toBe(false);
+        expect(outcome.items.join('')).toBe(text);
+        expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'connection_error', during: 'stream', retryable: true }));
+        await replay.server.requests.at(-1)!.closed;
+        expect(calls).toEqual([expect.objectContaining({ outcome: 'error', estimated: true })]);
+      });
+
+      it("should still fail when the connection drops after another choice's finish frame, not choice 0's", async () => {
+        // The text emitted is choice 0's: another choice's finish says nothing about it.
+        const otherFinished = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 1, delta: {}, finish_reason: 'stop' }] };
+        replay.server.plan({ transcript: Buffer.concat([...blocksOf(transcript).slice(0, -3), sse([otherFinished])]), dropAfterBlocks: blocks - 2 });
+        const outcome = await collect(from());
+        expect(outcome.items.join('')).toBe(text);
+        expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'connection_error', during: 'stream' }));
+      });
+
+      it('should complete a whole answer whose body then stalls at the idle bound, closing the request', async () => {
+        const { calls, sink } = records();
+        // The finish frame and the usage frame, then the response is held open: no [DONE], no end.
+        replay.server.plan({ transcript, holdAfterBlocks: blocks - 1 });
+        const outcome = await collect(from({ usage: sink, timeout: { idleMs: 200 } }));
+        expect(outcome).toEqual({ items: expect.any(Array), completed: true });
+        expect(outcome.items.join('')).toBe(text);
+        const request = replay.server.requests.at(-1)!;
+        await request.closed;
+        expect(request.ended).toBe(false);
+        expect(request.disconnectedAt).toEqual(expect.any(Number));
+        expect(calls).toEqual([expect.objectContaining({ outcome: 'completed', estimated: false, completionTokens: 10 })]);
+      });
+
+      it('should still time out an answer that stalls before its finish frame', async () => {
+        replay.server.plan({ transcript, holdAfterBlocks: blocks - 3 });
+        const outcome = await collect(from({ timeout: { idleMs: 100 } }));
+        expect(outcome.items.join('')).toBe(text);
+        expect(outcome.error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'timeout', code: 'upstream_timeout', retryable: true }));
+        await replay.server.requests.at(-1)!.closed;
+      });
+
+      it.each([
+        ['then [DONE]', sse([], { done: true }), undefined],
+        ['then a dropped connection', Buffer.alloc(0), 1],
+      ])('should still error with RailViolationError for a violation frame after the finish frame, %s', async (_, rest, dropAfterTail) => {
+        const { calls, sink } = records();
+        const violating = thenAfterFinish(violation, rest);
+        const dropAfterBlocks = dropAfterTail === undefined ? undefined : blocks - 2 + dropAfterTail;
+        replay.server.plan({ transcript: violating, ...(dropAfterBlocks === undefined ? {} : { dropAfterBlocks }) });
+        const outcome = await collect(from({ usage: sink }));
+        expect(outcome.completed).toBe(false);
+        expect(outcome.items.join('')).toBe(text);
+        const error = outcome.error as RailViolationError;
+        expect(RailViolationError.isInstance(error)).toBe(true);
+        expect(error.info.rail).toBe('keyword check');
+        expect(error.toJSON()).toEqual(violation);
+        await replay.server.requests.at(-1)!.closed;
+        expect(calls).toEqual([expect.objectContaining({ outcome: 'error', estimated: true })]);
+      });
+
+      it("should still error with RailViolationError of kind internal_error for a rail's failure frame after the finish frame", async () => {
+        const failure = { error: { message: 'Internal error in flaky check rail: boom', type: 'internal_error', param: 'flaky check', code: 'rail_execution_failure' } };
+        replay.server.plan({ transcript: thenAfterFinish(failure), dropAfterBlocks: blocks - 1 });
+        const { items, error } = await collect(from());
+        expect(items.join('')).toBe(text);
+        expect(RailViolationError.isInstance(error)).toBe(true);
+        expect((error as RailViolationError).info.verdict).toEqual(expect.objectContaining({ kind: 'internal_error', rail: 'flaky check' }));
+      });
+
+      it.each([
+        ['an error frame', sse([{ error: { message: 'The server is shutting down.', type: 'server_error', param: null, code: 'server_shutting_down' } }]), { type: 'server_error', code: 'server_shutting_down' }],
+        ['a frame that is not JSON', Buffer.from('data: {"error": {"type": "guardrails_viol\n\n'), { type: 'invalid_response', code: 'malformed_frame' }],
+      ])('should still error with a ProviderError for %s after the finish frame, though the connection then drops', async (_, frame, expected) => {
+        replay.server.plan({ transcript: thenAfterFinish(frame), dropAfterBlocks: blocks - 1 });
+        const { items, error } = await collect(from());
+        expect(items.join('')).toBe(text);
+        expect(error).toEqual(expect.objectContaining({ name: 'ProviderError', during: 'stream', ...expected }));
+      });
     });
 
     it('should name a frame that is not JSON', async () => {

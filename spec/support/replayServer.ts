@@ -1,7 +1,8 @@
 // A local HTTP server replaying recorded SSE transcripts (spec/fixtures/sse) byte for byte to the real SDK
 // clients, with the faults real providers show: blocks split at any byte (inside a UTF-8 character too), delays,
 // a socket dropped mid-stream, a provider that stalls (before its headers, or mid-stream), HTTP error answers (with
-// their headers: a 429's retry-after). It records each request and when the client went away.
+// their headers: a 429's retry-after). It records each request and when the client went away. With `corsOrigin` a
+// page on that origin may call it (the browser specs): it answers the preflights itself.
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -62,7 +63,10 @@ export interface ReplayPlan {
   readonly delayMs?: number;
   /** Write the transcript in pieces cut at these byte offsets instead of one block per write. */
   readonly splitAt?: readonly number[];
-  /** Destroy the socket once this many blocks are written. */
+  /**
+   * Destroy the socket once this many blocks are written (with `delayMs`, that long after the last, when the next
+   * block would have come: a browser may drop what it received with the failure when both come at once).
+   */
   readonly dropAfterBlocks?: number;
   /** Never answer: no status line, no headers, the request held open until the client goes away (a stalled provider). */
   readonly holdBeforeHeaders?: boolean;
@@ -104,12 +108,34 @@ export interface ReplayServer {
   close(): Promise<void>;
 }
 
-export async function startReplayServer(): Promise<ReplayServer> {
+/** Options of {@link startReplayServer}. */
+export interface ReplayServerOptions {
+  /**
+   * A page origin allowed to call the server: every answer names it in `access-control-allow-origin`, and an
+   * `OPTIONS` preflight is answered at once, neither recorded nor taking a plan (a browser may or may not send one,
+   * as its preflight cache says).
+   */
+  readonly corsOrigin?: string;
+}
+
+export async function startReplayServer(options: ReplayServerOptions = {}): Promise<ReplayServer> {
   const queue: ReplayPlan[] = [];
   const requests: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  const { corsOrigin } = options;
 
   const server: Server = createServer((request, response) => {
+    if (corsOrigin !== undefined) {
+      response.setHeader('access-control-allow-origin', corsOrigin);
+      if (request.method === 'OPTIONS') {
+        response.writeHead(204, {
+          'access-control-allow-methods': 'POST',
+          'access-control-allow-headers': request.headers['access-control-request-headers'] ?? '',
+        });
+        response.end();
+        return;
+      }
+    }
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -168,18 +194,16 @@ export async function startReplayServer(): Promise<ReplayServer> {
       const sentBlocks = blockEnds.filter((end) => end <= written).length;
       response.write(piece, () => {
         record.blocksSent = Math.max(record.blocksSent, sentBlocks);
-        if (plan.dropAfterBlocks !== undefined && sentBlocks >= plan.dropAfterBlocks) {
-          response.socket?.destroy();
-          return;
-        }
+        const dropped = plan.dropAfterBlocks !== undefined && sentBlocks >= plan.dropAfterBlocks;
+        const next = dropped ? () => response.socket?.destroy() : () => send(index + 1);
         if (plan.delayMs) {
           const timer = setTimeout(() => {
             timers.delete(timer);
-            send(index + 1);
+            next();
           }, plan.delayMs);
           timers.add(timer);
         } else {
-          send(index + 1);
+          next();
         }
       });
     };
