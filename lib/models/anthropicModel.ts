@@ -4,7 +4,7 @@ import { fromAnthropic } from '../sources/fromAnthropic.js';
 import type { AnthropicClient } from '../sources/providerTypes.js';
 import type { ChatModel, SourceOptions } from '../core/types.js';
 import { assertModelName } from './openAIModel.js';
-import { providerModel } from './splitCallOptions.js';
+import { providerModel } from './providerModel.js';
 
 /** Options of {@link anthropicModel}. */
 export interface AnthropicModelOptions {

@@ -3,7 +3,7 @@
 import type { ChatModel, SourceOptions } from '../core/types.js';
 import { fetchOpenAIChat, type OpenAIEndpoint } from '../sources/fetchOpenAIChat.js';
 import type { StreamingPost } from '../sources/streamingPost.js';
-import { providerModel } from './splitCallOptions.js';
+import { providerModel } from './providerModel.js';
 
 export interface OpenAIEndpointModelOptions {
   readonly model: string;

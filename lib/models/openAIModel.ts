@@ -4,7 +4,7 @@ import { fromOpenAI } from '../sources/fromOpenAI.js';
 import { fromOpenAIResponses } from '../sources/fromOpenAIResponses.js';
 import type { OpenAIChatClient, OpenAIResponsesClient } from '../sources/providerTypes.js';
 import type { ChatModel, SourceOptions } from '../core/types.js';
-import { providerModel } from './splitCallOptions.js';
+import { providerModel } from './providerModel.js';
 
 /** Options of {@link openAIModel}. */
 export interface OpenAIModelOptions {
