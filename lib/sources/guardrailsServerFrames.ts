@@ -76,15 +76,16 @@ export async function* serverFrames(request: Promise<Response>, url: string, abo
       if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) throw malformed(`the server sent a frame that is not a JSON object: ${data.slice(0, 100)}`);
       if (frame.error !== undefined) throw frameError(frame.error, during());
       const choices = Array.isArray(frame.choices) ? frame.choices : [];
-      if (choices.some((choice) => typeof choice?.finish_reason === 'string')) finished = true;
       const first = choices.find((choice) => (choice?.index ?? 0) === 0);
+      // The text emitted is choice 0's, so its finish is the one that makes the answer whole, at the body's end as
+      // on a dropped connection (below).
+      if (typeof first?.finish_reason === 'string') finished = true;
       const content = first?.delta?.content;
       const usage = frame.usage ? usageOf(frame.usage) : undefined;
       if (typeof content === 'string' && content !== '') streamed = true;
       yield {
         ...(typeof content === 'string' && content !== '' ? { content } : {}),
         ...(usage ? { usage } : {}),
-        // The text emitted is choice 0's, so its finish is the one that makes the answer whole.
         ...(typeof first?.finish_reason === 'string' ? { finished: true as const } : {}),
       };
     }

@@ -290,6 +290,15 @@ describe('fromGuardrailsServer', () => {
       expect(error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'connection_error', code: 'truncated', during: 'stream', retryable: true }));
     });
 
+    it("should report a stream that ends after another choice's finish_reason, not choice 0's, as truncated", async () => {
+      // The text emitted is choice 0's: another choice's finish says nothing about it.
+      const otherFinished = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 1, delta: {}, finish_reason: 'stop' }] };
+      replay.server.plan({ transcript: sse([chunk('A'), otherFinished]) });
+      const { items, error } = await collect(from());
+      expect(items).toEqual(['A']);
+      expect(error).toEqual(expect.objectContaining({ name: 'ProviderError', type: 'connection_error', code: 'truncated', during: 'stream' }));
+    });
+
     it('should report a connection dropped mid-stream as a connection_error', async () => {
       replay.server.plan({ transcript: 'openai-chat-basic.sse', dropAfterBlocks: 3 });
       const { items, error } = await collect(from());
