@@ -69,8 +69,8 @@ const reader = new LazyModule(() => import('./guardrailsServerFrames.js'));
  * result:   ----H--e--#                  # RailViolationError
  * ```
  *
- * - Completes on `data: [DONE]`, or when the stream ends after the frame giving choice 0 its `finish_reason`. A stream that ends
- *   with neither was cut short: a {@link ProviderError} of type `connection_error`, code `truncated`.
+ * - Completes on `data: [DONE]`, or when the stream ends after the frame giving choice 0 its `finish_reason`. A
+ *   stream that ends with neither was cut short: a {@link ProviderError} of type `connection_error`, code `truncated`.
  * - Once the answer is whole (the frame giving choice 0 its `finish_reason` was read), a connection that drops, or
  *   stalls past `timeout`'s idle bound, before `[DONE]` completes the stream too, with the usage frame's counts if it
  *   came, else estimated ones. What the server sends after that frame still counts: a violation frame errors with
