@@ -31,14 +31,15 @@ const CHAT_USAGE = `Usage:
 const SERVER_USAGE = `Usage:
   rxguardrails server --config <dir> [--port 8000] [--host 127.0.0.1] [--api-key-file <path>] [--default-config-id <id>]
                       [--cors-origin <origin>]... [--shutdown-grace-ms 10000] [--stall-timeout-ms 30000]
-                      [--max-buffered-bytes 1048576] [--disable-chat-ui]
+                      [--max-buffered-bytes 1048576] [--disable-chat-ui] [--hide-error-detail]
 
   Serve the config(s) as an OpenAI-compatible API (POST /v1/chat/completions), and a chat page at / to try them
   (--disable-chat-ui turns it off); the API key comes from
   RXGUARDRAILS_API_KEY or --api-key-file (--api-key <key> works too, but other users see it in the process list);
   --cors-origin lets a browser app on that origin call it; on SIGTERM or SIGINT answers in flight get
   --shutdown-grace-ms to finish; a streaming client that stops reading is dropped after --stall-timeout-ms, or once
-  --max-buffered-bytes of frames wait for it. With OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+  --max-buffered-bytes of frames wait for it; --hide-error-detail answers a failed rail or provider without the
+  error's own text (it goes to stderr with the request id). With OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
   OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) set, spans and metrics are exported over OTLP/HTTP (the @opentelemetry/*
   packages named in the README must be installed).`;
 
@@ -199,6 +200,7 @@ function serverOptions(args: readonly string[], io: CliIO): ServerCommandOptions
       'stall-timeout-ms': { type: 'string', default: '30000' },
       'max-buffered-bytes': { type: 'string', default: String(1024 * 1024) },
       'disable-chat-ui': { type: 'boolean', default: false },
+      'hide-error-detail': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -224,6 +226,7 @@ function serverOptions(args: readonly string[], io: CliIO): ServerCommandOptions
     stallTimeoutMs,
     maxBufferedBytes,
     chatUi: !values['disable-chat-ui'],
+    hideErrorDetail: values['hide-error-detail'],
   };
 }
 

@@ -25,6 +25,8 @@ export interface ServerCommandOptions {
   readonly maxBufferedBytes: number;
   /** Serve the chat page at `/` (`--disable-chat-ui` turns it off). */
   readonly chatUi: boolean;
+  /** Failures reach clients without their detail, which goes to stderr (`--hide-error-detail`; createApp's option). */
+  readonly hideErrorDetail: boolean;
 }
 
 /** After the grace period, how long ended answers' connections may take to close before they are cut. */
@@ -52,7 +54,7 @@ export async function serverCommand(options: ServerCommandOptions, io: CliIO): P
 }
 
 async function serveApp(options: ServerCommandOptions, io: CliIO, exported: TelemetryExport | undefined): Promise<number> {
-  const { configDir, port, host, apiKey, defaultConfigId, corsOrigins, graceMs, stallTimeoutMs, maxBufferedBytes, chatUi } = options;
+  const { configDir, port, host, apiKey, defaultConfigId, corsOrigins, graceMs, stallTimeoutMs, maxBufferedBytes, chatUi, hideErrorDetail } = options;
   const app = await createApp({
     configDir,
     apiKey,
@@ -60,6 +62,7 @@ async function serveApp(options: ServerCommandOptions, io: CliIO, exported: Tele
     stallTimeoutMs,
     maxBufferedBytes,
     chatUi,
+    hideErrorDetail,
     ...(defaultConfigId ? { defaultConfigId } : {}),
     ...(exported ? { telemetry: exported.telemetry } : {}),
     // The command's own stderr, not the console: a test (or an embedding program) gives main() streams of its own.

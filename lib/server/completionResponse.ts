@@ -3,7 +3,7 @@ import { blockedAnswer } from '../core/refusals.js';
 import { RailViolationError } from '../errors/RailViolationError.js';
 import type { AssistantMessage } from '../llm/GenerationResponse.js';
 import type { UsageTracker } from '../usage/UsageTracker.js';
-import { errorPayload } from './errorPayload.js';
+import { errorPayload, violationPayload } from './errorPayload.js';
 import type { Lifecycle } from './lifecycle.js';
 import { type CompletionIds, openAIUsage } from './openAIProtocol.js';
 import { shutdownError } from './sseResponse.js';
@@ -17,6 +17,8 @@ export interface CompletionResponseOptions {
   readonly usage: UsageTracker;
   /** Where an unexpected failure goes (it is answered with a 500). */
   readonly onError: (error: unknown) => void;
+  /** Failures reach the client without their detail, which goes to `onError` (see {@link errorPayload}). */
+  readonly hideErrorDetail: boolean;
   /** Why a shutdown stopped the answer, if one did: it is answered with a 503 saying so. */
   readonly stopped: () => string | undefined;
   /** The server's answers in flight: its response headers (`Connection: close` while it shuts down). */
@@ -29,7 +31,7 @@ export interface CompletionResponseOptions {
  * error (see {@link errorPayload}).
  */
 export async function completionResponse(answer: Promise<AssistantMessage>, options: CompletionResponseOptions): Promise<Response> {
-  const { ids, configId, usage, onError, stopped, lifecycle } = options;
+  const { ids, configId, usage, onError, hideErrorDetail, stopped, lifecycle } = options;
   let content: string;
   let violation: unknown;
   try {
@@ -38,13 +40,14 @@ export async function completionResponse(answer: Promise<AssistantMessage>, opti
     const reason = stopped();
     if (reason !== undefined) return Response.json(shutdownError(reason), { status: 503, headers: lifecycle.responseHeaders() });
     if (!RailViolationError.isInstance(error)) {
-      const { payload, status, headers } = errorPayload(error, onError);
+      const { payload, status, headers } = errorPayload(error, onError, hideErrorDetail);
       return new Response(payload, { status, headers: { ...lifecycle.responseHeaders(), 'content-type': 'application/json', ...headers } });
     }
     // As NeMo's server answers a blocked message: the refusal (or, for a rail that failed, its internal-error
     // answer), as a normal completion.
     content = blockedAnswer(error.info.verdict);
-    violation = error.toJSON().error;
+    violation = violationPayload(error, hideErrorDetail);
+    if (hideErrorDetail && error.info.verdict.kind === 'internal_error') onError(error);
   }
   return Response.json(
     {

@@ -16,7 +16,7 @@ import { openAIError } from './openAIProtocol.js';
 import { CONFIG_HEADER, type ServedConfig, v1Routes } from './v1Routes.js';
 
 const OPTION_KEYS = [
-  'configDir', 'defaultConfigId', 'apiKey', 'bodyLimit', 'models', 'clients', 'usage', 'onWarning', 'onError', 'corsOrigins', 'maxBufferedBytes', 'stallTimeoutMs',
+  'configDir', 'defaultConfigId', 'apiKey', 'bodyLimit', 'models', 'clients', 'usage', 'onWarning', 'onError', 'hideErrorDetail', 'corsOrigins', 'maxBufferedBytes', 'stallTimeoutMs',
   'telemetry', 'chatUi',
 ];
 
@@ -65,15 +65,15 @@ const lifecycles = new WeakMap<Hono, Lifecycle>();
  * ```
  *
  * @param options `configDir`, and optionally `defaultConfigId`, `apiKey`, `bodyLimit` (default 1 MiB), `models`,
- * `clients`, `usage`, `onWarning` (default console.warn), `onError` (default console.error), `corsOrigins`
- * (default none), `maxBufferedBytes` (default 1 MiB), `stallTimeoutMs` (default 30000), `telemetry` (default none),
+ * `clients`, `usage`, `onWarning` (default console.warn), `onError` (default console.error), `hideErrorDetail`
+ * (default false), `corsOrigins` (default none), `maxBufferedBytes` (default 1 MiB), `stallTimeoutMs` (default 30000), `telemetry` (default none),
  * `chatUi` (default true).
  * @throws InvalidOptionError for a bad option, ConfigError for a missing or bad config.
  */
 export async function createApp(options: CreateAppOptions): Promise<Hono> {
   assertKnownKeys('createApp', options, OPTION_KEYS);
   const {
-    configDir, apiKey, bodyLimit: limit = 1024 * 1024, models, clients, usage, onWarning, onError = logError,
+    configDir, apiKey, bodyLimit: limit = 1024 * 1024, models, clients, usage, onWarning, onError = logError, hideErrorDetail = false,
     corsOrigins = [], maxBufferedBytes = 1024 * 1024, stallTimeoutMs = 30_000, telemetry, chatUi = true,
   } = options;
   if (typeof configDir !== 'string' || configDir === '') {
@@ -88,6 +88,9 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
     }
   }
   if (typeof chatUi !== 'boolean') throw new InvalidOptionError('chatUi', chatUi, `createApp: chatUi must be true or false, got ${describeValue(chatUi)}`);
+  if (typeof hideErrorDetail !== 'boolean') {
+    throw new InvalidOptionError('hideErrorDetail', hideErrorDetail, `createApp: hideErrorDetail must be true or false, got ${describeValue(hideErrorDetail)}`);
+  }
   if (usage !== undefined) assertUsageSink('createApp', 'usage', usage);
   if (telemetry !== undefined) assertTelemetry('createApp', 'telemetry', telemetry);
   if (onWarning !== undefined && typeof onWarning !== 'function') {
@@ -139,7 +142,7 @@ export async function createApp(options: CreateAppOptions): Promise<Hono> {
   if (apiKey !== undefined) app.use('/v1/*', apiKeyCheck(apiKey));
   app.use('/v1/chat/completions', jsonOnly());
   app.use('/v1/*', bodyLimitCheck(limit));
-  app.route('/v1', v1Routes({ configs, defaultConfigId, onError: report, lifecycle, limits: { maxBufferedBytes, stallTimeoutMs }, direct: corsOrigins.length === 0 }));
+  app.route('/v1', v1Routes({ configs, defaultConfigId, onError: report, hideErrorDetail, lifecycle, limits: { maxBufferedBytes, stallTimeoutMs }, direct: corsOrigins.length === 0 }));
   app.notFound((c) => c.json(openAIError(`Unknown path ${c.req.method} ${c.req.path.slice(0, 200)}.`, { code: 'not_found' }), 404));
   app.onError((error, c) => {
     report(error);

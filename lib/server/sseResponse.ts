@@ -42,6 +42,8 @@ export interface SseResponseOptions {
   readonly usage?: UsageTracker;
   /** Where an unexpected failure goes (it is sent as a `server_error` frame). */
   readonly onError: (error: unknown) => void;
+  /** Failures reach the client without their detail, which goes to `onError` (see {@link errorPayload}). */
+  readonly hideErrorDetail?: boolean;
   readonly target: SseTarget;
   readonly lifecycle: Lifecycle;
   readonly limits: SseLimits;
@@ -109,7 +111,7 @@ export function sseResponse(tokens$: Observable<string | GuardrailsFrame>, optio
 }
 
 function stream(tokens$: Observable<string | GuardrailsFrame>, options: SseResponseOptions, sink: FrameSink, onClientGone: (stop: () => void) => void): void {
-  const { ids, usage, onError, lifecycle, limits, demand } = options;
+  const { ids, usage, onError, hideErrorDetail = false, lifecycle, limits, demand } = options;
   const framer = new ChunkFramer(ids, usage !== undefined);
   let subscription: Subscription | undefined;
   let started = false;
@@ -205,7 +207,7 @@ function stream(tokens$: Observable<string | GuardrailsFrame>, options: SseRespo
     ending = true;
   };
   const fail = (error: unknown) => {
-    const { payload, status, headers } = errorPayload(error, onError);
+    const { payload, status, headers } = errorPayload(error, onError, hideErrorDetail);
     if (started || status === 200) return close(`data: ${payload}\n\n`);
     // Nothing sent yet: the failure is the response, with its own status.
     stopAnswer();

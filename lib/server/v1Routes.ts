@@ -26,6 +26,8 @@ export interface V1RoutesOptions {
   readonly defaultConfigId: string | undefined;
   /** Where unexpected failures of an answer go, with the request they belong to. */
   readonly onError: (error: unknown, context: ErrorContext) => void;
+  /** Failures reach clients without their detail, which goes to `onError` (createApp's `hideErrorDetail`). */
+  readonly hideErrorDetail: boolean;
   readonly lifecycle: Lifecycle;
   readonly limits: SseLimits;
   /**
@@ -46,7 +48,7 @@ export interface V1RoutesOptions {
  * let them finish and stop the rest.
  */
 export function v1Routes(options: V1RoutesOptions): Hono {
-  const { configs, defaultConfigId, onError, lifecycle, limits, direct } = options;
+  const { configs, defaultConfigId, onError, hideErrorDetail, lifecycle, limits, direct } = options;
   const ids = [...configs.keys()];
   const routes = new Hono();
 
@@ -112,7 +114,7 @@ export function v1Routes(options: V1RoutesOptions): Hono {
       // An input-rail block as an error, so that the answer reports it under guardrails.violation as it does an
       // output-rail block (the content is the refusal all the same).
       const answer = rails.generate(messages, { llmParams: params, usage, signal: cancel.signal, onInputViolation: 'error' }).finally(untrack);
-      return completionResponse(answer, { ids: completion, configId, usage, onError: onAnswerError, stopped: () => stopped, lifecycle });
+      return completionResponse(answer, { ids: completion, configId, usage, onError: onAnswerError, hideErrorDetail, stopped: () => stopped, lifecycle });
     }
     // A tracker only when the usage frame is asked for: otherwise nobody would read it.
     const usage = request.stream_options?.include_usage === true ? new UsageTracker() : undefined;
@@ -126,7 +128,7 @@ export function v1Routes(options: V1RoutesOptions): Hono {
         ? withGuardrailsEvents((hooks) => rails.answer(messages, { ...answerOptions, ...hooks }), usage)
         : rails.answer(messages, { ...answerOptions, usage });
     const target = outgoing && direct ? { outgoing } : { signal: c.req.raw.signal };
-    return sseResponse(tokens$, { ids: completion, usage, onError: onAnswerError, target, lifecycle, limits, demand });
+    return sseResponse(tokens$, { ids: completion, usage, onError: onAnswerError, hideErrorDetail, target, lifecycle, limits, demand });
   });
 
   return routes;

@@ -163,13 +163,13 @@ describe('main(["server", ...]) in-process', () => {
 
 describe('main(["server", ...]) and the chat page', () => {
   /** Serves until the test is done; resolves with what it printed once it listens. */
-  async function serving(args: readonly string[], test: (output: string) => Promise<void>): Promise<void> {
+  async function serving(args: readonly string[], test: (output: string, errors: () => string) => Promise<void>): Promise<void> {
     const session = io();
     const signals = new EventEmitter();
     const running = main(['server', '--config', 'spec/fixtures/server-configs', '--port', '0', ...args], { ...session.streams, signals });
     try {
       for (let waits = 0; waits < 10_000 && !session.output().out.includes('listening on'); waits++) await new Promise((tick) => setTimeout(tick, 2));
-      await test(session.output().out);
+      await test(session.output().out, () => session.output().err);
     } finally {
       signals.emit('SIGTERM');
       expect(await running).toBe(0);
@@ -183,6 +183,24 @@ describe('main(["server", ...]) and the chat page', () => {
       const page = await fetch(`${address}/`);
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    });
+  });
+
+  it("should answer a failed rail without its error's text with --hide-error-detail, and print the error", async () => {
+    // The later --config wins: a config whose output rail fails naming a private endpoint and key.
+    await serving(['--config', 'spec/fixtures/server-error-detail', '--hide-error-detail'], async (output, errors) => {
+      const address = /listening on (http:\S+)\n/.exec(output)![1]!;
+      const response = await fetch(`${address}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Count' }], stream: true, config_id: 'leaky-output' }),
+      });
+      const body = await response.text();
+      expect(body).toContain('"message": "Internal error in leaky check rail: the rail failed"');
+      expect(body).not.toContain('sk-live-1234');
+      const id = /"id": ?"(chatcmpl-[^"]+)"/.exec(body)![1]!;
+      expect(errors()).toContain(`rxguardrails server: request ${id}: `);
+      expect(errors()).toContain('sk-live-1234');
     });
   });
 
