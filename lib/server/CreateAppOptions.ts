@@ -30,8 +30,9 @@ export interface CreateAppOptions {
   /**
    * Where unexpected errors go: a handler that threw, a failure of an answer that is neither a rail violation nor
    * a provider's error. The client gets a 500 (or a `server_error` frame) that tells it nothing; this gets the
-   * error. Rail violations, provider failures and bad requests are answers, not errors, and do not come here.
-   * What it throws is ignored, so the client is still answered.
+   * error. Rail violations, provider failures and bad requests are answers, not errors, and do not come here
+   * (with `hideErrorDetail`, failed rails and provider failures do: their detail is withheld from the client). What
+   * it throws is ignored, so the client is still answered.
    * @default console.error
    */
   readonly onError?: (error: unknown, context: ErrorContext) => void;
