@@ -39,8 +39,8 @@ const SERVER_USAGE = `Usage:
   --cors-origin lets a browser app on that origin call it; on SIGTERM or SIGINT answers in flight get
   --shutdown-grace-ms to finish; a streaming client that stops reading is dropped after --stall-timeout-ms, or once
   --max-buffered-bytes of frames wait for it; --hide-error-detail answers a failed rail or provider without the
-  error's own text (it goes to stderr with the request id). With OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) set, spans and metrics are exported over OTLP/HTTP (the @opentelemetry/*
+  error's own text (it goes to stderr with the request id). With OTEL_EXPORTER_OTLP_ENDPOINT (or
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) set, spans and metrics are exported over OTLP/HTTP (the @opentelemetry/*
   packages named in the README must be installed).`;
 
 /** What `rxguardrails --help` prints. */

@@ -39,9 +39,9 @@ export interface CreateAppOptions {
   /**
    * Keep what failed to the server's log: a rail that failed is answered `Internal error in <rail> rail: the rail
    * failed` (NeMo's payload otherwise unchanged), a provider's failure by its type and status (`The model provider
-   * failed: rate_limit_error (HTTP 429)`, `The model provider timed out.`), without the errors' own text, which may say anything about the server
-   * (a judge's provider URL, a masked API key, an upstream's message). Those errors then go to `onError` too, with
-   * the request's id, so the detail is not lost. The chat page's rail events never carry it either way.
+   * failed: rate_limit_error (HTTP 429)`, `The model provider timed out.`), without the errors' own text, which may
+   * say anything about the server (a judge's provider URL, a masked API key, an upstream's message). Those errors
+   * then go to `onError` too, with the request's id, so the detail is not lost. The chat page's rail events never carry it either way.
    * @default false (NeMo's server sends the detail)
    */
   readonly hideErrorDetail?: boolean;

@@ -46,8 +46,7 @@ export async function completionResponse(answer: Promise<AssistantMessage>, opti
     // As NeMo's server answers a blocked message: the refusal (or, for a rail that failed, its internal-error
     // answer), as a normal completion.
     content = blockedAnswer(error.info.verdict);
-    violation = violationPayload(error, hideErrorDetail);
-    if (hideErrorDetail && error.info.verdict.kind === 'internal_error') onError(error);
+    violation = violationPayload(error, onError, hideErrorDetail);
   }
   return Response.json(
     {

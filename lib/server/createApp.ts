@@ -66,8 +66,8 @@ const lifecycles = new WeakMap<Hono, Lifecycle>();
  *
  * @param options `configDir`, and optionally `defaultConfigId`, `apiKey`, `bodyLimit` (default 1 MiB), `models`,
  * `clients`, `usage`, `onWarning` (default console.warn), `onError` (default console.error), `hideErrorDetail`
- * (default false), `corsOrigins` (default none), `maxBufferedBytes` (default 1 MiB), `stallTimeoutMs` (default 30000), `telemetry` (default none),
- * `chatUi` (default true).
+ * (default false), `corsOrigins` (default none), `maxBufferedBytes` (default 1 MiB), `stallTimeoutMs` (default
+ * 30000), `telemetry` (default none), `chatUi` (default true).
  * @throws InvalidOptionError for a bad option, ConfigError for a missing or bad config.
  */
 export async function createApp(options: CreateAppOptions): Promise<Hono> {

@@ -23,11 +23,13 @@ export interface ErrorPayload {
 /**
  * A rail violation's payload as clients get it: NeMo's. With `hideDetail`, a failed rail's carries no detail of the
  * failure (`Internal error in <rail> rail: the rail failed`), which may say anything about the server (a judge's
- * provider URL, a masked key); NeMo's shape, so clients parse it as before.
+ * provider URL, a masked key); NeMo's shape, so clients parse it as before. The error then goes to `onError`, so
+ * that the detail is in the server's log.
  */
-export function violationPayload(error: RailViolationError, hideDetail: boolean): GuardrailsErrorPayload['error'] {
+export function violationPayload(error: RailViolationError, onError: (error: unknown) => void, hideDetail: boolean): GuardrailsErrorPayload['error'] {
   const { error: payload } = error.toJSON();
   if (!hideDetail || error.info.verdict.kind !== 'internal_error') return payload;
+  onError(error);
   return { ...payload, message: `Internal error in ${error.info.rail} rail: ${FAILED_REASON}` };
 }
 
@@ -48,10 +50,7 @@ export function violationPayload(error: RailViolationError, hideDetail: boolean)
  * `onError` too, so that the detail is in the server's log rather than with every client.
  */
 export function errorPayload(error: unknown, onError: (error: unknown) => void, hideDetail = false): ErrorPayload {
-  if (RailViolationError.isInstance(error)) {
-    if (hideDetail && error.info.verdict.kind === 'internal_error') onError(error);
-    return { payload: pythonJsonDumps({ error: violationPayload(error, hideDetail) }), status: 200, headers: {} };
-  }
+  if (RailViolationError.isInstance(error)) return { payload: pythonJsonDumps({ error: violationPayload(error, onError, hideDetail) }), status: 200, headers: {} };
   if (ProviderError.isInstance(error)) {
     if (hideDetail) onError(error);
     // Hidden: what failed, as a client can act on it (the type, the provider's HTTP status), not the error's text.

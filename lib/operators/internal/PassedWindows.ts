@@ -1,6 +1,6 @@
 // Internal: what each rail of a WindowChecker passed last, so that a window's context is not scanned again
 // (RailContext.passedPrefix).
-import type { ChunkBatch } from '../../core/types.js';
+import type { ChunkBatch, RailVerdict } from '../../core/types.js';
 
 /**
  * Windows are numbered as their checks start (the order they are reported in). A rail is told a window's context
@@ -27,9 +27,9 @@ export class PassedWindows {
     return this.started++;
   }
 
-  /** The rail at `position` passed window `number`. */
-  passed(position: number, number: number, text: string): void {
-    if (number <= this.numbers[position]!) return;
+  /** The rail at `position` answered on window `number` (with `text`): a `'pass'` counts, nothing else does. */
+  answered(position: number, number: number, text: string, verdict: RailVerdict): void {
+    if (verdict.kind !== 'pass' || number <= this.numbers[position]!) return;
     this.numbers[position] = number;
     this.texts[position] = text;
   }

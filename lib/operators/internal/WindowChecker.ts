@@ -173,7 +173,6 @@ function checkInSequence(batch: ChunkBatch, number: number, settings: CheckSetti
         return outcome.pipe(concatMap((verdict) => settle(verdict, verdicts, position)));
       }
       verdicts.push(outcome);
-      if (outcome.kind === 'pass') passed.passed(position, number, batch.text);
       if (!outcome.allowed) return checked(batch, verdicts, outcome);
     }
     return checked(batch, verdicts, undefined);
@@ -181,7 +180,6 @@ function checkInSequence(batch: ChunkBatch, number: number, settings: CheckSetti
 
   function settle(verdict: RailVerdict, verdicts: RailVerdict[], position: number): Observable<CheckedBatch> {
     verdicts.push(verdict);
-    if (verdict.kind === 'pass') passed.passed(position, number, batch.text);
     const next = verdict.allowed ? continueFrom(position + 1, verdicts) : checked(batch, verdicts, verdict);
     return isObservable(next) ? next : of(next);
   }
@@ -190,12 +188,7 @@ function checkInSequence(batch: ChunkBatch, number: number, settings: CheckSetti
 /** All rails at once; the first block wins and unsubscribing the rest aborts them. */
 function checkInParallel(batch: ChunkBatch, number: number, settings: CheckSettings, passed: PassedWindows): Observable<CheckedBatch> {
   const positioned$ = settings.rails.map((rail, position) =>
-    railVerdict$(rail, batch, settings, { passed, position, number }).pipe(
-      map((verdict) => {
-        if (verdict.kind === 'pass') passed.passed(position, number, batch.text);
-        return { position, verdict };
-      }),
-    ),
+    railVerdict$(rail, batch, settings, { passed, position, number }).pipe(map((verdict) => ({ position, verdict }))),
   );
   return merge(...positioned$).pipe(
     // The first block ends the merge, which unsubscribes (and so aborts) the rails still working and keeps any

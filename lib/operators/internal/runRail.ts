@@ -16,22 +16,28 @@ export interface PassedPrefixSource {
 /**
  * Calls `rail.check` now. A synchronous answer comes back as a verdict (so synchronous rails stay synchronous);
  * a Promise or Observable answer comes back as an Observable of one verdict which, when unsubscribed before it
- * answered, aborts the signal the rail was given.
+ * answered, aborts the signal the rail was given. The verdict is also told to `passedPrefix`'s PassedWindows, so
+ * that a pass lets the rail skip this window's end in the next.
  */
-export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix?: PassedPrefixSource): RailVerdict | Observable<RailVerdict> {
-  const { onCheck } = settings;
-  if (onCheck === undefined) return runRailNow(rail, batch, settings, passedPrefix);
-  const report = onCheck(batch);
+export function runRail(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix: PassedPrefixSource): RailVerdict | Observable<RailVerdict> {
+  const report = settings.onCheck?.(batch);
   const outcome = runRailNow(rail, batch, settings, passedPrefix);
+  const { passed, position, number } = passedPrefix;
   if (!isObservable(outcome)) {
-    report(outcome);
+    passed.answered(position, number, batch.text, outcome);
+    report?.(outcome);
     return outcome;
   }
-  // A check unsubscribed before it answered has no verdict, and is not reported.
-  return outcome.pipe(tap(report));
+  // A check unsubscribed before it answered has no verdict: it is neither recorded nor reported.
+  return outcome.pipe(
+    tap((verdict) => {
+      passed.answered(position, number, batch.text, verdict);
+      report?.(verdict);
+    }),
+  );
 }
 
-function runRailNow(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix: PassedPrefixSource | undefined): RailVerdict | Observable<RailVerdict> {
+function runRailNow(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix: PassedPrefixSource): RailVerdict | Observable<RailVerdict> {
   const context = new LazyRailContext(settings, batch, passedPrefix);
   let answer: ReturnType<OutputRail['check']>;
   // Whatever the rail does, throwing or answering something that throws when read (a getter, a Proxy), is a
@@ -78,7 +84,7 @@ class LazyRailContext implements RailContext {
   constructor(
     settings: RunRailSettings,
     readonly batch: ChunkBatch,
-    private readonly passedPrefixSource: PassedPrefixSource | undefined,
+    private readonly passedPrefixSource: PassedPrefixSource,
   ) {
     this.userMessage = settings.userMessage;
     this.messages = settings.messages;
@@ -86,8 +92,8 @@ class LazyRailContext implements RailContext {
   }
 
   get passedPrefix(): number {
-    const source = this.passedPrefixSource;
-    return (this.prefix ??= source === undefined ? 0 : source.passed.prefix(source.position, source.number, this.batch));
+    const { passed, position, number } = this.passedPrefixSource;
+    return (this.prefix ??= passed.prefix(position, number, this.batch));
   }
 
   get signal(): AbortSignal {
@@ -100,7 +106,7 @@ class LazyRailContext implements RailContext {
 }
 
 /** Like runRail, but always an Observable, and the rail is only called on subscription. */
-export function railVerdict$(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix?: PassedPrefixSource): Observable<RailVerdict> {
+export function railVerdict$(rail: OutputRail, batch: ChunkBatch, settings: RunRailSettings, passedPrefix: PassedPrefixSource): Observable<RailVerdict> {
   return defer(() => {
     const outcome = runRail(rail, batch, settings, passedPrefix);
     return isObservable(outcome) ? outcome : of(outcome);
