@@ -16,6 +16,7 @@ import {
 } from 'rxguardrails';
 import { useReplayServer, user } from '../support/clients.js';
 import { collect } from '../support/collect.js';
+import { streamDroppedAfter } from '../support/drops.js';
 import { deferred } from '../support/deferred.js';
 import { estimateCompletionTokens, estimatePromptTokens } from '../../lib/usage/CallRecorder.js';
 import { blocksOf, fixture, sse } from '../support/replayServer.js';
@@ -326,28 +327,17 @@ describe('fromGuardrailsServer', () => {
 
       it('should complete, recording the usage frame once, when the connection drops after it, before [DONE]', async () => {
         const { calls, sink } = records();
-        replay.server.plan({ transcript, dropAfterBlocks: blocks - 1 });
-        const outcome = await collect(from({ usage: sink }));
+        const outcome = await streamDroppedAfter(replay.server, transcript, blocks - 1, from({ usage: sink }));
         expect(outcome).toEqual({ items: expect.any(Array), completed: true });
         expect(outcome.items.join('')).toBe(text);
-        const request = replay.server.requests.at(-1)!;
-        await request.closed;
-        // The body was cut, not ended: the case is the drop.
-        expect(request.ended).toBe(false);
-        expect(request.blocksSent).toBe(blocks - 1);
         expect(calls).toEqual([expect.objectContaining({ outcome: 'completed', estimated: false, promptTokens: 17, completionTokens: 10, totalTokens: 27 })]);
       });
 
       it('should complete, recording estimated usage once, when the connection drops after the finish frame, before the usage frame', async () => {
         const { calls, sink } = records();
-        replay.server.plan({ transcript, dropAfterBlocks: blocks - 2 });
-        const outcome = await collect(from({ usage: sink }));
+        const outcome = await streamDroppedAfter(replay.server, transcript, blocks - 2, from({ usage: sink }));
         expect(outcome).toEqual({ items: expect.any(Array), completed: true });
         expect(outcome.items.join('')).toBe(text);
-        const request = replay.server.requests.at(-1)!;
-        await request.closed;
-        expect(request.ended).toBe(false);
-        expect(request.blocksSent).toBe(blocks - 2);
         // As a cancellation records it: the counts CallRecorder estimates from the messages and the text.
         const promptTokens = estimatePromptTokens(user('Hi'));
         const completionTokens = estimateCompletionTokens(text.length, outcome.items.length);

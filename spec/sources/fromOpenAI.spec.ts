@@ -3,6 +3,7 @@ import { firstValueFrom, lastValueFrom, take, tap, toArray } from 'rxjs';
 import { fromOpenAI, guard, InvalidOptionError, keywordRail, ProviderError, RailViolationError, UsageTracker } from 'rxguardrails';
 import { estimateCompletionTokens, estimatePromptTokens } from '../../lib/usage/CallRecorder.js';
 import { collect } from '../support/collect.js';
+import { streamDroppedAfter } from '../support/drops.js';
 import { openAIClient, transcriptText, useReplayServer, user } from '../support/clients.js';
 import { deferred } from '../support/deferred.js';
 import { blocksOf, fixture, sse } from '../support/replayServer.js';
@@ -220,15 +221,9 @@ describe('fromOpenAI (the real openai client against recorded streams)', () => {
     ])('should complete with the usage reported when the connection drops %s', async (_, blocksShort) => {
       const { server } = replay;
       const usage = new UsageTracker();
-      server.plan({ transcript, dropAfterBlocks: blocks - blocksShort });
-      const outcome = await collect(fromOpenAI(openAIClient(server), params, { usage }));
+      const outcome = await streamDroppedAfter(server, transcript, blocks - blocksShort, fromOpenAI(openAIClient(server), params, { usage }));
       expect(outcome).toEqual({ items: expect.any(Array), completed: true });
       expect(outcome.items.join('')).toBe(text);
-      const request = server.requests.at(-1)!;
-      await request.closed;
-      // The body was cut, not ended: the case is the drop.
-      expect(request.ended).toBe(false);
-      expect(request.blocksSent).toBe(blocks - blocksShort);
       expect(usage.snapshot().calls).toEqual([
         expect.objectContaining({ outcome: 'completed', estimated: false, promptTokens: 17, completionTokens: 10, totalTokens: 27 }),
       ]);
@@ -237,12 +232,9 @@ describe('fromOpenAI (the real openai client against recorded streams)', () => {
     it('should complete with estimated usage, as a cancellation records it, when the connection drops after the finish chunk, before the usage chunk', async () => {
       const { server } = replay;
       const usage = new UsageTracker();
-      server.plan({ transcript, dropAfterBlocks: blocks - 2 });
-      const outcome = await collect(fromOpenAI(openAIClient(server), params, { usage }));
+      const outcome = await streamDroppedAfter(server, transcript, blocks - 2, fromOpenAI(openAIClient(server), params, { usage }));
       expect(outcome).toEqual({ items: expect.any(Array), completed: true });
       expect(outcome.items.join('')).toBe(text);
-      await server.requests.at(-1)!.closed;
-      expect(server.requests.at(-1)!.ended).toBe(false);
       const promptTokens = estimatePromptTokens(params.messages);
       const completionTokens = estimateCompletionTokens(text.length, outcome.items.length);
       expect(usage.snapshot().calls).toEqual([

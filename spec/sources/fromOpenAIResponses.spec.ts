@@ -1,6 +1,7 @@
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { fromOpenAIResponses, InvalidOptionError, UsageTracker } from 'rxguardrails';
 import { collect } from '../support/collect.js';
+import { streamDroppedAfter } from '../support/drops.js';
 import { openAIClient, useReplayServer } from '../support/clients.js';
 import { blocksOf, fixture, sse } from '../support/replayServer.js';
 
@@ -59,15 +60,9 @@ describe('fromOpenAIResponses (the real openai client against recorded streams)'
     it('should complete with the usage reported when the connection drops after response.completed', async () => {
       const { server } = replay;
       const usage = new UsageTracker();
-      server.plan({ transcript, dropAfterBlocks: blocks });
-      const outcome = await collect(fromOpenAIResponses(openAIClient(server), params, { usage }));
+      const outcome = await streamDroppedAfter(server, transcript, blocks, fromOpenAIResponses(openAIClient(server), params, { usage }));
       expect(outcome).toEqual({ items: expect.any(Array), completed: true });
       expect(outcome.items.join('')).toBe('Hi there! How can I assist you today?');
-      const request = server.requests.at(-1)!;
-      await request.closed;
-      // The body was cut, not ended: the case is the drop.
-      expect(request.ended).toBe(false);
-      expect(request.blocksSent).toBe(blocks);
       expect(usage.snapshot().calls).toEqual([
         expect.objectContaining({ outcome: 'completed', estimated: false, promptTokens: 37, completionTokens: 11, totalTokens: 48 }),
       ]);
